@@ -1,0 +1,101 @@
+"""The catalog facade: opens the database (SQLite by default, any SQLAlchemy URL) and hands out
+sessions. The only module that knows which database engine is underneath."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.errors import CatalogError
+from archive.models import Base, Root
+from archive.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets searches read while an ingest writes; the busy timeout makes a second writer wait
+    # instead of failing at once; foreign keys are off by default in SQLite.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class Catalog:
+    """An open catalog. Use `with catalog.session() as s:` for a unit of work."""
+
+    def __init__(self, settings: Settings, engine: Engine):
+        self.settings = settings
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, settings: Settings, create: bool = True) -> Catalog:
+        url = settings.catalog_url
+        if settings.is_sqlite:
+            db_path = Path(url.removeprefix("sqlite:///"))
+            if not db_path.parent.is_dir():
+                raise CatalogError(
+                    f"unable to open catalog {db_path}: the folder {db_path.parent} does not "
+                    "exist; create it or pass --catalog")
+            if not create and not db_path.exists():
+                raise CatalogError(
+                    f"no catalog at {db_path}: run `archive ingest` first, or pass --catalog "
+                    "(or set ARCHIVE_CATALOG) to point at an existing one")
+        try:
+            engine = create_engine(url, future=True)
+        except (ArgumentError, ImportError) as exc:
+            raise CatalogError(f"unable to open catalog {url!r}: {exc}") from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        catalog = cls(settings, engine)
+        catalog._ensure_schema(create)
+        return catalog
+
+    def _ensure_schema(self, create: bool) -> None:
+        try:
+            if create:
+                Base.metadata.create_all(self.engine)
+            elif not inspect(self.engine).has_table("items"):
+                raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
+                                   "(no items table); run `archive ingest` to create one")
+        except OperationalError as exc:
+            raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
+                               f"{exc.orig}") from None
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"unable to open catalog {self.settings.catalog}: {exc}") from None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on any exception."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def ensure_root(session: Session, path: str) -> Root:
+    root = session.query(Root).filter_by(path=path).one_or_none()
+    if root is None:
+        root = Root(path=path)
+        session.add(root)
+        session.flush()
+    return root

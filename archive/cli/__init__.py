@@ -1,0 +1,81 @@
+"""The `archive` command: a thin click layer over the library. This module is the one place
+where library exceptions become messages and exit codes (0 ok, 1 files had problems,
+2 the command could not do what was asked, 3 a bug)."""
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+import click
+
+from archive import __version__
+from archive.catalog import Catalog
+from archive.errors import ArchiveError
+from archive.settings import Settings, load_settings
+
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_BUG = 3
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    debug: bool
+
+    def open_catalog(self, create: bool = False) -> Catalog:
+        return Catalog.open(self.settings, create=create)
+
+
+class ArchiveGroup(click.Group):
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except ArchiveError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted: finished files are catalogued; run the same command again "
+                       "to continue.", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            debug = bool(ctx.obj and ctx.obj.debug)
+            if debug:
+                raise
+            click.echo(f"Unexpected error: {type(exc).__name__}: {exc}\n"
+                       "This is a bug; run again with --debug for the traceback and report it.",
+                       err=True)
+            ctx.exit(EXIT_BUG)
+
+
+@click.group(cls=ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--catalog", metavar="PATH_OR_URL",
+              help="Catalog to use: an SQLite file (default ./catalog.db) or a SQLAlchemy URL "
+                   "such as postgresql+psycopg://user@host/db. Env: ARCHIVE_CATALOG.")
+@click.option("--config", type=click.Path(dir_okay=False), metavar="FILE",
+              help="TOML settings file. Env: ARCHIVE_CONFIG.")
+@click.option("--debug", is_flag=True, help="Log details and show tracebacks of bugs.")
+@click.version_option(__version__, prog_name="archive")
+@click.pass_context
+def main(ctx: click.Context, catalog: str | None, config: str | None, debug: bool) -> None:
+    """The scientists' archive: catalogue, search and report on scientists' papers,
+    photographs and recordings."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = load_settings({"catalog": catalog}, config_file=config)
+    except ArchiveError as exc:
+        raise click.UsageError(str(exc)) from None
+    ctx.obj = AppContext(settings, debug)
+
+
+def _register() -> None:
+    from archive.cli import export, ingest, scientists, show, stats
+    for module in (ingest, stats, show, export, scientists):
+        main.add_command(module.command)
+
+
+_register()

@@ -1,0 +1,31 @@
+"""`archive export`: the whole catalog, one record per file."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from archive.cli import AppContext
+from archive.errors import UsageError
+from archive.export import export_records, write_export
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True, help="JSON Lines or CSV (UTF-8 with a header row).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_obj
+def command(app: AppContext, fmt: str, output: str | None) -> None:
+    """Export every catalogued file with its item's metadata (keys in README)."""
+    catalog = app.open_catalog()
+    with catalog.session() as s:
+        if output is None:
+            count = write_export(export_records(s), fmt, sys.stdout)
+        else:
+            try:
+                with open(output, "w", encoding="utf-8", newline="") as fh:
+                    count = write_export(export_records(s), fmt, fh)
+            except OSError as exc:
+                raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+            click.echo(f"Exported {count} files to {output}", err=True)

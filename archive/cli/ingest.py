@@ -1,0 +1,126 @@
+"""`archive ingest`: catalogue folders, print a summary, exit 1 when files had problems."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+
+import click
+
+from archive.cli import EXIT_PROBLEMS, AppContext
+from archive.fields import MATERIAL_TYPES
+from ingest.pipeline import IngestOptions, ingest
+from ingest.report import IngestReport
+
+LIST_LIMIT = 50  # skipped files shown in the text summary; --json has them all
+
+
+class RichProgress:
+    """A live line on stderr: counts so far and the file being worked on."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self._task = self._bar.add_task("walking", total=None)
+        self._last = 0.0
+
+    def __enter__(self) -> RichProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def update(self, report: IngestReport, current: str) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        c = report.counts()
+        current = current if len(current) < 50 else "…" + current[-49:]
+        self._bar.update(self._task, description=(
+            f"seen {c['seen']} · new {c['new']} · changed {c['changed']} · unchanged "
+            f"{c['unchanged']} · problems {c['problems']}  [dim]{current}[/dim]"))
+
+
+def _summary(report: IngestReport) -> str:
+    c = report.counts()
+    rate = f" ({report.seen / report.seconds:.0f} files/s)" if report.seconds > 0 else ""
+    verb = "Would ingest" if report.dry_run else "Ingested"
+    lines = [f"{verb}: {c['seen']} files seen in {report.seconds:.1f} s{rate}",
+             "  " + " · ".join(f"{k} {v}" for k, v in c.items() if k != "seen")]
+    if report.duplicates:
+        lines.append("Duplicates (same bytes as an earlier file):")
+        lines += [f"  {a}  =  {b}" for a, b in report.duplicates]
+    if report.skipped:
+        lines.append("Skipped:")
+        lines += [f"  {s['path']}: {s['reason']}" for s in report.skipped[:LIST_LIMIT]]
+        if len(report.skipped) > LIST_LIMIT:
+            lines.append(f"  … and {len(report.skipped) - LIST_LIMIT} more (see --json)")
+    if report.problems:
+        lines.append("Problems (catalogued with the error unless the file was unreadable):")
+        lines += [f"  {p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems]
+    return "\n".join(lines)
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(file_okay=True))
+@click.option("--scientist", metavar="NAME", help="Attribute every file to this scientist "
+              "(any recorded name or variant); a manifest row still wins.")
+@click.option("--type", "material", metavar="TYPE",
+              help=f"Material type for every item: {', '.join(MATERIAL_TYPES)} (or 信件, 手稿, …).")
+@click.option("--manifest", type=click.Path(dir_okay=False), metavar="FILE",
+              help="CSV manifest: path, scientist, type, title, date, description, access, "
+                   "rights, location (+ any extra columns). Paths are relative to the folder.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
+              help="Extraction worker processes (default: one per core).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="Seconds one file may take to extract before it is given up (default 120).")
+@click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="If another ingest holds the catalog, wait this long for it (default 0).")
+@click.option("--retry-problems", is_flag=True,
+              help="Extract again the files that had problems, even if unchanged.")
+@click.option("--dry-run", is_flag=True, help="Say what would be done; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.pass_obj
+def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
+            material: str | None, manifest: str | None, jobs: int | None,
+            timeout: float | None, wait: float | None, retry_problems: bool, dry_run: bool,
+            as_json: bool, quiet: bool) -> None:
+    """Catalogue every file under the PATHS folders, in place. Unchanged files are skipped;
+    run it again after an interruption to continue. Exit 0: clean; 1: some files had problems;
+    2: nothing was done (bad folder, option or manifest)."""
+    overrides = {k: v for k, v in (("jobs", jobs), ("file_timeout", timeout),
+                                   ("lock_wait", wait)) if v is not None}
+    app.settings = replace(app.settings, **overrides)
+    options = IngestOptions(scientist=scientist, type=material, manifest=manifest,
+                            dry_run=dry_run, retry_problems=retry_problems)
+    if dry_run:
+        catalog = _existing_catalog(app)
+    else:
+        catalog = app.open_catalog(create=True)
+    show_progress = not quiet and sys.stderr.isatty()
+    if show_progress:
+        with RichProgress() as progress:
+            report = ingest(catalog, paths, options, progress)  # type: ignore[arg-type]
+    else:
+        report = ingest(catalog, paths, options)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(_summary(report))
+    if report.exit_code:
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _existing_catalog(app: AppContext):  # type: ignore[no-untyped-def]
+    """A dry run never creates a catalog: with none yet, everything is simply new."""
+    if app.settings.is_sqlite and not os.path.exists(
+            app.settings.catalog_url.removeprefix("sqlite:///")):
+        return None
+    return app.open_catalog(create=False)

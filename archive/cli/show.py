@@ -1,0 +1,50 @@
+"""`archive show`: one item with its files, technical metadata and provenance."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from archive.cli import AppContext
+from archive.records import item_record
+
+
+def render(rec: dict) -> str:
+    out = [f"{rec['accession']}  {rec['title']}"]
+    for key in ("type", "scientist", "date", "access", "description", "rights", "location",
+                "pages", "seconds"):
+        if rec.get(key) is not None:
+            out.append(f"  {key:<12} {rec[key]}")
+    for k, v in (rec.get("extra") or {}).items():
+        out.append(f"  {k:<12} {v}")
+    for f in rec["files"]:
+        out.append(f"  file {f['path']}  [{f['role']}]")
+        for key, value in f.items():
+            if key in ("path", "role", "technical"):
+                continue
+            if key == "text":
+                value = value.replace("\n", " ")[:120] + ("…" if len(value) > 120 else "")
+            out.append(f"      {key:<16} {value}")
+        for key, value in (f.get("technical") or {}).items():
+            if key != "streams":
+                out.append(f"      {key:<16} {value}")
+    out.append("  events")
+    for e in rec["events"]:
+        out.append(f"      {e['at']}  {e['kind']}  {e.get('outcome', '')}  "
+                   f"{e.get('file', '')}  {e.get('detail', '')}".rstrip())
+    return "\n".join(out)
+
+
+@click.command("show")
+@click.argument("accession")
+@click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
+@click.pass_obj
+def command(app: AppContext, accession: str, as_json: bool) -> None:
+    """Show the item ACCESSION with its files and metadata."""
+    catalog = app.open_catalog()
+    with catalog.session() as s:
+        rec = item_record(s, accession)
+    if as_json:
+        click.echo(json.dumps(rec, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(render(rec))

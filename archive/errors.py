@@ -1,0 +1,57 @@
+"""Exceptions raised by the library; the CLI turns them into one-line messages and exit codes.
+
+    ArchiveError                 anything the user can act on
+    ├── CatalogError             the catalog cannot be opened or is in the wrong state
+    │   └── CatalogBusy          another ingest holds the writer lock
+    ├── UsageError               bad user input: paths, options, names
+    │   ├── UnknownScientist     a name that matches no scientist or variant
+    │   └── NotFound             an accession number or record that does not exist
+    └── ManifestError            a CSV manifest with bad rows (all rows listed, nothing written)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ArchiveError(Exception):
+    """Base class: the message says what went wrong and what to do next."""
+
+
+class CatalogError(ArchiveError):
+    pass
+
+
+class CatalogBusy(CatalogError):
+    pass
+
+
+class UsageError(ArchiveError):
+    pass
+
+
+class UnknownScientist(UsageError):
+    def __init__(self, name: str):
+        super().__init__(
+            f"unknown scientist {name!r}: add them first with "
+            "`archive scientists add` or `archive scientists import FILE.csv`"
+        )
+        self.name = name
+
+
+class NotFound(UsageError):
+    pass
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based line number in the CSV, the header being row 1
+    reason: str
+
+
+class ManifestError(ArchiveError):
+    def __init__(self, path: str, errors: list[RowError]):
+        self.path = path
+        self.errors = errors
+        lines = [f"manifest {path}: {len(errors)} bad row(s); nothing was written"]
+        lines += [f"  row {e.row}: {e.reason}" for e in errors]
+        super().__init__("\n".join(lines))

@@ -1,0 +1,53 @@
+"""`archive export`: the whole catalog, one record per file, streamed in file order."""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from archive.fields import EXPORT_KEYS
+from archive.models import File, FileText, Item, Root, Scientist
+
+EXCERPT_CHARS = 200
+_CHUNK = 500
+
+
+def export_records(s: Session) -> Iterator[dict[str, Any]]:
+    """Yield one dict per file with exactly EXPORT_KEYS, None where unknown."""
+    original = aliased(File)
+    query = (
+        select(Item.accession, Root.path.label("root"), File.path, File.sha256, File.size,
+               File.mime, File.role, Item.type, Scientist.name.label("scientist"), Item.title,
+               Item.date, Item.access, File.duration.label("duration_seconds"), File.width,
+               File.height, File.pages, File.camera_make, File.camera_model, File.date_taken,
+               func.substr(FileText.text, 1, EXCERPT_CHARS).label("text_excerpt"),
+               File.problem, original.path.label("duplicate_of"))
+        .join(Item, File.item_id == Item.id)
+        .join(Root, File.root_id == Root.id)
+        .outerjoin(Scientist, Item.scientist_id == Scientist.id)
+        .outerjoin(FileText, FileText.file_id == File.id)
+        .outerjoin(original, File.duplicate_of_id == original.id)
+        .order_by(File.id)
+        .execution_options(yield_per=_CHUNK)
+    )
+    for row in s.execute(query):
+        record = dict(row._mapping)
+        yield {key: record.get(key) for key in EXPORT_KEYS}
+
+
+def write_export(records: Iterator[dict[str, Any]], fmt: str, out: IO[str]) -> int:
+    """Write records as JSON Lines or CSV (UTF-8, header row); returns the count."""
+    n = 0
+    if fmt == "jsonl":
+        for n, record in enumerate(records, start=1):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return n
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_KEYS), lineterminator="\n")
+    writer.writeheader()
+    for n, record in enumerate(records, start=1):
+        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+    return n

@@ -1,0 +1,186 @@
+"""SQLAlchemy 2.0 models of the catalog: the record everything else is rebuilt from."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON, BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
+    Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Scientist(Base):
+    __tablename__ = "scientists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # preferred form, usually Chinese
+    born: Mapped[int | None]
+    died: Mapped[int | None]
+    field: Mapped[str | None] = mapped_column(String(200))
+    biography: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(16))  # accession prefix, e.g. QXS
+    names: Mapped[list[ScientistName]] = relationship(
+        back_populates="scientist", cascade="all, delete-orphan", order_by="ScientistName.id"
+    )
+
+
+class ScientistName(Base):
+    """Every form a scientist is known by, with its normalised key for matching."""
+    __tablename__ = "scientist_names"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scientist_id: Mapped[int] = mapped_column(ForeignKey("scientists.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # preferred, variant, pinyin
+    scientist: Mapped[Scientist] = relationship(back_populates="names")
+    __table_args__ = (UniqueConstraint("scientist_id", "key"),)
+
+
+class Root(Base):
+    """A source folder files are catalogued in place under; paths are stored relative to it."""
+    __tablename__ = "roots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Item(Base):
+    """The intellectual unit a researcher cites: one letter (its pages and transcription), one
+    interview, one photograph."""
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    accession: Mapped[str] = mapped_column(String(40), unique=True)
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("roots.id"))
+    key: Mapped[str | None] = mapped_column(String(1000))  # root-relative folder/stem grouping files
+    title: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    scientist_id: Mapped[int | None] = mapped_column(ForeignKey("scientists.id"), index=True)
+    date: Mapped[str | None] = mapped_column(String(40))
+    date_start: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    date_end: Mapped[dt.date | None] = mapped_column(Date)
+    date_precision: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(20))
+    access: Mapped[str] = mapped_column(String(12), default="open")
+    rights: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(500))
+    collection: Mapped[str | None] = mapped_column(String(500))
+    extra: Mapped[dict[str, Any] | None]
+    pages: Mapped[int | None]
+    seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    scientist: Mapped[Scientist | None] = relationship()
+    files: Mapped[list[File]] = relationship(back_populates="item", order_by="File.path")
+    __table_args__ = (UniqueConstraint("root_id", "key"),)
+
+
+class File(Base):
+    """One bitstream of an item, catalogued in place, with its technical metadata."""
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    root_id: Mapped[int] = mapped_column(ForeignKey("roots.id"))
+    path: Mapped[str] = mapped_column(String(2000))  # root-relative, POSIX, see ingest.paths
+    folder: Mapped[str] = mapped_column(String(2000))  # root-relative folder, for per-folder lookups
+    path_raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # only when the name isn't UTF-8
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    mime: Mapped[str | None] = mapped_column(String(100))
+    format: Mapped[str | None] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(12))
+    problem: Mapped[str | None] = mapped_column(Text)
+    problem_stage: Mapped[str | None] = mapped_column(String(20))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    duration: Mapped[float | None] = mapped_column(Float)
+    pages: Mapped[int | None]
+    camera_make: Mapped[str | None] = mapped_column(String(200))
+    camera_model: Mapped[str | None] = mapped_column(String(200))
+    date_taken: Mapped[str | None] = mapped_column(String(40))
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    orientation: Mapped[int | None]
+    tech: Mapped[dict[str, Any] | None]  # everything else the extractor found
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    item: Mapped[Item] = relationship(back_populates="files")
+    root: Mapped[Root] = relationship()
+    text: Mapped[FileText | None] = relationship(cascade="all, delete-orphan")
+    __table_args__ = (
+        UniqueConstraint("root_id", "path"),
+        Index("ix_files_root_folder", "root_id", "folder"),
+    )
+
+
+class FileText(Base):
+    """Extracted text kept apart from File so scans of the files table stay small."""
+    __tablename__ = "file_texts"
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    cues: Mapped[list[Any] | None]  # [[start_s, end_s, text], ...] for SRT/VTT transcripts
+
+
+class Event(Base):
+    """Provenance, PREMIS-style: what was done to an item or file, by which tool, with what outcome."""
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    tool: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20), default="success")
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class IngestRun(Base):
+    __tablename__ = "ingest_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    roots: Mapped[list[Any]]
+    options: Mapped[dict[str, Any] | None]
+    counts: Mapped[dict[str, Any] | None]
+    problems: Mapped[list[IngestProblem]] = relationship(order_by="IngestProblem.id")
+
+
+class IngestProblem(Base):
+    """One line of a run's report: a failed, skipped or duplicate file."""
+    __tablename__ = "ingest_problems"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # problem, skipped, duplicate
+    path: Mapped[str] = mapped_column(String(2000))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Counter(Base):
+    """Last number handed out per accession prefix, so numbers are never reused."""
+    __tablename__ = "counters"
+    prefix: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lock(Base):
+    """The writer lock: one row per held lock, so it works the same on SQLite and PostgreSQL."""
+    __tablename__ = "locks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,50 @@
+"""One item as a plain dict, with its files and provenance: what `archive show` prints."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.errors import NotFound
+from archive.models import Event, File, FileText, Item, Root
+
+SHOW_TEXT_CHARS = 500
+
+
+def item_record(s: Session, accession: str) -> dict[str, Any]:
+    item = s.scalars(select(Item).where(Item.accession == accession.strip())).first()
+    if item is None:
+        raise NotFound(f"no item with accession number {accession!r}; "
+                       "`archive export` lists them all")
+    roots = dict(s.execute(select(Root.id, Root.path)).all())
+    files = []
+    paths: dict[int, str] = {}
+    for f in s.scalars(select(File).where(File.item_id == item.id).order_by(File.path)):
+        text = s.get(FileText, f.id)
+        entry = {
+            "path": f.path, "root": roots.get(f.root_id), "role": f.role, "size": f.size,
+            "sha256": f.sha256, "mime": f.mime, "format": f.format, "width": f.width,
+            "height": f.height, "duration_seconds": f.duration, "pages": f.pages,
+            "camera_make": f.camera_make, "camera_model": f.camera_model,
+            "date_taken": f.date_taken, "gps": [f.gps_lat, f.gps_lon] if f.gps_lat else None,
+            "orientation": f.orientation, "technical": f.tech, "problem": f.problem,
+            "duplicate_of": s.get(File, f.duplicate_of_id).path if f.duplicate_of_id else None,
+            "text": text.text[:SHOW_TEXT_CHARS] if text else None,
+            "cues": len(text.cues) if text and text.cues else None,
+        }
+        files.append({k: v for k, v in entry.items() if v is not None})
+        paths[f.id] = f.path
+    events = [{"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "tool": e.tool,
+               "outcome": e.outcome, "detail": e.detail,
+               "file": paths.get(e.file_id) if e.file_id else None}
+              for e in s.scalars(select(Event).where(Event.item_id == item.id)
+                                 .order_by(Event.id))]
+    return {
+        "accession": item.accession, "title": item.title, "type": item.type,
+        "scientist": item.scientist.name if item.scientist else None,
+        "date": item.date, "description": item.description, "access": item.access,
+        "rights": item.rights, "location": item.location, "pages": item.pages,
+        "seconds": item.seconds, "extra": item.extra, "files": files,
+        "events": [{k: v for k, v in e.items() if v is not None} for e in events],
+    }

@@ -1,0 +1,129 @@
+"""Archivists' CSV manifests: per-file metadata that overrides what ingest derives.
+
+Columns: path, scientist, type, title, date, description, access, rights, location; any other
+column is kept as an extra field of the item. Every bad row is reported before anything is
+written (ManifestError).
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from archive.csvfiles import CsvTable, read_csv
+from archive.dates import ItemDate, parse_date
+from archive.errors import ManifestError, RowError
+from ingest.classify import type_word
+from ingest.paths import manifest_key
+
+MANIFEST_COLUMNS = ("path", "scientist", "type", "title", "date", "description", "access",
+                    "rights", "location")
+_ACCESS_WORDS = {
+    "open": "open", "public": "open", "开放": "open", "公开": "open", "開放": "open",
+    "公開": "open", "restricted": "restricted", "限制": "restricted", "受限": "restricted",
+    "内部": "restricted", "內部": "restricted", "closed": "closed", "封闭": "closed",
+    "封閉": "closed", "保密": "closed", "不公开": "closed", "不公開": "closed",
+}
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    number: int
+    path: str  # manifest_key form
+    root: str  # the ingest root the path was found under
+    scientist: str | None = None
+    type: str | None = None
+    title: str | None = None
+    date: ItemDate | None = None
+    description: str | None = None
+    access: str | None = None
+    rights: str | None = None
+    location: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def access_word(value: str) -> str | None:
+    return _ACCESS_WORDS.get(unicodedata.normalize("NFKC", value).strip().casefold())
+
+
+def _exists_nfc(root: str, rel: str) -> bool:
+    """Is `rel` (NFC) a file under root, allowing names stored in NFD on disk (macOS)?"""
+    path = os.path.join(root, *rel.split("/"))
+    if os.path.isfile(path):
+        return True
+    current = root
+    for part in rel.split("/"):
+        try:
+            names = {unicodedata.normalize("NFC", n): n for n in os.listdir(current)}
+        except OSError:
+            return False
+        if part not in names:
+            return False
+        current = os.path.join(current, names[part])
+    return os.path.isfile(current)
+
+
+def parse_manifest(table: CsvTable, roots: Sequence[str],
+                   known_scientist: Callable[[str], bool]) -> dict[str, ManifestRow]:
+    """Validate every row; return rows keyed by manifest_key(path) or raise ManifestError."""
+    rows: dict[str, ManifestRow] = {}
+    bad: list[RowError] = []
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        c = row.cells
+        errors: list[str] = []
+        raw_path = c.get("path", "")
+        key = manifest_key(raw_path)
+        root = None
+        if row.overflow:
+            errors.append("more cells than the header has columns")
+        if not key:
+            errors.append("the path is empty")
+        elif posixpath.isabs(key) or key == ".." or key.startswith("../"):
+            errors.append(f"path {raw_path!r} must be relative to the ingest folder, inside it")
+        elif key in seen:
+            errors.append(f"path {raw_path!r} is already described in row {seen[key]}")
+        else:
+            root = next((r for r in roots if _exists_nfc(r, key)), None)
+            if root is None:
+                errors.append(f"no file {raw_path!r} under {' or '.join(roots)}")
+        material = None
+        if c.get("type"):
+            material = type_word(c["type"])
+            if material is None:
+                errors.append(f"unknown type {c['type']!r} (use letter, manuscript, photograph, "
+                              "audio, video, document or other)")
+        access = None
+        if c.get("access"):
+            access = access_word(c["access"])
+            if access is None:
+                errors.append(f"unknown access {c['access']!r} (use open, restricted or closed)")
+        date = None
+        try:
+            date = parse_date(c.get("date"))
+        except ValueError as exc:
+            errors.append(str(exc))
+        if c.get("scientist") and not known_scientist(c["scientist"]):
+            errors.append(f"unknown scientist {c['scientist']!r} (import it first with "
+                          "`archive scientists import`)")
+        if errors:
+            bad.append(RowError(row.number, "; ".join(errors)))
+            continue
+        seen[key] = row.number
+        rows[key] = ManifestRow(
+            number=row.number, path=key, root=root or "", scientist=c.get("scientist") or None,
+            type=material, title=c.get("title") or None, date=date,
+            description=c.get("description") or None, access=access,
+            rights=c.get("rights") or None, location=c.get("location") or None,
+            extra={k: v for k, v in c.items() if k not in MANIFEST_COLUMNS and v},
+        )
+    if bad:
+        raise ManifestError(table.path, bad)
+    return rows
+
+
+def load_manifest(path: str, roots: Sequence[str],
+                  known_scientist: Callable[[str], bool]) -> dict[str, ManifestRow]:
+    return parse_manifest(read_csv(path, required=("path",)), roots, known_scientist)

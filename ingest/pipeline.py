@@ -1,0 +1,258 @@
+"""The ingest pipeline: walk -> skip unchanged -> extract in isolated workers -> write batches.
+
+One thread drives it: the walk feeds a bounded number of files to the worker pool, results are
+handed to the single writer as they complete, and the writer commits every few hundred. Memory
+stays flat however large the collection: one folder listing, the files in flight and one batch.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from archive.catalog import Catalog, ensure_root
+from archive.errors import UnknownScientist, UsageError
+from archive.fields import MATERIAL_TYPES
+from archive.lock import writer_lock
+from archive.models import IngestRun, Root, utcnow
+from archive.scientists import ScientistMatcher, find_scientist
+from ingest.attribution import ScientistResolver
+from ingest.classify import plan_folder, type_word
+from ingest.extract import Extraction
+from ingest.manifest import ManifestRow, load_manifest
+from ingest.paths import catalog_path, manifest_key
+from ingest.report import IngestReport, NullProgress, Progress
+from ingest.walk import WalkedFolder, walk
+from ingest.workers import ExtractorPool
+from ingest.writer import CatalogWriter, FileJob, WriteOptions, known_files
+from media.checksum import sha256_file
+
+log = logging.getLogger(__name__)
+IN_FLIGHT_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    scientist: str | None = None
+    type: str | None = None
+    manifest: str | None = None
+    dry_run: bool = False
+    retry_problems: bool = False
+
+
+def resolve_roots(paths: Sequence[str]) -> list[str]:
+    """Absolute, real, distinct folders; UsageError for a missing one or one inside another."""
+    if not paths:
+        raise UsageError("give at least one folder to ingest")
+    roots: list[str] = []
+    for p in paths:
+        real = os.path.realpath(os.path.expanduser(p))
+        if not os.path.exists(real):
+            raise UsageError(f"no such folder: {p}")
+        if not os.path.isdir(real):
+            raise UsageError(f"{p} is a file; ingest takes folders (give its parent folder)")
+        if real not in roots:
+            roots.append(real)
+    for a in roots:
+        for b in roots:
+            if a != b and b.startswith(a.rstrip(os.sep) + os.sep):
+                raise UsageError(f"{b} is inside {a}; give only one of them")
+    return roots
+
+
+def _validate_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    material = type_word(value)
+    if material is None:
+        raise UsageError(f"unknown type {value!r}; use one of {', '.join(MATERIAL_TYPES)}")
+    return material
+
+
+@dataclass
+class _Plan:
+    roots: list[str]
+    material: str | None
+    manifest: dict[str, ManifestRow]
+    manifest_path: str | None
+
+
+def _prepare(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions) -> _Plan:
+    """Everything checked before a single row is written: folders, type, scientist, manifest."""
+    roots = resolve_roots(paths)
+    material = _validate_type(options.type)
+    matcher = None
+    if catalog is not None:
+        with catalog.session() as s:
+            matcher = ScientistMatcher(s)
+            if options.scientist:
+                find_scientist(s, options.scientist)
+    elif options.scientist:
+        raise UnknownScientist(options.scientist)
+    manifest: dict[str, ManifestRow] = {}
+    manifest_path = None
+    if options.manifest:
+        manifest_path = os.path.realpath(options.manifest)
+        known = (lambda name: matcher.match(name) is not None) if matcher else (lambda _: False)
+        manifest = load_manifest(options.manifest, roots, known)
+    return _Plan(roots, material, manifest, manifest_path)
+
+
+def _folder_jobs(folder: WalkedFolder, root: Root, root_name: str,
+                 known: dict[str, tuple[int, int, int, bool]], plan: _Plan,
+                 options: IngestOptions, report: IngestReport) -> Iterator[FileJob]:
+    """The files of one folder that need extracting; counts the unchanged ones."""
+    grouping = plan_folder(f.name for f in folder.files)
+    folder_path = catalog_path(folder.rel)[0]
+    chain_dirs = tuple(folder.rel.split("/")) if folder.rel else ()
+    for f in folder.files:
+        report.seen += 1
+        path, raw = catalog_path(f.rel)
+        row = plan.manifest.get(manifest_key(path))
+        if row is not None and row.root != root.path:
+            row = None
+        k = known.get(path)
+        if k is not None and k[1] == f.size and k[2] == f.mtime_ns and \
+                not (options.retry_problems and k[3]):
+            report.unchanged += 1
+            continue
+        yield FileJob(root_id=root.id, root=root.path, path=path, path_raw=raw,
+                      folder=folder_path, abs=f.abs, size=f.size, mtime_ns=f.mtime_ns,
+                      grouping=grouping[f.name], chain=(root_name, *chain_dirs, f.name),
+                      existing_id=k[0] if k else None, manifest=row)
+
+
+def _fallback_extraction(job: FileJob, stage: str, reason: str) -> Extraction | None:
+    """A worker gave up on the file: hash it here so it is still catalogued, with its problem."""
+    try:
+        sha, size = sha256_file(job.abs)
+    except OSError:
+        return None
+    return Extraction(sha256=sha, size=size, problem=reason, problem_stage=stage)
+
+
+def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions = IngestOptions(),
+           progress: Progress | None = None) -> IngestReport:
+    """Catalogue every file under `paths`. Raises ArchiveError subclasses for user errors
+    (before anything is written); problems with single files go into the report."""
+    progress = progress or NullProgress()
+    plan = _prepare(catalog, paths, options)
+    if options.dry_run:
+        return _dry_run(catalog, plan, options, progress)
+    if catalog is None:
+        raise UsageError("ingest needs a catalog; only --dry-run works without one")
+    settings = catalog.settings
+    report = IngestReport(roots=plan.roots)
+    started = time.monotonic()
+    with writer_lock(catalog, wait=settings.lock_wait):
+        with catalog.session() as s:
+            # A run still marked running while we hold the lock was killed: say so.
+            s.execute(update(IngestRun).where(IngestRun.status == "running")
+                      .values(status="interrupted"))
+            run = IngestRun(roots=plan.roots, options={k: v for k, v in vars(options).items()
+                                                       if v not in (None, False)})
+            s.add(run)
+            s.flush()
+            run_id = run.id
+            forced = find_scientist(s, options.scientist).id if options.scientist else None
+            resolver = ScientistResolver(s, forced)
+        report.run_id = run_id
+        writer = CatalogWriter(catalog, run_id, resolver, report,
+                               WriteOptions(plan.material, settings.default_access,
+                                            settings.batch_size))
+        status = "completed"
+        try:
+            _run(catalog, plan, options, writer, report, progress)
+        except BaseException:
+            status = "interrupted"
+            report.interrupted = True
+            raise
+        finally:
+            report.seconds = time.monotonic() - started
+            with catalog.session() as s:
+                s.execute(update(IngestRun).where(IngestRun.id == run_id).values(
+                    status=status, finished_at=utcnow(), counts=report.counts()))
+    return report
+
+
+def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogWriter,
+         report: IngestReport, progress: Progress) -> None:
+    settings = catalog.settings
+    exclude = frozenset({plan.manifest_path} if plan.manifest_path else ())
+    max_in_flight = settings.worker_count * IN_FLIGHT_PER_WORKER
+    in_flight: dict[Future[Extraction], FileJob] = {}
+
+    def collect(block_until_below: int) -> None:
+        while len(in_flight) > block_until_below:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for fut in done:
+                job = in_flight.pop(fut)
+                try:
+                    result: Extraction | None = fut.result()
+                except BaseException as exc:  # noqa: BLE001 - every failure is this file's
+                    failure = pool.failure(exc)
+                    result = _fallback_extraction(job, failure.stage, failure.reason)
+                    if result is None:
+                        writer.problem(job.path, "read", failure.reason)
+                if result is not None:
+                    writer.add(job, result)
+                progress.update(report, job.path)
+
+    with ExtractorPool(settings.worker_count, settings.file_timeout, settings.worker_memory_mb,
+                       settings.max_text_chars) as pool:
+        try:
+            for root_path in plan.roots:
+                with catalog.session() as s:
+                    root = ensure_root(s, root_path)
+                root_name = os.path.basename(root_path)
+                for folder in walk(root_path, exclude):
+                    writer.record_skipped([{"path": catalog_path(k.rel)[0], "reason": k.reason}
+                                           for k in folder.skipped])
+                    known = known_files(catalog, root.id, catalog_path(folder.rel)[0])
+                    for job in _folder_jobs(folder, root, root_name, known, plan, options,
+                                            report):
+                        in_flight[pool.submit(job.abs)] = job
+                        collect(max_in_flight - 1)
+                    progress.update(report, folder.rel)
+            collect(0)
+        finally:
+            # Whatever finished before an interrupt is kept; the rest is redone next time.
+            writer.flush()
+    if plan.manifest:
+        with catalog.session() as s:
+            root_ids = {r.path: r.id for r in s.scalars(select(Root))}
+        writer.apply_manifest([(root_ids[r.root], r) for r in plan.manifest.values()])
+
+
+def _dry_run(catalog: Catalog | None, plan: _Plan, options: IngestOptions,
+             progress: Progress) -> IngestReport:
+    """Walk and compare with the catalog; extract nothing, write nothing."""
+    report = IngestReport(roots=plan.roots, dry_run=True)
+    started = time.monotonic()
+    exclude = frozenset({plan.manifest_path} if plan.manifest_path else ())
+    for root_path in plan.roots:
+        root_id = None
+        if catalog is not None:
+            with catalog.session() as s:
+                root_id = s.scalars(select(Root.id).where(Root.path == root_path)).first()
+        fake_root = Root(id=root_id or 0, path=root_path)
+        for folder in walk(root_path, exclude):
+            report.skipped += [{"path": catalog_path(k.rel)[0], "reason": k.reason}
+                               for k in folder.skipped]
+            known = known_files(catalog, root_id, catalog_path(folder.rel)[0]) \
+                if catalog is not None else {}
+            for job in _folder_jobs(folder, fake_root, os.path.basename(root_path), known, plan,
+                                    options, report):
+                if job.existing_id is None:
+                    report.new += 1
+                else:
+                    report.changed += 1
+            progress.update(report, folder.rel)
+    report.seconds = time.monotonic() - started
+    return report
+

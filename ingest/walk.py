@@ -1,0 +1,101 @@
+"""Walking source folders: one stat per file, never leaving the root, never stopping on errors."""
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".localized",
+              "icon\r", ".spotlight-v100", ".trashes", ".fseventsd"}
+
+
+@dataclass(frozen=True)
+class WalkedFile:
+    name: str
+    rel: str  # root-relative with '/' separators (may hold surrogate escapes)
+    abs: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    rel: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WalkedFolder:
+    rel: str  # "" for the root itself
+    files: list[WalkedFile]
+    skipped: list[Skipped]
+
+
+def junk_reason(name: str, is_dir: bool) -> str | None:
+    """Why a name is passed over, or None.
+
+    junk_reason(".DS_Store", False) -> "system junk";  junk_reason("._x.jpg", False) -> same
+    junk_reason(".git", True) -> "hidden folder";  junk_reason("信件", True) -> None
+    """
+    lower = name.lower()
+    if lower in JUNK_NAMES or name.startswith("._") or name.startswith("~$") \
+            or name.startswith(".~lock."):
+        return "system junk"
+    if name.startswith("."):
+        return "hidden folder" if is_dir else "hidden file"
+    return None
+
+
+def walk(root: str, exclude: frozenset[str] = frozenset()) -> Iterator[WalkedFolder]:
+    """Yield each folder under `root` (depth first, names sorted) with its files and what was
+    skipped. Symbolic links are never followed: a link out of the root would catalogue
+    someone else's files, and one inside it would catalogue the same file twice."""
+    stack: list[str] = [""]
+    while stack:
+        rel_dir = stack.pop()
+        abs_dir = os.path.join(root, *rel_dir.split("/")) if rel_dir else root
+        files: list[WalkedFile] = []
+        skipped: list[Skipped] = []
+        subdirs: list[str] = []
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield WalkedFolder(rel_dir, [], [Skipped(rel_dir or ".",
+                                                     f"unreadable folder: {exc.strerror}")])
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                skipped.append(Skipped(rel, f"cannot stat: {exc.strerror}"))
+                continue
+            is_dir = stat.S_ISDIR(st.st_mode)
+            reason = junk_reason(entry.name, is_dir)
+            if reason:
+                skipped.append(Skipped(rel, reason))
+            elif stat.S_ISLNK(st.st_mode):
+                skipped.append(Skipped(rel, _link_reason(root, entry.path)))
+            elif is_dir:
+                subdirs.append(rel)
+            elif not stat.S_ISREG(st.st_mode):
+                skipped.append(Skipped(rel, "not a regular file (device, pipe or socket)"))
+            elif entry.path in exclude:
+                skipped.append(Skipped(rel, "the manifest of this ingest"))
+            else:
+                files.append(WalkedFile(entry.name, rel, entry.path, st.st_size, st.st_mtime_ns))
+        yield WalkedFolder(rel_dir, files, skipped)
+        stack.extend(reversed(subdirs))
+
+
+def _link_reason(root: str, path: str) -> str:
+    target = os.path.realpath(path)
+    real_root = os.path.realpath(root)
+    if target != real_root and not target.startswith(real_root + os.sep):
+        return "symbolic link out of the root (not followed)"
+    return "symbolic link inside the root (its target is catalogued at its own path)"

@@ -1,0 +1,15 @@
+"""Typed outcomes for files that cannot be read as what they claim to be."""
+from __future__ import annotations
+
+
+class MediaProblem(Exception):
+    """A file's content is broken, unsupported, encrypted or dangerous. `code` is a stable
+    short word for reports (empty, truncated, corrupt, encrypted, bomb, no-duration, ...)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
