@@ -7,9 +7,11 @@ parent decides what an interrupt means.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import resource
 import signal
+import warnings
 from concurrent.futures import Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
@@ -20,6 +22,9 @@ from ingest.extract import Extraction, extract_file
 
 def _init_worker(memory_mb: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Parsers chatter about every oddity of hostile files; what matters reaches the report.
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
     if memory_mb > 0:
         cap = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))

@@ -12,6 +12,12 @@ from PIL import Image, UnidentifiedImageError
 
 from media.problems import MediaProblem
 
+try:  # HEIC/HEIF from phones; without the plugin they are reported as unsupported
+    from pillow_heif import register_heif_opener
+    register_heif_opener()
+except ImportError:  # pragma: no cover - the plugin is a declared dependency
+    pass
+
 # Pillow's own bomb limit (~179 MP) would refuse large but honest TIFF scans; four times it
 # still stops the 3,000,000 x 2,000,000 headers of hostile files.
 MAX_PIXELS = 4 * 178_956_970
