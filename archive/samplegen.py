@@ -38,6 +38,8 @@ def exif_block(make: str | None = None, model: str | None = None, taken: str | N
     exif = Image.Exif()
     for tag, value in ((0x010F, make), (0x0110, model), (0x0132, taken), (0x0112, orientation),
                        (0x010E, description), (0x013B, artist)):
+        if isinstance(value, str) and not value.isascii():
+            value = value.encode("utf-8")  # as Chinese cameras and scanning software write it
         if value is not None:
             exif[tag] = value
     if taken:

@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 
@@ -22,7 +22,7 @@ from archive.lock import writer_lock
 from archive.models import IngestRun, Root, utcnow
 from archive.scientists import ScientistMatcher, find_scientist
 from ingest.attribution import ScientistResolver
-from ingest.classify import plan_folder, type_word
+from ingest.classify import Grouping, plan_folder, type_word
 from ingest.extract import Extraction
 from ingest.manifest import ManifestRow, load_manifest
 from ingest.paths import catalog_path, manifest_key
@@ -109,7 +109,8 @@ def _folder_jobs(folder: WalkedFolder, root: Root, root_name: str,
     """The files of one folder that need extracting; counts the unchanged ones."""
     grouping = plan_folder(f.name for f in folder.files)
     folder_path = catalog_path(folder.rel)[0]
-    chain_dirs = tuple(folder.rel.split("/")) if folder.rel else ()
+    # Names become titles, keys and scientists' names: use their catalog-safe text form.
+    chain_dirs = tuple(folder_path.split("/")) if folder_path else ()
     for f in folder.files:
         report.seen += 1
         path, raw = catalog_path(f.rel)
@@ -123,8 +124,13 @@ def _folder_jobs(folder: WalkedFolder, root: Root, root_name: str,
             continue
         yield FileJob(root_id=root.id, root=root.path, path=path, path_raw=raw,
                       folder=folder_path, abs=f.abs, size=f.size, mtime_ns=f.mtime_ns,
-                      grouping=grouping[f.name], chain=(root_name, *chain_dirs, f.name),
+                      grouping=_safe(grouping[f.name]),
+                      chain=(root_name, *chain_dirs, catalog_path(f.name)[0]),
                       existing_id=k[0] if k else None, manifest=row)
+
+
+def _safe(g: Grouping) -> Grouping:
+    return replace(g, base=catalog_path(g.base)[0])
 
 
 def _fallback_extraction(job: FileJob, stage: str, reason: str) -> Extraction | None:

@@ -1,0 +1,84 @@
+"""Shared fixtures: temporary catalogs, a CLI runner, and real generated collections."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from archive.catalog import Catalog
+from archive.cli import main
+from archive.samplegen import build_demo_collection
+from archive.settings import load_settings
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture
+def catalog_path(tmp_path: Path) -> Path:
+    return tmp_path / "catalog.db"
+
+
+@pytest.fixture
+def settings(catalog_path: Path):
+    return load_settings({"catalog": str(catalog_path), "jobs": 2, "file_timeout": 30.0},
+                         environ={})
+
+
+@pytest.fixture
+def catalog(settings) -> Catalog:
+    cat = Catalog.open(settings)
+    yield cat
+    cat.close()
+
+
+@pytest.fixture
+def cli(catalog_path: Path) -> Callable[..., Result]:
+    """Run `archive --catalog <tmp> ARGS...`; returns click's Result."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Result:
+        env = {"ARCHIVE_JOBS": "2"}
+        return runner.invoke(main, ["--catalog", str(catalog_path), *args], input=input,
+                             env=env, catch_exceptions=False)
+    return run
+
+
+@pytest.fixture
+def cli_json(cli) -> Callable[..., tuple[int, dict]]:
+    def run(*args: str) -> tuple[int, dict]:
+        result = cli(*args, "--json")
+        return result.exit_code, json.loads(result.stdout)
+    return run
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo collection, generated once per session; tests copy it before changing it."""
+    base = tmp_path_factory.mktemp("demo")
+    build_demo_collection(base)
+    return base
+
+
+@pytest.fixture
+def demo(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo: returns the base folder (collection/, scientists.csv)."""
+    import shutil
+    base = tmp_path / "demo"
+    shutil.copytree(demo_template, base, symlinks=True)
+    return base
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """(size, mtime_ns, bytes) of every file: to prove originals are never written to."""
+    out = {}
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            p = os.path.join(dirpath, name)
+            st = os.stat(p)
+            with open(p, "rb") as fh:
+                out[p] = (st.st_size, st.st_mtime_ns, fh.read())
+    return out
