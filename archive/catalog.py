@@ -65,7 +65,12 @@ class Catalog:
     def _ensure_schema(self, create: bool) -> None:
         try:
             if create:
-                Base.metadata.create_all(self.engine)
+                try:
+                    Base.metadata.create_all(self.engine)
+                except OperationalError:
+                    # Two processes creating a new catalog at once: one of them made the
+                    # tables between the other's check and create; checking again settles it.
+                    Base.metadata.create_all(self.engine)
             elif not inspect(self.engine).has_table("items"):
                 raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
                                    "(no items table); run `archive ingest` to create one")

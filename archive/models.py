@@ -23,6 +23,7 @@ class Scientist(Base):
     __tablename__ = "scientists"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)  # preferred form, usually Chinese
+    variants: Mapped[list[Any] | None]  # other written forms, as recorded, for display
     born: Mapped[int | None]
     died: Mapped[int | None]
     field: Mapped[str | None] = mapped_column(String(200))
@@ -34,7 +35,7 @@ class Scientist(Base):
 
 
 class ScientistName(Base):
-    """Every form a scientist is known by, with its normalised key for matching."""
+    """The normalised matching keys of every form a scientist is known by (name_keys)."""
     __tablename__ = "scientist_names"
     id: Mapped[int] = mapped_column(primary_key=True)
     scientist_id: Mapped[int] = mapped_column(ForeignKey("scientists.id", ondelete="CASCADE"))

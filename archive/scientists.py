@@ -45,6 +45,9 @@ def upsert_scientist(session: Session, record: ScientistRecord) -> tuple[Scienti
         value = getattr(record, attr)
         if value is not None:
             setattr(scientist, attr, value)
+    known = list(scientist.variants or [])
+    known += [v for v in record.variants if v not in known and v != record.name]
+    scientist.variants = known or None
     _add_names(session, scientist, [(record.name, "preferred")]
                + [(v, "variant") for v in record.variants])
     session.flush()
@@ -134,8 +137,7 @@ def list_scientists(session: Session) -> list[dict[str, object]]:
         select(Item.scientist_id, func.count(Item.id)).group_by(Item.scientist_id)).all())
     out = []
     for s in session.scalars(select(Scientist).order_by(Scientist.name)):
-        variants = sorted({n.name for n in s.names if n.name != s.name})
-        out.append({"name": s.name, "variants": variants, "born": s.born, "died": s.died,
+        out.append({"name": s.name, "variants": list(s.variants or []), "born": s.born, "died": s.died,
                     "field": s.field, "code": s.code, "items": counts.get(s.id, 0)})
     return out
 

@@ -93,9 +93,12 @@ def _av(path: str, fmt: Format) -> dict[str, Any]:
         tech["tags"] = info.tags
     if info.warnings:
         tech["warnings"] = list(info.warnings)
-    return dict(kind=info.kind, duration=info.duration,
-                width=video.width if video else None, height=video.height if video else None,
-                tech=tech, tools=(f"pyav {_TOOLS['pyav']}",))
+    out: dict[str, Any] = dict(
+        kind=info.kind, duration=info.duration, width=video.width if video else None,
+        height=video.height if video else None, tech=tech, tools=(f"pyav {_TOOLS['pyav']}",))
+    if info.damage:
+        out.update(problem=info.damage, problem_stage="extract")
+    return out
 
 
 def _document(path: str, fmt: Format, max_chars: int) -> dict[str, Any]:

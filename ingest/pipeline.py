@@ -10,7 +10,8 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
@@ -33,7 +34,7 @@ from ingest.writer import CatalogWriter, FileJob, WriteOptions, known_files
 from media.checksum import sha256_file
 
 log = logging.getLogger(__name__)
-IN_FLIGHT_PER_WORKER = 4
+IN_FLIGHT_PER_WORKER = 16
 
 
 @dataclass(frozen=True)
@@ -191,23 +192,24 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
     settings = catalog.settings
     exclude = frozenset({plan.manifest_path} if plan.manifest_path else ())
     max_in_flight = settings.worker_count * IN_FLIGHT_PER_WORKER
-    in_flight: dict[Future[Extraction], FileJob] = {}
+    # Results reach the writer in walk order, whatever order workers finish in: the same
+    # folders always get the same accession numbers, and the first of two identical files
+    # is always the original. The window keeps every worker busy meanwhile.
+    in_flight: deque[tuple[Future[Extraction], FileJob]] = deque()
 
     def collect(block_until_below: int) -> None:
         while len(in_flight) > block_until_below:
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for fut in done:
-                job = in_flight.pop(fut)
-                try:
-                    result: Extraction | None = fut.result()
-                except BaseException as exc:  # noqa: BLE001 - every failure is this file's
-                    failure = pool.failure(exc)
-                    result = _fallback_extraction(job, failure.stage, failure.reason)
-                    if result is None:
-                        writer.problem(job.path, "read", failure.reason)
-                if result is not None:
-                    writer.add(job, result)
-                progress.update(report, job.path)
+            fut, job = in_flight.popleft()
+            try:
+                result: Extraction | None = fut.result()
+            except BaseException as exc:  # noqa: BLE001 - every failure is this file's
+                failure = pool.failure(exc)
+                result = _fallback_extraction(job, failure.stage, failure.reason)
+                if result is None:
+                    writer.problem(job.path, "read", failure.reason)
+            if result is not None:
+                writer.add(job, result)
+            progress.update(report, job.path)
 
     with ExtractorPool(settings.worker_count, settings.file_timeout, settings.worker_memory_mb,
                        settings.max_text_chars) as pool:
@@ -222,7 +224,7 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
                     known = known_files(catalog, root.id, catalog_path(folder.rel)[0])
                     for job in _folder_jobs(folder, root, root_name, known, plan, options,
                                             report):
-                        in_flight[pool.submit(job.abs)] = job
+                        in_flight.append((pool.submit(job.abs), job))
                         collect(max_in_flight - 1)
                     progress.update(report, folder.rel)
             collect(0)

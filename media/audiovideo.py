@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -19,6 +20,7 @@ class StreamInfo:
     type: str  # audio, video, subtitle, data
     codec: str | None
     duration: float | None
+    start: float = 0.0  # seconds from the container's start: edit lists delay some streams
     sample_rate: int | None = None
     channels: int | None = None
     width: int | None = None
@@ -38,6 +40,7 @@ class AVInfo:
     streams: tuple[StreamInfo, ...]
     tags: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    damage: str | None = None  # readable headers, but the data is cut short
 
     def first(self, kind: str) -> StreamInfo | None:
         return next((s for s in self.streams if s.type == kind and not s.attached_picture), None)
@@ -49,29 +52,32 @@ def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
     return float(value * time_base)
 
 
+def _is_cover_art(stream: av.stream.Stream) -> bool:
+    return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
 def _stream_info(stream: av.stream.Stream) -> StreamInfo:
     ctx = stream.codec_context
     codec = ctx.name if ctx is not None else None
     duration = _seconds(stream.duration, stream.time_base)
-    attached = bool(stream.disposition & av.stream.Disposition.attached_pic) \
-        if hasattr(av.stream, "Disposition") else False
+    start = _seconds(stream.start_time, stream.time_base) or 0.0
+    attached = _is_cover_art(stream)
     if stream.type == "audio":
         channels = getattr(ctx, "channels", None) or getattr(getattr(ctx, "layout", None),
                                                              "nb_channels", None)
-        return StreamInfo("audio", codec, duration, sample_rate=ctx.sample_rate or None,
+        return StreamInfo("audio", codec, duration, start, sample_rate=ctx.sample_rate or None,
                           channels=channels or None, bit_rate=ctx.bit_rate or None)
     if stream.type == "video":
         rate = stream.average_rate or stream.guessed_rate
-        return StreamInfo("video", codec, duration, width=ctx.width or None,
+        return StreamInfo("video", codec, duration, start, width=ctx.width or None,
                           height=ctx.height or None,
                           frame_rate=round(float(rate), 3) if rate else None,
                           bit_rate=ctx.bit_rate or None, attached_picture=attached)
-    return StreamInfo(stream.type, codec, duration)
+    return StreamInfo(stream.type, codec, duration, start)
 
 
 def _packet_duration(container: av.container.InputContainer, budget: float) -> float | None:
     """Last timestamp reached by demuxing (no decoding): for files whose headers give no length."""
-    import time
     deadline = time.monotonic() + budget
     end = None
     for packet in container.demux():
@@ -81,6 +87,43 @@ def _packet_duration(container: av.container.InputContainer, budget: float) -> f
         if time.monotonic() > deadline:
             return None
     return end
+
+
+def _end_reached(container: av.container.InputContainer, duration: float) -> float | None:
+    """Seek to just before the claimed end and read a few packets: the last timestamp found
+    there, or None when no packet is there. Headers of a file cut short in copying still claim
+    the full length; its data does not reach it. One seek, a few reads: cheap on any size."""
+    candidates = [s for s in container.streams
+                  if s.type in ("audio", "video") and not _is_cover_art(s)]
+    # The stream that runs longest must reach the end (a still-image 'video' track need not).
+    stream = max(candidates, key=lambda s: float(s.duration * s.time_base)
+                 if s.duration and s.time_base else 0.0, default=None)
+    if stream is None or not stream.time_base:
+        return None
+    target = max(0.0, duration - 2.0)
+    try:
+        container.seek(int(target / stream.time_base), stream=stream, backward=True,
+                       any_frame=True)
+    except av.FFmpegError:
+        container.seek(0)  # no usable index: read from the start, within the packet budget
+    last = None
+    for n, packet in enumerate(container.demux(stream)):
+        if packet.pts is not None and packet.size:
+            last = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+        if n >= 64 or (last is not None and last >= duration - 0.5):
+            break
+    return last
+
+
+def _truncation(container: av.container.InputContainer, duration: float) -> str | None:
+    try:
+        end = _end_reached(container, duration)
+    except av.FFmpegError:
+        end = None
+    if end is None or end < duration - max(3.0, 0.05 * duration):
+        reached = f"{end:.1f} s" if end is not None else "nothing readable near the end"
+        return f"truncated: the headers claim {duration:.1f} s but the data ends at {reached}"
+    return None
 
 
 def _clean_tag(value: str) -> str:
@@ -112,7 +155,9 @@ def probe_av(path: str | os.PathLike[str]) -> AVInfo:
         kind = "video" if moving else "audio"
         warns: list[str] = []
         fmt_duration = _seconds(container.duration, Fraction(1, av.time_base))
-        stream_durations = [s.duration for s in (moving or audio) if s.duration]
+        first_start = min((s.start for s in streams if s.duration), default=0.0)
+        stream_durations = [s.start - first_start + s.duration for s in (moving or audio)
+                            if s.duration]
         duration, source = fmt_duration, "container"
         if duration is None and stream_durations:
             duration, source = max(stream_durations), "stream"
@@ -130,15 +175,11 @@ def probe_av(path: str | os.PathLike[str]) -> AVInfo:
         if not duration:
             raise MediaProblem("no-duration", "no duration in the headers or the packets: "
                                               "the file is damaged or not really audio/video")
-        size = os.path.getsize(path)
         bit_rate = container.bit_rate or None
-        if bit_rate and size and duration:
-            implied = size * 8 / bit_rate
-            if implied < duration * 0.5:
-                warns.append(f"truncated? {size} bytes at {bit_rate} b/s last {implied:.1f}s, "
-                             f"headers claim {duration:.1f}s")
         tags = {k: _clean_tag(str(v)) for k, v in container.metadata.items()
                 if k.lower() in _TAGS and str(v).strip()}
+        damage = _truncation(container, duration) if source != "packets" else None
         return AVInfo(container=container.format.name, kind=kind, duration=round(duration, 3),
                       duration_source=source, bit_rate=bit_rate, streams=streams,
-                      tags={k.lower(): v for k, v in tags.items()}, warnings=tuple(warns))
+                      tags={k.lower(): v for k, v in tags.items()}, warnings=tuple(warns),
+                      damage=damage)

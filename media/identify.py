@@ -95,6 +95,8 @@ def _magic(head: bytes) -> Format | None:  # noqa: PLR0911 - a table of signatur
         return Format("av", "video/mpeg", "mpeg")
     if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
         return Format("av", "video/mp2t", "mpegts")
+    if head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n") or head.startswith(b"\xff\x0a"):
+        return Format("other", "image/jxl", "jxl")  # no JPEG XL reader in Pillow yet
     if head.startswith(b"SIMPLE  =") and len(head) >= 80:
         return Format("image", "image/fits", "fits")
     if head.startswith(b"{\\rtf"):

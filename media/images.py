@@ -143,9 +143,53 @@ def _png_damage(path: str | os.PathLike[str]) -> str | None:
     return None if b"IEND" in tail else "truncated: no PNG end chunk (IEND)"
 
 
+def _jp2_damage(path: str | os.PathLike[str]) -> str | None:
+    """The codestream (a raw .j2k, or the jp2c box of a .jp2) must end with its EOC marker;
+    metadata boxes may follow the codestream box, so walk the boxes to find it."""
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(0)
+        if fh.read(2) == b"\xff\x4f":
+            end = size
+        else:
+            pos, end = 0, None
+            while pos + 8 <= size:
+                fh.seek(pos)
+                length, kind = int.from_bytes(fh.read(4), "big"), fh.read(4)
+                header = 8
+                if length == 1:
+                    length, header = int.from_bytes(fh.read(8), "big"), 16
+                elif length == 0:
+                    length = size - pos
+                if length < header:
+                    return "corrupt: a JPEG 2000 box has an impossible length"
+                if kind == b"jp2c":
+                    end = pos + length
+                    break
+                pos += length
+            if end is None:
+                return "truncated: no JPEG 2000 codestream box"
+            if end > size:
+                return f"truncated: the codestream box needs {end} bytes, the file has {size}"
+        fh.seek(end - 2)
+        return None if fh.read(2) == b"\xff\xd9" else \
+            "truncated: the JPEG 2000 codestream has no end marker (EOC)"
+
+
+def _bmp_damage(path: str | os.PathLike[str]) -> str | None:
+    with open(path, "rb") as fh:
+        declared = int.from_bytes(fh.read(6)[2:6], "little")
+        fh.seek(0, os.SEEK_END)
+        actual = fh.tell()
+    if declared and actual < declared:
+        return f"truncated: {actual} bytes of the {declared} the BMP header declares"
+    return None
+
+
 def _structure_damage(path: str | os.PathLike[str], fmt: str) -> str | None:
     """Cheap checks for truncation that a header read cannot see."""
-    check = {"JPEG": _jpeg_damage, "MPO": _jpeg_damage, "PNG": _png_damage}.get(fmt)
+    check = {"JPEG": _jpeg_damage, "MPO": _jpeg_damage, "PNG": _png_damage,
+             "JPEG2000": _jp2_damage, "BMP": _bmp_damage}.get(fmt)
     return check(path) if check else None
 
 

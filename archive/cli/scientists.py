@@ -31,8 +31,8 @@ def import_(app: AppContext, file: str) -> None:
 @click.argument("name")
 @click.option("--variant", "variants", multiple=True, help="Another name (pinyin, Wade-Giles, "
               "English, traditional characters); repeat for more.")
-@click.option("--born", type=click.IntRange(1000, 2100))
-@click.option("--died", type=click.IntRange(1000, 2100))
+@click.option("--born", type=click.IntRange(1000, 2100), help="Year of birth.")
+@click.option("--died", type=click.IntRange(1000, 2100), help="Year of death.")
 @click.option("--field", "field_", metavar="FIELD", help="Field of science.")
 @click.pass_obj
 def add(app: AppContext, name: str, variants: tuple[str, ...], born: int | None,

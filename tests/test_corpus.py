@@ -1,0 +1,156 @@
+"""The real-world corpus in ../shared/corpus: every file catalogued or reported, none lost, and
+the basic facts agree with what independent tools measured (SOURCES.csv)."""
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from archive.catalog import Catalog
+from archive.models import File, FileText
+from archive.settings import load_settings
+from ingest.pipeline import ingest
+from tests.conftest import CORPUS
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (CORPUS / "SOURCES.csv").exists(),
+                                 reason="../shared/corpus is not present")]
+
+# Good files whose facts we cannot match, and why (each checked by hand).
+EXPLAINED = {
+    "audio/mutagen/adif.aac": "ADIF AAC: FFmpeg has no ADIF demuxer (ffprobe fails too)",
+    "documents/chardet/EUC-TW_ude_euc-tw1.txt": "EUC-TW: Python has no codec for it",
+    "images/pillow/ultrahdr.jpg": "really truncated: Pillow's full decode fails too",
+    "images/exif-py/test_0001.jxl": "JPEG XL: identified, but Pillow has no JPEG XL reader",
+    "images/filetype/sample.jxl": "JPEG XL: identified, but Pillow has no JPEG XL reader",
+    "images/exiftool/ExifTool.jpg": "EXIF IFD0 says FUJIFILM FinePix2400Zoom; ExifTool "
+                                    "reports the Canon values of a later metadata block",
+    "video/pymediainfo/sample.mp4": "video starts 0.083 s in (edit list) and ends at 1.042 s; "
+                                    "FFmpeg 5.1 left the offset out (0.980 s), FFmpeg 7 counts it",
+}
+
+
+def expected_facts(text: str) -> dict[str, str]:
+    facts: dict[str, str] = {}
+    m = re.search(r"ffprobe [\d.]+: format=[^|]*?duration=([\d.]+)s", text)
+    if m:
+        facts["duration"] = m.group(1)
+    m = re.search(r"exiftool [\d.]+: ([^|]*)", text)
+    if m:
+        for part in m.group(1).split(";"):
+            if "=" in part:
+                k, v = part.strip().split("=", 1)
+                facts.setdefault(k, v.strip())
+    return facts
+
+
+@pytest.fixture(scope="module")
+def corpus_catalog(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    settings = load_settings({"catalog": str(folder / "catalog.db"), "jobs": 2,
+                              "file_timeout": 60.0}, environ={})
+    catalog = Catalog.open(settings)
+    report = ingest(catalog, [str(CORPUS)])
+    rows = list(csv.DictReader(open(CORPUS / "SOURCES.csv", encoding="utf-8")))
+    with catalog.session() as s:
+        files = {f.path: f for f in s.scalars(select(File))}
+        texts = {t.file_id: t.text for t in s.scalars(select(FileText))}
+        s.expunge_all()
+    return report, rows, files, texts
+
+
+def test_every_file_catalogued_or_reported(corpus_catalog):
+    report, rows, files, _ = corpus_catalog
+    on_disk = {str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.is_file()}
+    reported = {p["path"] for p in report.problems}
+    lost = on_disk - set(files) - reported
+    assert lost == set()
+    assert report.seen == len(on_disk) and report.new == len(on_disk)
+    assert {r["path_in_corpus"] for r in rows} <= set(files)
+
+
+# Files tagged as broken in SOURCES.csv that are, for what we read, not broken (checked).
+BAD_BUT_READABLE = {
+    "images-bad/pillow/decompression_bomb.ico": "16x16 in its header, under our pixel limit "
+                                                "(Pillow's test lowers the limit to trip it)",
+    "images-bad/pillow/decompression_bomb_extents.gif": "the bomb is in later frames' extents; "
+                                                        "we read headers, never frames",
+    "audio-bad/mutagen/truncated-64bit.mp4": "claims 0.307 s and its data reaches 0.307 s",
+    "audio-bad/tinytag/cut_off_titles.mp3": "claims no length beyond the 0.03 s it holds",
+    "documents-bad/pdfminer/encrypted_doc_no_id.pdf": "opens with the empty user password; "
+                                                      "recorded as a warning",
+    "documents-bad/ocrmypdf/hugemono.pdf": "a bomb only for renderers; we read text and pages",
+}
+_BROKEN_TAGS = ("TRUNCATED", "ZERO-BYTE", "DECOMPRESSION BOMB", "ENCRYPTED", "FUZZED")
+
+
+def test_bad_files_are_reported_with_reasons(corpus_catalog):
+    _, rows, files, _ = corpus_catalog
+    unflagged = []
+    for r in rows:
+        path = r["path_in_corpus"]
+        f = files[path]
+        if f.problem:
+            assert f.problem_stage in ("identify", "extract", "read")
+            assert re.match(r"^[a-z][a-z -]*: \S", f.problem), f.problem  # "<code>: <what>"
+        elif any(tag in r["what_it_is"] for tag in _BROKEN_TAGS) and path.split("/")[0] \
+                .endswith("-bad") and path not in BAD_BUT_READABLE and \
+                "FUZZED" not in r["what_it_is"]:
+            unflagged.append((path, r["what_it_is"][:80]))
+    assert unflagged == [], "\n".join(map(str, unflagged))
+
+
+def test_good_files_yield_metadata(corpus_catalog):
+    _, rows, files, texts = corpus_catalog
+    missing = []
+    for r in rows:
+        path = r["path_in_corpus"]
+        kind = path.split("/")[0]
+        if kind.endswith("-bad") or path in EXPLAINED:
+            continue
+        f = files[path]
+        if kind == "images" and f.mime and f.mime.startswith("image/") and not f.width:
+            missing.append((path, "no dimensions", f.problem))
+        if kind in ("audio", "video") and not f.duration and "MIDI" not in r["what_it_is"]:
+            missing.append((path, "no duration", f.problem))
+        if f.problem:
+            missing.append((path, "problem", f.problem))
+    assert missing == [], "\n".join(map(str, missing))
+
+
+def test_facts_agree_with_independent_tools(corpus_catalog):
+    _, rows, files, texts = corpus_catalog
+    disagreements = []
+    for r in rows:
+        path = r["path_in_corpus"]
+        if path.split("/")[0].endswith("-bad") or path in EXPLAINED:
+            continue
+        f, facts = files[path], expected_facts(r["expected"])
+        if "duration" in facts and f.duration is not None:
+            want = float(facts["duration"])
+            if abs(f.duration - want) > max(0.05, 0.01 * want):
+                disagreements.append((path, "duration", f.duration, want))
+        if path.startswith("images/") and f.width and "ImageWidth" in facts \
+                and facts.get("FileType") in ("JPEG", "PNG", "TIFF", "GIF", "BMP", "WEBP"):
+            if (str(f.width), str(f.height)) != (facts["ImageWidth"], facts.get("ImageHeight")):
+                disagreements.append((path, "size", (f.width, f.height),
+                                      (facts["ImageWidth"], facts.get("ImageHeight"))))
+        for ours, theirs in (("camera_make", "Make"), ("camera_model", "Model")):
+            if path.startswith("images/") and theirs in facts and \
+                    facts.get("FileType") == "JPEG":
+                if (getattr(f, ours) or "").strip() != facts[theirs].strip():
+                    disagreements.append((path, ours, getattr(f, ours), facts[theirs]))
+    assert disagreements == [], "\n".join(map(str, disagreements))
+
+
+def test_chinese_pdf_text(corpus_catalog):
+    _, _, files, texts = corpus_catalog
+    f = files["documents/pypdf/issue-914-xmp-data.pdf"]
+    assert f.pages and f.problem is None
+    for path in ("documents/pdfminer/issue_566_test_1.pdf",
+                 "documents/pdfplumber/issue-71-duplicate-chars.pdf"):
+        text = texts.get(files[path].id, "")
+        assert re.search(r"[\u4e00-\u9fff]", text), path

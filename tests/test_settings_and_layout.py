@@ -1,0 +1,115 @@
+"""Settings layering, catalog opening errors, the import rules between layers, and docs."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from archive.catalog import Catalog
+from archive.cli import main
+from archive.errors import CatalogError, UsageError
+from archive.fields import EXPORT_KEYS
+from archive.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_settings_layers(tmp_path: Path):
+    toml = tmp_path / "archive.toml"
+    toml.write_text('catalog = "from_file.db"\njobs = 3\nbatch_size = 50\n')
+    s = load_settings({}, environ={"ARCHIVE_CONFIG": str(toml), "ARCHIVE_JOBS": "5"})
+    assert (s.catalog, s.jobs, s.batch_size) == ("from_file.db", 5, 50)
+    s = load_settings({"jobs": 7, "catalog": None}, environ={"ARCHIVE_CONFIG": str(toml)})
+    assert (s.catalog, s.jobs) == ("from_file.db", 7)
+    assert load_settings({}, environ={}).catalog == "catalog.db"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("nonsense = 1\n", "unknown setting 'nonsense'"),
+    ("jobs = \"many\"\n", "not a valid int"),
+    ("jobs = [\n", "not valid TOML"),
+])
+def test_bad_config_file(tmp_path: Path, content, message):
+    toml = tmp_path / "archive.toml"
+    toml.write_text(content)
+    with pytest.raises(UsageError, match=message):
+        load_settings({}, environ={}, config_file=toml)
+
+
+def test_catalog_url_and_paths(tmp_path: Path):
+    s = load_settings({"catalog": str(tmp_path / "c.db")}, environ={})
+    assert s.catalog_url == f"sqlite:///{tmp_path}/c.db"
+    assert s.index_dir == tmp_path / "c.db.index"
+    assert s.derivatives_dir == tmp_path / "c.db.derivatives"
+    pg = load_settings({"catalog": "postgresql+psycopg://u@h/db"}, environ={})
+    assert pg.catalog_url == "postgresql+psycopg://u@h/db" and not pg.is_sqlite
+
+
+def test_catalog_in_missing_folder(tmp_path: Path):
+    with pytest.raises(CatalogError, match="does not exist; create it or pass --catalog"):
+        Catalog.open(load_settings({"catalog": str(tmp_path / "no" / "c.db")}, environ={}))
+
+
+def test_sqlite_pragmas(tmp_path: Path):
+    from sqlalchemy import text
+    catalog = Catalog.open(load_settings({"catalog": str(tmp_path / "c.db")}, environ={}))
+    with catalog.engine.connect() as con:
+        assert con.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert con.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert con.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def _imports(package: str) -> set[tuple[str, str]]:
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add((str(path.relative_to(ROOT)), node.module.split(".")[0] + "." +
+                           (node.module.split(".") + [""])[1]))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    found.add((str(path.relative_to(ROOT)), alias.name))
+    return found
+
+
+def test_layers_import_only_downwards():
+    project = ("archive", "ingest", "search", "media")
+    media = {(f, m) for f, m in _imports("media") if m.split(".")[0] in project
+             and not m.startswith("media")}
+    assert media == set(), "media/ must import nothing from the project"
+    ingest_cli = {(f, m) for f, m in _imports("ingest") if m.startswith("archive.cli")}
+    assert ingest_cli == set()
+    core = {(f, m) for f, m in _imports("archive") if m.split(".")[0] == "ingest"
+            and not f.startswith("archive/cli")}
+    assert core == set(), "the catalog core must not import ingest/"
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append((prefix + name, cmd))
+        if isinstance(cmd, click.Group):
+            out += _commands(cmd, prefix + name + " ")
+    return out
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for name, cmd in _commands(main):
+        assert (cmd.help or "").strip(), f"`archive {name}` has no help text"
+        assert f"archive {name}" in readme, f"README does not document `archive {name}`"
+        for param in cmd.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help, f"`archive {name} {param.opts[0]}` has no help text"
+
+
+def test_readme_opens_with_the_two_commands_and_documents_export_keys():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    head = readme[:600]
+    assert "make demo" in head and "make test" in head
+    for key in EXPORT_KEYS:
+        assert re.search(rf"`{key}`", readme), f"export key {key} is not in the README"
