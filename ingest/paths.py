@@ -13,6 +13,8 @@ import unicodedata
 
 def catalog_path(rel: str) -> tuple[str, bytes | None]:
     """(text form for the catalog, raw bytes when the name is not valid UTF-8)."""
+    if rel.isascii():
+        return rel, None
     raw = os.fsencode(rel)
     try:
         return raw.decode("utf-8"), None

@@ -107,22 +107,25 @@ def _prepare(catalog: Catalog | None, paths: Sequence[str], options: IngestOptio
 def _folder_jobs(folder: WalkedFolder, root: Root, root_name: str,
                  known: dict[str, tuple[int, int, int, bool]], plan: _Plan,
                  options: IngestOptions, report: IngestReport) -> Iterator[FileJob]:
-    """The files of one folder that need extracting; counts the unchanged ones."""
-    grouping = plan_folder(f.name for f in folder.files)
+    """The files of one folder that need extracting; counts the unchanged ones. The skip test
+    comes first and costs a dict lookup: a re-run does little more than the walk itself."""
+    grouping: dict[str, Grouping] | None = None
     folder_path = catalog_path(folder.rel)[0]
     # Names become titles, keys and scientists' names: use their catalog-safe text form.
     chain_dirs = tuple(folder_path.split("/")) if folder_path else ()
     for f in folder.files:
         report.seen += 1
         path, raw = catalog_path(f.rel)
-        row = plan.manifest.get(manifest_key(path))
-        if row is not None and row.root != root.path:
-            row = None
         k = known.get(path)
         if k is not None and k[1] == f.size and k[2] == f.mtime_ns and \
                 not (options.retry_problems and k[3]):
             report.unchanged += 1
             continue
+        if grouping is None:
+            grouping = plan_folder(x.name for x in folder.files)
+        row = plan.manifest.get(manifest_key(path)) if plan.manifest else None
+        if row is not None and row.root != root.path:
+            row = None
         yield FileJob(root_id=root.id, root=root.path, path=path, path_raw=raw,
                       folder=folder_path, abs=f.abs, size=f.size, mtime_ns=f.mtime_ns,
                       grouping=_safe(grouping[f.name]),
