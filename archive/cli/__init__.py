@@ -4,6 +4,7 @@ where library exceptions become messages and exit codes (0 ok, 1 files had probl
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from archive.settings import Settings, load_settings
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 EXIT_BUG = 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a closed pipe
 
 
 @dataclass
@@ -37,6 +39,11 @@ class ArchiveGroup(click.Group):
             ctx.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`archive export | head`): stop quietly, as `cat` does.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except KeyboardInterrupt:
             click.echo("Interrupted: finished files are catalogued; run the same command again "
                        "to continue.", err=True)
