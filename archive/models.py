@@ -64,6 +64,7 @@ class Item(Base):
     key: Mapped[str | None] = mapped_column(String(1000))  # root-relative folder/stem grouping files
     title: Mapped[str] = mapped_column(String(500))
     type: Mapped[str] = mapped_column(String(20), index=True)
+    type_source: Mapped[str | None] = mapped_column(String(12))  # manifest, option, content, sidecar
     scientist_id: Mapped[int | None] = mapped_column(ForeignKey("scientists.id"), index=True)
     date: Mapped[str | None] = mapped_column(String(40))
     date_start: Mapped[dt.date | None] = mapped_column(Date, index=True)

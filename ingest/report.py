@@ -46,7 +46,8 @@ class IngestReport:
 
 
 class Progress(Protocol):
-    """What the pipeline tells a progress display; the CLI draws it, the library never does."""
+    """What the pipeline tells a progress display; the CLI draws it, the library never does.
+    `update` comes after each file is dealt with (written, or found unchanged)."""
 
     def update(self, report: IngestReport, current: str) -> None: ...
 

@@ -216,30 +216,30 @@ class CatalogWriter:
         item = s.scalars(select(Item).where(Item.root_id == job.root_id, Item.key == key)).first()
         if item is None:
             item = self._new_item(s, job, res, key)
-        elif job.grouping.role in ("master", "page") and item.extra and \
-                item.extra.get("type_from") == "sidecar":
+        elif job.grouping.role in ("master", "page") and item.type_source == "sidecar":
             # The item was opened by its transcript before its main file was written.
-            item.type = self._type_of(job, res)
-            item.extra = {k: v for k, v in item.extra.items() if k != "type_from"} or None
+            item.type, item.type_source = self._type_of(job, res)
         return item
 
-    def _type_of(self, job: FileJob, res: Extraction) -> str:
+    def _type_of(self, job: FileJob, res: Extraction) -> tuple[str, str]:
+        """(material type, where it came from)."""
         row = job.manifest
         if row and row.type:
-            return row.type
+            return row.type, "manifest"
         if self.options.type:
-            return self.options.type
-        kind = res.kind
+            return self.options.type, "option"
+        folders = job.chain[1:-1] if len(job.chain) > 1 else ()
         if job.grouping.role in ("transcript", "sidecar"):
-            kind = kind_from_extension(job.grouping.master_ext)
-        return material_type(kind, job.chain[1:-1] if len(job.chain) > 1 else ())
+            # Only a guess from the main file's extension until that file is written.
+            return material_type(kind_from_extension(job.grouping.master_ext), folders), "sidecar"
+        return material_type(res.kind, folders), "content"
 
     def _new_item(self, s: Session, job: FileJob, res: Extraction, key: str) -> Item:
         row = job.manifest
         first_under_root = job.chain[1] if len(job.chain) > 2 else None
         scientist_id = self.resolver.resolve(s, job.chain[:-1], first_under_root,
                                              row.scientist if row else None)
-        mtype = self._type_of(job, res)
+        mtype, type_source = self._type_of(job, res)
         date = row.date if row and row.date else None
         if date is None:
             from_name = date_from_filename(job.grouping.base)
@@ -249,19 +249,17 @@ class CatalogWriter:
                 date = parse_date(from_name)
             except ValueError:
                 date = None
-        extra: dict[str, Any] = dict(row.extra) if row and row.extra else {}
-        if job.grouping.role in ("transcript", "sidecar") and not (row and row.type):
-            extra["type_from"] = "sidecar"
         item = Item(
             accession=next_accession(s, self.resolver.code(s, scientist_id), mtype),
-            root_id=job.root_id, key=key, type=mtype, scientist_id=scientist_id,
+            root_id=job.root_id, key=key, type=mtype, type_source=type_source,
+            scientist_id=scientist_id,
             title=(row.title if row and row.title else title_from_base(job.grouping.base)),
             date=date.text if date else None, date_start=date.start if date else None,
             date_end=date.end if date else None, date_precision=date.precision if date else None,
             description=row.description if row else None,
             access=(row.access if row and row.access else self.options.default_access),
             rights=row.rights if row else None, location=row.location if row else None,
-            extra=extra or None,
+            extra=dict(row.extra) if row and row.extra else None,
         )
         s.add(item)
         s.flush()

@@ -11,21 +11,28 @@ import click
 
 from archive.cli import EXIT_PROBLEMS, AppContext
 from archive.fields import MATERIAL_TYPES
-from ingest.pipeline import IngestOptions, ingest
+from archive.errors import ArchiveError
+from ingest.pipeline import IngestOptions, ingest, resolve_roots
+from ingest.walk import walk
 from ingest.report import IngestReport
 
 LIST_LIMIT = 50  # skipped files shown in the text summary; --json has them all
 
 
 class RichProgress:
-    """A live line on stderr: counts so far and the file being worked on."""
+    """A bar on stderr: files dealt with out of those counted, elapsed and remaining time, and
+    the counts so far; it fits an 80-column terminal."""
 
-    def __init__(self) -> None:
+    def __init__(self, total: int | None) -> None:
         from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-        self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        self._task = self._bar.add_task("walking", total=None)
+        from rich.progress import (
+            BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        self._bar = Progress(BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(),
+                             TimeRemainingColumn(), TextColumn("{task.description}"),
+                             console=Console(stderr=True), transient=True)
+        self._task = self._bar.add_task("", total=total)
         self._last = 0.0
 
     def __enter__(self) -> RichProgress:
@@ -41,10 +48,9 @@ class RichProgress:
             return
         self._last = now
         c = report.counts()
-        current = current if len(current) < 50 else "…" + current[-49:]
-        self._bar.update(self._task, description=(
-            f"seen {c['seen']} · new {c['new']} · changed {c['changed']} · unchanged "
-            f"{c['unchanged']} · problems {c['problems']}  [dim]{current}[/dim]"))
+        done = c["new"] + c["changed"] + c["unchanged"] + c["moved"] + c["problems"]
+        self._bar.update(self._task, completed=done, description=(
+            f"new {c['new']} · unchanged {c['unchanged']} · problems {c['problems']}"))
 
 
 def _summary(report: IngestReport) -> str:
@@ -106,7 +112,8 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
         catalog = app.open_catalog(create=True)
     show_progress = not quiet and sys.stderr.isatty()
     if show_progress:
-        with RichProgress() as progress:
+        # Counting first costs one more walk (about 0.4 s per 100,000 files) and buys a real bar.
+        with RichProgress(count_files(paths)) as progress:
             report = ingest(catalog, paths, options, progress)  # type: ignore[arg-type]
     else:
         report = ingest(catalog, paths, options)  # type: ignore[arg-type]
@@ -116,6 +123,14 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
         click.echo(_summary(report))
     if report.exit_code:
         sys.exit(EXIT_PROBLEMS)
+
+
+def count_files(paths: tuple[str, ...]) -> int | None:
+    try:
+        roots = resolve_roots(paths)
+    except ArchiveError:
+        return None  # ingest itself reports the bad folder
+    return sum(len(folder.files) for root in roots for folder in walk(root))
 
 
 def _existing_catalog(app: AppContext):  # type: ignore[no-untyped-def]
