@@ -8,8 +8,9 @@ from typing import Any
 
 from media.audiovideo import probe_av
 from media.checksum import sha256_file
+from media.id3 import read_id3_tags
 from media.documents import read_docx, read_pdf, read_text
-from media.identify import HEAD_BYTES, Format, identify
+from media.identify import HEAD_BYTES, Format, extension_mismatch, identify
 from media.images import read_image
 from media.problems import MediaProblem
 from media.textcodec import decode_text
@@ -89,6 +90,11 @@ def _av(path: str, fmt: Format) -> dict[str, Any]:
                     channels=audio.channels)
     if video:
         tech.update(video_codec=video.codec, frame_rate=video.frame_rate)
+        if info.rotation:
+            tech.update(rotation=info.rotation,
+                        display_width=video.height if info.rotation in (90, 270) else video.width,
+                        display_height=video.width if info.rotation in (90, 270)
+                        else video.height)
     if info.tags:
         tech["tags"] = info.tags
     if info.warnings:
@@ -127,9 +133,11 @@ def extract_file(path: str, max_chars: int = 2_000_000) -> Extraction:
     with open(path, "rb") as fh:
         head = fh.read(HEAD_BYTES)
     sha, size = sha256_file(path)
-    fmt = identify(head, os.path.basename(path))
+    name = os.path.basename(path)
+    fmt = identify(head, name)
     base: dict[str, Any] = dict(sha256=sha, size=size, mime=fmt.mime, format=fmt.name,
                                 kind=fmt.kind)
+    mismatch = extension_mismatch(name, fmt)
     if fmt.kind == "empty":
         return Extraction(**base, problem="empty: the file has no content (0 bytes)",
                           problem_stage="identify")
@@ -147,10 +155,16 @@ def extract_file(path: str, max_chars: int = 2_000_000) -> Extraction:
     except MediaProblem as exc:
         kind = "audio" if fmt.kind == "av" and fmt.mime.startswith("audio") else \
             "video" if fmt.kind == "av" else fmt.kind
-        return Extraction(**{**base, "kind": kind}, problem=str(exc), problem_stage="extract")
+        tech: dict[str, Any] = {"format_mismatch": mismatch} if mismatch else {}
+        if fmt.kind == "av" and (tags := read_id3_tags(path)):
+            tech["tags"] = tags  # the tags outlive the audio they describe
+        return Extraction(**{**base, "kind": kind}, tech=tech, problem=str(exc),
+                          problem_stage="extract")
     except MemoryError:
         raise
     except Exception as exc:  # a parser bug on hostile input is this file's problem only
         return Extraction(**base, problem=f"parser error: {type(exc).__name__}: {exc}",
                           problem_stage="extract")
+    if mismatch:
+        found["tech"] = {**found.get("tech", {}), "format_mismatch": mismatch}
     return Extraction(**{**base, **found})

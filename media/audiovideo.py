@@ -8,7 +8,9 @@ from fractions import Fraction
 
 import av
 
+from media.mp4boxes import video_rotations
 from media.problems import MediaProblem
+from media.textcodec import repair_mislabelled_latin1
 
 DURATION_TOLERANCE = 0.01  # a container and its streams disagreeing by more than 1% is flagged
 _MAX_DEMUX_SECONDS_OF_WORK = 2.0  # wall time allowed for counting packets when headers lie
@@ -41,6 +43,7 @@ class AVInfo:
     tags: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     damage: str | None = None  # readable headers, but the data is cut short
+    rotation: int = 0  # clockwise degrees a player turns the picture (phone clips)
 
     def first(self, kind: str) -> StreamInfo | None:
         return next((s for s in self.streams if s.type == kind and not s.attached_picture), None)
@@ -126,19 +129,6 @@ def _truncation(container: av.container.InputContainer, duration: float) -> str 
     return None
 
 
-def _clean_tag(value: str) -> str:
-    """Repair tags that are GBK bytes mis-declared as Latin-1, as Chinese MP3s often are."""
-    value = value.strip("\x00 ").strip()
-    if value and all(ord(c) < 256 for c in value) and any(ord(c) > 127 for c in value):
-        raw = value.encode("latin-1")
-        for encoding in ("utf-8", "gb18030", "big5"):
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    return value
-
-
 def probe_av(path: str | os.PathLike[str]) -> AVInfo:
     """Probe an audio or video file; raise MediaProblem when it has no playable stream or no
     knowable duration (random bytes named .mp3 'open' in every demuxer)."""
@@ -176,10 +166,16 @@ def probe_av(path: str | os.PathLike[str]) -> AVInfo:
             raise MediaProblem("no-duration", "no duration in the headers or the packets: "
                                               "the file is damaged or not really audio/video")
         bit_rate = container.bit_rate or None
-        tags = {k: _clean_tag(str(v)) for k, v in container.metadata.items()
+        tags = {k: repair_mislabelled_latin1(str(v)) for k, v in container.metadata.items()
                 if k.lower() in _TAGS and str(v).strip()}
         damage = _truncation(container, duration) if source != "packets" else None
+        rotation = 0
+        if moving and "mp4" in container.format.name:
+            try:
+                rotation = next(iter(video_rotations(path)), 0)
+            except OSError:
+                rotation = 0
         return AVInfo(container=container.format.name, kind=kind, duration=round(duration, 3),
                       duration_source=source, bit_rate=bit_rate, streams=streams,
                       tags={k.lower(): v for k, v in tags.items()}, warnings=tuple(warns),
-                      damage=damage)
+                      damage=damage, rotation=rotation)

@@ -145,3 +145,49 @@ def identify(head: bytes, name: str) -> Format:
         return Format("av", _AV_EXTENSIONS[ext], ext.lstrip("."))
     guessed = mimetypes.guess_type("x" + ext)[0] if ext else None
     return Format("other", guessed or "application/octet-stream", ext.lstrip(".") or "unknown")
+
+
+# What an extension promises: the kind, and the format names that keep the promise.
+_IMAGE_PROMISE = {
+    ".jpg": {"jpeg"}, ".jpeg": {"jpeg"}, ".jpe": {"jpeg"}, ".png": {"png"}, ".gif": {"gif"},
+    ".bmp": {"bmp"}, ".tif": {"tiff"}, ".tiff": {"tiff"}, ".webp": {"webp"},
+    ".jp2": {"jpeg2000"}, ".j2k": {"jpeg2000"}, ".heic": {"heic", "heif"},
+    ".heif": {"heic", "heif"}, ".avif": {"avif"},
+}
+_MP4 = {"mp4", "mov", "m4a"}
+_AV_PROMISE = {
+    **dict.fromkeys((".mp4", ".m4v", ".m4a", ".m4b", ".mov", ".qt", ".3gp", ".3g2"), _MP4),
+    **dict.fromkeys((".mkv", ".webm", ".mka"), {"mkv", "webm"}),
+    **dict.fromkeys((".ogg", ".ogv", ".oga", ".opus"), {"ogg"}),
+    **dict.fromkeys((".wma", ".wmv", ".asf"), {"asf"}),
+    **dict.fromkeys((".aif", ".aiff", ".aifc", ".afc"), {"aiff"}),
+    **dict.fromkeys((".ts", ".mts", ".m2ts"), {"mpegts"}),
+    **dict.fromkeys((".mpg", ".mpeg", ".vob"), {"mpeg", "mpegts"}),
+    ".wav": {"wav"}, ".avi": {"avi"}, ".flac": {"flac"}, ".mp3": {"mp3"}, ".flv": {"flv"},
+}
+_OTHER_PROMISE = {".pdf": {"pdf"}, ".docx": {"docx"}, ".txt": {"text", "transcript"},
+                  ".srt": {"text", "transcript"}, ".vtt": {"text", "transcript"}}
+
+
+def extension_mismatch(name: str, fmt: Format) -> str | None:
+    """Say so when the content is not what the extension claims.
+
+    extension_mismatch("scan.jpg", Format("pdf", "application/pdf", "pdf"))
+        -> "named .jpg but the content is application/pdf (pdf)"
+    extension_mismatch("talk.mp3", Format("av", "audio/wav", "wav"))
+        -> "named .mp3 but the content is audio/wav (wav)"
+    extension_mismatch("a.JPG", Format("image", "image/jpeg", "jpeg"))  -> None
+    extension_mismatch("clip.mov", Format("av", "video/mp4", "mp4"))    -> None
+    """
+    ext = os.path.splitext(name)[1].lower()
+    if fmt.kind == "empty":
+        return None
+    if ext in _IMAGE_PROMISE:
+        ok = fmt.kind == "image" and fmt.name in _IMAGE_PROMISE[ext]
+    elif ext in _AV_PROMISE:
+        ok = fmt.kind == "av" and fmt.name in _AV_PROMISE[ext]
+    elif ext in _OTHER_PROMISE:
+        ok = fmt.kind in _OTHER_PROMISE[ext] or fmt.name in _OTHER_PROMISE[ext]
+    else:
+        return None
+    return None if ok else f"named {ext} but the content is {fmt.mime} ({fmt.name})"
