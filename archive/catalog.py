@@ -74,11 +74,34 @@ class Catalog:
             elif not inspect(self.engine).has_table("items"):
                 raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
                                    "(no items table); run `archive ingest` to create one")
+            self._add_missing_columns()
         except OperationalError as exc:
             raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
                                f"{exc.orig}") from None
         except SQLAlchemyError as exc:
             raise CatalogError(f"unable to open catalog {self.settings.catalog}: {exc}") from None
+
+    def _add_missing_columns(self) -> None:
+        """Bring a catalog made by an earlier version up to date where that is only additive:
+        a nullable column the models have and the table lacks is added. Anything else is a
+        clear error, never a half-upgraded catalog."""
+        inspector = inspect(self.engine)
+        for table in Base.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not column.nullable:
+                    raise CatalogError(
+                        f"the catalog {self.settings.catalog} was made by an older version and "
+                        f"lacks {table.name}.{column.name}; ingest into a new catalog")
+                kind = column.type.compile(dialect=self.engine.dialect)
+                with self.engine.begin() as con:
+                    con.exec_driver_sql(
+                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                log.info("catalog upgraded: added %s.%s", table.name, column.name)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

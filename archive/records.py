@@ -1,18 +1,21 @@
 """One item as a plain dict, with its files and provenance: what `archive show` prints."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.derivatives import existing_derivatives
 from archive.errors import NotFound
 from archive.models import Event, File, FileText, Item, Root
 
 SHOW_TEXT_CHARS = 500
 
 
-def item_record(s: Session, accession: str) -> dict[str, Any]:
+def item_record(s: Session, accession: str,
+                derivatives_dir: Path | None = None) -> dict[str, Any]:
     item = s.scalars(select(Item).where(Item.accession == accession.strip())).first()
     if item is None:
         raise NotFound(f"no item with accession number {accession!r}; "
@@ -32,6 +35,8 @@ def item_record(s: Session, accession: str) -> dict[str, Any]:
             "duplicate_of": s.get(File, f.duplicate_of_id).path if f.duplicate_of_id else None,
             "text": text.text[:SHOW_TEXT_CHARS] if text else None,
             "cues": len(text.cues) if text and text.cues else None,
+            "derivatives": (existing_derivatives(derivatives_dir, f.sha256) or None)
+            if derivatives_dir else None,
         }
         files.append({k: v for k, v in entry.items() if v is not None})
         paths[f.id] = f.path

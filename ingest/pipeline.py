@@ -24,12 +24,12 @@ from archive.models import IngestRun, Root, utcnow
 from archive.scientists import ScientistMatcher, find_scientist
 from ingest.attribution import ScientistResolver
 from ingest.classify import Grouping, plan_folder, type_word
-from ingest.extract import Extraction
 from ingest.manifest import ManifestRow, load_manifest
 from ingest.paths import catalog_path, manifest_key
 from ingest.report import IngestReport, NullProgress, Progress
 from ingest.walk import WalkedFolder, walk
-from ingest.workers import ExtractorPool
+from ingest.extract import Extraction, extract_file
+from ingest.workers import WorkerPool
 from ingest.writer import CatalogWriter, FileJob, WriteOptions, known_files
 from media.checksum import sha256_file
 
@@ -214,8 +214,8 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
                 writer.add(job, result)
             progress.update(report, job.path)
 
-    with ExtractorPool(settings.worker_count, settings.file_timeout, settings.worker_memory_mb,
-                       settings.max_text_chars) as pool:
+    with WorkerPool(settings.worker_count, settings.file_timeout,
+                    settings.worker_memory_mb) as pool:
         try:
             for root_path in plan.roots:
                 with catalog.session() as s:
@@ -227,7 +227,8 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
                     known = known_files(catalog, root.id, catalog_path(folder.rel)[0])
                     for job in _folder_jobs(folder, root, root_name, known, plan, options,
                                             report):
-                        in_flight.append((pool.submit(job.abs), job))
+                        in_flight.append((pool.submit(extract_file, job.abs,
+                                                      settings.max_text_chars), job))
                         collect(max_in_flight - 1)
                     progress.update(report, folder.rel)
             collect(0)

@@ -13,11 +13,14 @@ import resource
 import signal
 import warnings
 from concurrent.futures import Future, TimeoutError as FutureTimeout
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
-from ingest.extract import Extraction, extract_file
+
+T = TypeVar("T")
 
 
 def _init_worker(memory_mb: int) -> None:
@@ -50,25 +53,23 @@ def failure_of(exc: BaseException, timeout: float, memory_mb: int) -> WorkerFail
     return WorkerFailure("extract", f"worker error: {type(exc).__name__}: {exc}")
 
 
-class ExtractorPool:
-    """A pool of extraction workers. Use as a context manager; submit() returns a Future whose
-    result is an Extraction or raises (see failure_of)."""
+class WorkerPool:
+    """A pool of isolated workers. Use as a context manager; submit() returns a Future whose
+    result is the function's, or raises (see failure_of)."""
 
-    def __init__(self, jobs: int, timeout: float, memory_mb: int, max_chars: int):
+    def __init__(self, jobs: int, timeout: float, memory_mb: int):
         self.timeout = timeout
         self.memory_mb = memory_mb
-        self.max_chars = max_chars
         # forkserver: workers fork from a clean process that has imported the parsers once,
         # never from the parent with its database connections and progress-bar thread.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["ingest.extract"])
+        context.set_forkserver_preload(["ingest.extract", "media.derivatives"])
         self._pool = ProcessPool(max_workers=max(1, jobs), max_tasks=1000,
                                  initializer=_init_worker, initargs=(memory_mb,),
                                  context=context)
 
-    def submit(self, path: str) -> Future[Extraction]:
-        return self._pool.schedule(extract_file, args=(path, self.max_chars),
-                                   timeout=self.timeout)
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self._pool.schedule(fn, args=args, timeout=self.timeout)
 
     def failure(self, exc: BaseException) -> WorkerFailure:
         return failure_of(exc, self.timeout, self.memory_mb)
@@ -80,7 +81,7 @@ class ExtractorPool:
             self._pool.close()
         self._pool.join()
 
-    def __enter__(self) -> ExtractorPool:
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]

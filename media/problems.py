@@ -11,5 +11,9 @@ class MediaProblem(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Raised in worker processes and pickled back to the parent with both arguments.
+        return (MediaProblem, (self.code, self.message))
+
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -184,3 +184,91 @@ def test_sha256_streamed(tmp_path: Path):
     data = bytes(range(256)) * 20000  # several chunks
     p.write_bytes(data)
     assert sha256_file(p) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_rotated_phone_clip(tmp_path: Path):
+    src = make_video(tmp_path / "phone.mp4", 1.0, (320, 240))
+    import av
+    # Mark the track as turned 90 degrees, as phones do, through PyAV's own muxer.
+    out = tmp_path / "rotated.mp4"
+    with av.open(str(src)) as inp, av.open(str(out), "w") as dst:
+        s_in = inp.streams.video[0]
+        s_out = dst.add_stream_from_template(s_in)
+        s_out.set_display_rotation(-90)  # FFmpeg counts counter-clockwise
+        for packet in inp.demux(s_in):
+            if packet.dts is not None:
+                packet.stream = s_out
+                dst.mux(packet)
+    e = extract_file(str(out))
+    assert (e.width, e.height) == (320, 240)
+    assert (e.tech["rotation"], e.tech["display_width"], e.tech["display_height"]) == \
+        (90, 240, 320)
+
+
+def test_format_mismatch_is_recorded(tmp_path: Path):
+    wav = make_wav(tmp_path / "x.wav", 1.0)
+    named_mp3 = wav.rename(tmp_path / "interview.mp3")
+    e = extract_file(str(named_mp3))
+    assert e.kind == "audio" and e.problem is None
+    assert e.tech["format_mismatch"] == "named .mp3 but the content is audio/wav (wav)"
+    assert "format_mismatch" not in extract_file(str(make_wav(tmp_path / "ok.wav", 1.0))).tech
+
+
+def _id3_frame(frame_id: bytes, payload: bytes) -> bytes:
+    return frame_id + len(payload).to_bytes(4, "big") + b"\x00\x00" + payload
+
+
+def test_id3_gbk_mislabelled_as_latin1_is_repaired(tmp_path: Path):
+    from media.id3 import read_id3_tags
+    frames = (_id3_frame(b"TIT2", b"\x00" + "角落之歌".encode("gbk"))
+              + _id3_frame(b"TPE1", b"\x01" + "苏云".encode("utf-16"))
+              + _id3_frame(b"COMM", b"\x03eng\x00" + "口述".encode("utf-8")))
+    size = len(frames)
+    syncsafe = bytes([(size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F])
+    p = tmp_path / "cut_after_tag.mp3"
+    p.write_bytes(b"ID3\x03\x00\x00" + syncsafe + frames + b"\xff\xfb" + bytes(50))
+    assert read_id3_tags(p) == {"title": "角落之歌", "artist": "苏云", "comment": "口述"}
+    e = extract_file(str(p))
+    assert e.problem and e.tech["tags"]["title"] == "角落之歌"
+
+
+def test_repair_leaves_real_latin1_alone():
+    from media.textcodec import repair_mislabelled_latin1 as repair
+    assert repair("½ÇÂäÖ®¸è") == "角落之歌"
+    for text in ("Crémieux", "Beyoncé", "Schrödinger", "plain"):
+        assert repair(text) == text
+
+
+def test_truncated_jpeg2000_and_bmp(tmp_path: Path):
+    from PIL import Image
+    im = Image.new("RGB", (64, 48), "#406080")
+    im.save(tmp_path / "ok.jp2")
+    im.save(tmp_path / "ok.bmp")
+    assert read_image(tmp_path / "ok.jp2").damage is None
+    assert read_image(tmp_path / "ok.bmp").damage is None
+    data = (tmp_path / "ok.jp2").read_bytes()
+    (tmp_path / "missing_last_byte.jp2").write_bytes(data[:-1])
+    assert read_image(tmp_path / "missing_last_byte.jp2").damage.startswith("truncated")
+    (tmp_path / "short.bmp").write_bytes((tmp_path / "ok.bmp").read_bytes()[:3000])
+    assert read_image(tmp_path / "short.bmp").damage.startswith("truncated")
+
+
+def test_truncated_audio_whose_header_claims_full_length(tmp_path: Path):
+    src = make_audio(tmp_path / "long.m4a", 30.0, "aac", container="mp4")
+    # With its index in front (faststart), a file cut in copying still opens and still claims
+    # its full length; re-mux so, then cut it.
+    import av
+    fast = tmp_path / "fast.m4a"
+    with av.open(str(src)) as inp, av.open(str(fast), "w", format="mp4",
+                                           options={"movflags": "faststart"}) as out:
+        s = out.add_stream_from_template(inp.streams.audio[0])
+        for packet in inp.demux(inp.streams.audio[0]):
+            if packet.dts is not None:
+                packet.stream = s
+                out.mux(packet)
+    cut = tmp_path / "cut_in_copying.m4a"
+    cut.write_bytes(fast.read_bytes()[: len(fast.read_bytes()) // 3])
+    e = extract_file(str(cut))
+    assert e.duration == pytest.approx(30.0, abs=0.1)  # what the header claims
+    assert e.problem and e.problem.startswith("truncated: the headers claim 30.0 s")
+    assert extract_file(str(fast)).problem is None

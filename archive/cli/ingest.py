@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from dataclasses import replace
 
 import click
 
 from archive.cli import EXIT_PROBLEMS, AppContext
+from archive.cli.progress import RichBar
 from archive.fields import MATERIAL_TYPES
 from archive.errors import ArchiveError
 from ingest.pipeline import IngestOptions, ingest, resolve_roots
@@ -19,38 +19,14 @@ from ingest.report import IngestReport
 LIST_LIMIT = 50  # skipped files shown in the text summary; --json has them all
 
 
-class RichProgress:
-    """A bar on stderr: files dealt with out of those counted, elapsed and remaining time, and
-    the counts so far; it fits an 80-column terminal."""
+def _done(report: IngestReport) -> int:
+    c = report.counts()
+    return c["new"] + c["changed"] + c["unchanged"] + c["moved"] + c["problems"]
 
-    def __init__(self, total: int | None) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        self._bar = Progress(BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(),
-                             TimeRemainingColumn(), TextColumn("{task.description}"),
-                             console=Console(stderr=True), transient=True)
-        self._task = self._bar.add_task("", total=total)
-        self._last = 0.0
 
-    def __enter__(self) -> RichProgress:
-        self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
-
-    def update(self, report: IngestReport, current: str) -> None:
-        now = time.monotonic()
-        if now - self._last < 0.1:
-            return
-        self._last = now
-        c = report.counts()
-        done = c["new"] + c["changed"] + c["unchanged"] + c["moved"] + c["problems"]
-        self._bar.update(self._task, completed=done, description=(
-            f"new {c['new']} · unchanged {c['unchanged']} · problems {c['problems']}"))
+def _describe(report: IngestReport) -> str:
+    c = report.counts()
+    return f"new {c['new']} · unchanged {c['unchanged']} · problems {c['problems']}"
 
 
 def _summary(report: IngestReport) -> str:
@@ -113,7 +89,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
     show_progress = not quiet and sys.stderr.isatty()
     if show_progress:
         # Counting first costs one more walk (about 0.4 s per 100,000 files) and buys a real bar.
-        with RichProgress(count_files(paths)) as progress:
+        with RichBar(count_files(paths), _done, _describe) as progress:
             report = ingest(catalog, paths, options, progress)  # type: ignore[arg-type]
     else:
         report = ingest(catalog, paths, options)  # type: ignore[arg-type]

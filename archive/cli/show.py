@@ -20,7 +20,7 @@ def render(rec: dict) -> str:
     for f in rec["files"]:
         out.append(f"  file {f['path']}  [{f['role']}]")
         for key, value in f.items():
-            if key in ("path", "role", "technical"):
+            if key in ("path", "role", "technical", "derivatives"):
                 continue
             if key == "text":
                 value = value.replace("\n", " ")[:120] + ("…" if len(value) > 120 else "")
@@ -28,6 +28,11 @@ def render(rec: dict) -> str:
         for key, value in (f.get("technical") or {}).items():
             if key != "streams":
                 out.append(f"      {key:<16} {value}")
+        for stream in (f.get("technical") or {}).get("streams", []):
+            out.append("      stream           " + ", ".join(f"{k} {v}" for k, v in
+                                                             stream.items()))
+        for kind, path in (f.get("derivatives") or {}).items():
+            out.append(f"      {kind:<16} {path}")
     out.append("  events")
     for e in rec["events"]:
         out.append(f"      {e['at']}  {e['kind']}  {e.get('outcome', '')}  "
@@ -43,7 +48,7 @@ def command(app: AppContext, accession: str, as_json: bool) -> None:
     """Show the item ACCESSION with its files and metadata."""
     catalog = app.open_catalog()
     with catalog.session() as s:
-        rec = item_record(s, accession)
+        rec = item_record(s, accession, app.settings.derivatives_dir)
     if as_json:
         click.echo(json.dumps(rec, ensure_ascii=False, indent=2, default=str))
     else:

@@ -1,0 +1,40 @@
+"""A progress bar on stderr for long commands; the library only calls `update`."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class RichBar:
+    """Files done out of a total, elapsed and remaining time, and a one-line summary of the
+    counts so far; it fits an 80-column terminal."""
+
+    def __init__(self, total: int | None, done: Callable[[Any], int],
+                 describe: Callable[[Any], str]) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        self._bar = Progress(BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(),
+                             TimeRemainingColumn(), TextColumn("{task.description}"),
+                             console=Console(stderr=True), transient=True)
+        self._task = self._bar.add_task("", total=total)
+        self._done, self._describe = done, describe
+        self._last = 0.0
+
+    def __enter__(self) -> RichBar:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def update(self, report: Any, current: str) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        self._bar.update(self._task, completed=self._done(report),
+                         description=self._describe(report))

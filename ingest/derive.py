@@ -1,0 +1,180 @@
+"""`archive derive`: thumbnails, poster frames, waveforms and access copies for the catalog,
+built in isolated workers, skipping what is already there."""
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from archive.catalog import Catalog
+from archive.derivatives import derivative_path
+from archive.models import Event, File, Root
+from ingest.paths import filesystem_path
+from ingest.report import Progress
+from ingest.workers import WorkerPool
+from media.problems import MediaProblem
+from media.derivatives import (
+    Derivative, access_copy, image_thumbnail, pdf_thumbnail, placeholder, poster_frame, waveform,
+)
+
+DERIVE_TIMEOUT = 600.0  # a long interview's waveform or access copy takes minutes, not hours
+_MASTER_AUDIO = {"wav", "flac", "aiff", "w64", "rf64"}
+_WEB_VIDEO = {"h264"}
+
+
+@dataclass(frozen=True)
+class DeriveOptions:
+    access_copies: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    file_id: int
+    item_id: int
+    path: str  # catalog path, for reports
+    source: str
+    kind: str
+    dest: str
+    fn: Callable[..., Derivative]
+    args: tuple[Any, ...]
+
+
+@dataclass
+class DeriveReport:
+    files: int = 0
+    built: int = 0
+    up_to_date: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)  # {path, kind, reason}
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": self.files, "built": self.built, "up_to_date": self.up_to_date,
+                "failed": self.failed, "seconds": round(self.seconds, 3)}
+
+
+def wanted(mime: str | None, kind: str | None, fmt: str | None, tech: dict[str, Any],
+           access: bool) -> list[str]:
+    """The derivatives a file should have.
+
+    wanted("image/jpeg", "image", "jpeg", {}, False)          -> ["thumbnail"]
+    wanted("audio/wav", "audio", "wav", {}, True)              -> ["waveform", "access-audio"]
+    wanted("video/x-matroska", "video", "mkv", {"video_codec": "vp9"}, True)
+                                                               -> ["poster", "access-video"]
+    """
+    if kind == "image" or (mime or "").startswith("image/") and kind not in ("other",):
+        return ["thumbnail"]
+    if kind in ("pdf", "docx", "text"):
+        return ["thumbnail"]
+    if kind == "video":
+        web = tech.get("video_codec") in _WEB_VIDEO and fmt in ("mp4", "mov", "m4a")
+        return ["poster"] + (["access-video"] if access and not web else [])
+    if kind == "audio":
+        return ["waveform"] + (["access-audio"] if access and fmt in _MASTER_AUDIO else [])
+    return []
+
+
+def _task_for(kind: str, f: File, source: str, dest: str) -> tuple[Callable[..., Derivative],
+                                                                  tuple[Any, ...]]:
+    tech = f.tech or {}
+    if kind == "thumbnail":
+        if (tech.get("kind") == "image") or (f.mime or "").startswith("image/"):
+            return image_thumbnail, (source, dest)
+        if tech.get("kind") == "pdf":
+            return pdf_thumbnail, (source, dest)
+        label = (f.format or "doc").upper()
+        detail = f"{f.pages} pages" if f.pages else (tech.get("title") or "")
+        return placeholder, (dest, label, str(detail)[:30])
+    if kind == "poster":
+        return poster_frame, (source, dest)
+    if kind == "waveform":
+        return waveform, (source, dest)
+    return access_copy, (source, dest, "audio" if kind == "access-audio" else "video")
+
+
+def _tasks(catalog: Catalog, options: DeriveOptions, report: DeriveReport) -> Iterator[Task]:
+    base = catalog.settings.derivatives_dir
+    planned: set[Path] = set()  # identical files share derivatives: build each once
+    with catalog.session() as s:
+        roots = dict(s.execute(select(Root.id, Root.path)).all())
+        query = (select(File).where(File.role.in_(("master", "page")), File.sha256.is_not(None),
+                                    File.size > 0)
+                 .order_by(File.id).execution_options(yield_per=500))
+        for f in s.scalars(query):
+            tech = f.tech or {}
+            kinds = wanted(f.mime, tech.get("kind"), f.format, tech, options.access_copies)
+            if not kinds:
+                continue
+            report.files += 1
+            source = filesystem_path(roots[f.root_id], f.path, f.path_raw)
+            for kind in kinds:
+                dest = derivative_path(base, f.sha256 or "", kind)
+                if dest in planned or (dest.exists() and not options.force):
+                    report.up_to_date += 1
+                    continue
+                planned.add(dest)
+                fn, args = _task_for(kind, f, source, str(dest))
+                yield Task(f.id, f.item_id, f.path, source, kind, str(dest), fn, args)
+
+
+def count_candidates(catalog: Catalog) -> int:
+    with catalog.session() as s:
+        return s.scalar(select(func.count(File.id)).where(
+            File.role.in_(("master", "page")), File.sha256.is_not(None), File.size > 0)) or 0
+
+
+def derive(catalog: Catalog, options: DeriveOptions = DeriveOptions(),
+           progress: Progress | None = None) -> DeriveReport:
+    """Build missing derivatives (all of them with force). Failures are reported per file."""
+    settings = catalog.settings
+    report = DeriveReport()
+    started = time.monotonic()
+    events: list[dict[str, Any]] = []
+    window: deque[tuple[Future[Derivative], Task]] = deque()
+    Path(settings.derivatives_dir).mkdir(parents=True, exist_ok=True)
+
+    def settle(limit: int) -> None:
+        while len(window) > limit:
+            fut, task = window.popleft()
+            try:
+                made = fut.result()
+            except BaseException as exc:  # noqa: BLE001 - each failure is one file's
+                reason = str(exc) if isinstance(exc, MediaProblem) else pool.failure(exc).reason
+                report.failed.append({"path": task.path, "kind": task.kind, "reason": reason})
+                events.append({"file_id": task.file_id, "item_id": task.item_id,
+                               "kind": "derivative creation", "outcome": "failure",
+                               "tool": task.fn.__name__, "detail": f"{task.kind}: {reason}"})
+            else:
+                report.built += 1
+                events.append({"file_id": task.file_id, "item_id": task.item_id,
+                               "kind": "derivative creation", "outcome": "success",
+                               "tool": made.tool, "detail": f"{task.kind} {made.path}"})
+            if progress is not None:
+                progress.update(report, task.path)  # type: ignore[arg-type]
+            if len(events) >= settings.batch_size:
+                _write_events(catalog, events)
+
+    with WorkerPool(settings.worker_count, max(settings.file_timeout, DERIVE_TIMEOUT),
+                    settings.worker_memory_mb) as pool:
+        try:
+            for task in _tasks(catalog, options, report):
+                window.append((pool.submit(task.fn, *task.args), task))
+                settle(settings.worker_count * 4)
+            settle(0)
+        finally:
+            _write_events(catalog, events)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _write_events(catalog: Catalog, events: list[dict[str, Any]]) -> None:
+    if events:
+        with catalog.session() as s:
+            s.execute(insert(Event), list(events))
+        events.clear()
