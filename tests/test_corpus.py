@@ -28,6 +28,8 @@ EXPLAINED = {
     "images/filetype/sample.jxl": "JPEG XL: identified, but Pillow has no JPEG XL reader",
     "images/exiftool/ExifTool.jpg": "EXIF IFD0 says FUJIFILM FinePix2400Zoom; ExifTool "
                                     "reports the Canon values of a later metadata block",
+    "images/exif-py/Reconyx_HC500_Hyperfire.jpg": "the date is only in the Reconyx MakerNote, "
+                                                  "which exifread does not decode",
     "video/pymediainfo/sample.mp4": "video starts 0.083 s in (edit list) and ends at 1.042 s; "
                                     "FFmpeg 5.1 left the offset out (0.980 s), FFmpeg 7 counts it",
 }
@@ -138,12 +140,32 @@ def test_facts_agree_with_independent_tools(corpus_catalog):
             if (str(f.width), str(f.height)) != (facts["ImageWidth"], facts.get("ImageHeight")):
                 disagreements.append((path, "size", (f.width, f.height),
                                       (facts["ImageWidth"], facts.get("ImageHeight"))))
+        if path.startswith("images/") and facts.get("FileType") == "JPEG" and f.problem is None:
+            if "Orientation" in facts and str(f.orientation or 1) != facts["Orientation"]:
+                disagreements.append((path, "orientation", f.orientation, facts["Orientation"]))
+            # ExifTool may add sub-seconds and a zone from maker notes; EXIF itself has neither.
+            if "DateTimeOriginal" in facts and (f.date_taken or "") != \
+                    facts["DateTimeOriginal"][:19].replace(":", "-", 2).replace(" ", "T"):
+                disagreements.append((path, "date_taken", f.date_taken,
+                                      facts["DateTimeOriginal"]))
+            for ours, theirs in ((f.gps_lat, "GPSLatitude"), (f.gps_lon, "GPSLongitude")):
+                if theirs in facts and (ours is None or abs(ours - float(facts[theirs])) > 1e-4):
+                    disagreements.append((path, theirs, ours, facts[theirs]))
         for ours, theirs in (("camera_make", "Make"), ("camera_model", "Model")):
             if path.startswith("images/") and theirs in facts and \
                     facts.get("FileType") == "JPEG":
                 if (getattr(f, ours) or "").strip() != facts[theirs].strip():
                     disagreements.append((path, ours, getattr(f, ours), facts[theirs]))
     assert disagreements == [], "\n".join(map(str, disagreements))
+
+
+def test_rotation_and_repaired_chinese_tags(corpus_catalog):
+    _, _, files, _ = corpus_catalog
+    assert files["video/moviepy/fire2.mp4"].tech["rotation"] == 180  # moviepy's own test
+    tags = files["audio-bad/tinytag/chinese_id3.mp3"].tech["tags"]
+    assert (tags["title"], tags["artist"]) == ("角落之歌", "苏云")
+    assert files["images-bad/exif-py/heic_hdlr_box.jpg"].tech["format_mismatch"].startswith(
+        "named .jpg but the content is image/heic")
 
 
 def test_chinese_pdf_text(corpus_catalog):
