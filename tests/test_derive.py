@@ -127,3 +127,31 @@ def test_derive_reports_failures_and_goes_on(cli_json, tmp_path):
     code, report = cli_json("derive")
     assert (code, report["built"]) == (1, 1)
     assert [(f["path"], f["kind"]) for f in report["failed"]] == [("not_really.mp4", "poster")]
+
+
+def test_memory_blowup_is_one_files_failure(tmp_path, catalog_path):
+    """A 4 KB BMP whose header declares 12000x12000 pixels (432 MB to decode) under a 300 MB
+    worker cap: the worker fails that file, the parent and the other files carry on."""
+    import os
+    import struct
+    import subprocess
+    import sys
+    folder = tmp_path / "coll"
+    folder.mkdir()
+    w = h = 12000
+    row = (w * 3 + 3) // 4 * 4
+    header = b"BM" + struct.pack("<IHHI", 54 + row * h, 0, 0, 54) + \
+        struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, row * h, 2835, 2835, 0, 0)
+    (folder / "header_claims_12000x12000.bmp").write_bytes(header + bytes(4096))
+    make_photo(folder / "ordinary.jpg")
+    env = {**os.environ, "ARCHIVE_WORKER_MEMORY_MB": "300", "ARCHIVE_CATALOG": str(catalog_path)}
+    run = [sys.executable, "-m", "archive"]
+    ingest = subprocess.run(run + ["ingest", str(folder), "--json"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert json.loads(ingest.stdout)["new"] == 2
+    derived = subprocess.run(run + ["derive", "--json"], env=env, capture_output=True,
+                             text=True, timeout=120)
+    report = json.loads(derived.stdout)
+    assert derived.returncode == 1 and report["built"] == 1
+    assert report["failed"] == [{"path": "header_claims_12000x12000.bmp", "kind": "thumbnail",
+                                 "reason": "the parser ran out of memory (cap 300 MB)"}]
