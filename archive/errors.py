@@ -5,7 +5,9 @@
     │   └── CatalogBusy          another ingest holds the writer lock
     ├── UsageError               bad user input: paths, options, names
     │   ├── UnknownScientist     a name that matches no scientist or variant
-    │   └── NotFound             an accession number or record that does not exist
+    │   ├── NotFound             an accession number or record that does not exist
+    │   └── QueryError           a search query that cannot be read
+    ├── IndexProblem             the search index is missing, stale or damaged: run reindex
     └── ManifestError            a CSV manifest with bad rows (all rows listed, nothing written)
 """
 from __future__ import annotations
@@ -39,6 +41,14 @@ class UnknownScientist(UsageError):
 
 
 class NotFound(UsageError):
+    pass
+
+
+class QueryError(UsageError):
+    pass
+
+
+class IndexProblem(ArchiveError):
     pass
 
 

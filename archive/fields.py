@@ -1,6 +1,8 @@
 """The field registry: each catalog field declared once, so the export, stats and search agree."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 MATERIAL_TYPES: tuple[str, ...] = (
@@ -11,6 +13,37 @@ TYPE_CODES: dict[str, str] = {
     "letter": "L", "manuscript": "M", "photograph": "P", "audio": "A",
     "video": "V", "document": "D", "other": "O",
 }
+# Folder and manifest words for each type, Chinese (simplified and traditional) and English.
+TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "letter": ("letter", "letters", "correspondence", "信件", "书信", "書信", "信函", "来信",
+               "來信", "往来书信", "通信"),
+    "manuscript": ("manuscript", "manuscripts", "手稿", "文稿", "草稿", "笔记", "筆記", "notes",
+                   "notebooks", "drafts"),
+    "photograph": ("photograph", "photographs", "photo", "photos", "pictures", "照片", "相片",
+                   "图片", "圖片", "影像"),
+    "audio": ("audio", "sound", "recordings", "interviews", "oral history", "oral-history",
+              "录音", "錄音", "音频", "音頻", "口述", "访谈", "訪談"),
+    "video": ("video", "videos", "film", "films", "视频", "視頻", "录像", "錄像", "影片"),
+    "document": ("document", "documents", "papers", "文件", "文档", "文檔", "资料", "資料",
+                 "档案", "檔案"),
+    "other": ("other", "misc", "其他"),
+}
+_WORD_TO_TYPE = {
+    unicodedata.normalize("NFKC", w).casefold(): t for t, ws in TYPE_WORDS.items() for w in ws
+}
+
+
+def type_word(word: str) -> str | None:
+    """A type name or folder word in Chinese or English -> material type, else None.
+
+    type_word("信件") -> "letter";  type_word("01_Letters") -> "letter";  type_word("x") -> None
+    """
+    key = unicodedata.normalize("NFKC", word).strip().casefold()
+    if key in MATERIAL_TYPES:
+        return key
+    return _WORD_TO_TYPE.get(key) or _WORD_TO_TYPE.get(re.sub(r"^\d+[\s._-]*", "", key))
+
+
 ACCESS_LEVELS: tuple[str, ...] = ("open", "restricted", "closed")
 FILE_ROLES: tuple[str, ...] = ("master", "page", "transcript", "sidecar")
 
@@ -48,3 +81,29 @@ EXPORT_FIELDS: tuple[Field, ...] = (
     Field("duplicate_of", "keyword", "path (root-relative) of the first copy of the same bytes"),
 )
 EXPORT_KEYS: tuple[str, ...] = tuple(f.name for f in EXPORT_FIELDS)
+
+
+# The search index's fields (search/schema.py turns kinds into Whoosh field types):
+#   id: one exact stored value; keyword: exact values, several per item; text: Chinese bigrams
+#   and English stems; words: jieba words (an addition to text); int/float: numbers that sort
+#   and range; stored: kept for display only.
+SEARCH_FIELDS: tuple[Field, ...] = (
+    Field("accession", "id", "accession number (unique)"),
+    Field("item_id", "int", "catalog id of the item"),
+    Field("title", "text", "title, searched with extra weight"),
+    Field("scientist", "keyword", "matching keys of every name of the scientist"),
+    Field("scientist_name", "id", "preferred name, the scientist facet"),
+    Field("type", "id", "material type, a facet"),
+    Field("date", "stored", "date as catalogued"),
+    Field("year_start", "int", "first year the date covers"),
+    Field("year_end", "int", "last year the date covers"),
+    Field("date_sort", "int", "yyyymmdd of the start, for sorting"),
+    Field("decade", "id", "1950s, ...; a facet"),
+    Field("collection", "text", "collection or series"),
+    Field("access", "id", "open, restricted or closed"),
+    Field("format", "keyword", "file formats of the item"),
+    Field("duration", "int", "whole seconds of audio or video"),
+    Field("content", "text", "title, description, transcriptions, document text, cues"),
+    Field("words", "words", "the same text as jieba words"),
+    Field("path", "stored", "path of the item's main file"),
+)

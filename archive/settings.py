@@ -22,6 +22,7 @@ class Settings:
     default_access: str = "open"
     max_text_chars: int = 2_000_000  # extracted text kept per file
     lock_wait: float = 0.0  # seconds a second ingest waits for the writer lock before giving up
+    index_wait: float = 120.0  # seconds a writer of the search index waits for another one
 
     @property
     def catalog_url(self) -> str:

@@ -15,30 +15,11 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from archive.fields import MATERIAL_TYPES
+from archive.fields import type_word
 
-# Folder and manifest words for each type, Chinese (simplified and traditional) and English.
-_TYPE_WORDS: dict[str, tuple[str, ...]] = {
-    "letter": ("letter", "letters", "correspondence", "信件", "书信", "書信", "信函", "来信",
-               "來信", "往来书信", "通信"),
-    "manuscript": ("manuscript", "manuscripts", "手稿", "文稿", "草稿", "笔记", "筆記", "notes",
-                   "notebooks", "drafts"),
-    "photograph": ("photograph", "photographs", "photo", "photos", "pictures", "照片", "相片",
-                   "图片", "圖片", "影像"),
-    "audio": ("audio", "sound", "recordings", "interviews", "oral history", "oral-history",
-              "录音", "錄音", "音频", "音頻", "口述", "访谈", "訪談"),
-    "video": ("video", "videos", "film", "films", "视频", "視頻", "录像", "錄像", "影片"),
-    "document": ("document", "documents", "papers", "文件", "文档", "文檔", "资料", "資料",
-                 "档案", "檔案"),
-    "other": ("other", "misc", "其他"),
-}
-_WORD_TO_TYPE = {
-    unicodedata.normalize("NFKC", w).casefold(): t for t, ws in _TYPE_WORDS.items() for w in ws
-}
 # Which content kinds a folder's type may be given to: a PDF in 录音/ is not a recording.
 _ACCEPTS = {
     "letter": {"image", "pdf", "text", "docx", "other"},
@@ -59,14 +40,6 @@ _VIDEO_EXT = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".wmv", "
 _TRANSCRIPT_EXT = {".txt", ".srt", ".vtt"}
 _SIDECAR_EXT = {".xml", ".json", ".md5", ".sha256"}
 _PAGE = re.compile(r"^(?P<base>.+?)[_\-\s](?:p|page|pg)(?P<n>\d{1,4})$", re.IGNORECASE)
-
-
-def type_word(word: str) -> str | None:
-    """A type name or folder word in Chinese or English -> material type, else None."""
-    key = unicodedata.normalize("NFKC", word).strip().casefold()
-    if key in MATERIAL_TYPES:
-        return key
-    return _WORD_TO_TYPE.get(key) or _WORD_TO_TYPE.get(re.sub(r"^\d+[\s._-]*", "", key))
 
 
 def folder_type(name: str) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from archive.csvfiles import CsvTable, read_csv
 from archive.dates import ItemDate, parse_date
 from archive.errors import ManifestError, RowError
-from ingest.classify import type_word
+from archive.fields import type_word
 from ingest.paths import manifest_key
 
 MANIFEST_COLUMNS = ("path", "scientist", "type", "title", "date", "description", "access",

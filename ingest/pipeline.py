@@ -23,7 +23,8 @@ from archive.lock import writer_lock
 from archive.models import IngestRun, Root, utcnow
 from archive.scientists import ScientistMatcher, find_scientist
 from ingest.attribution import ScientistResolver
-from ingest.classify import Grouping, plan_folder, type_word
+from archive.fields import type_word
+from ingest.classify import Grouping, plan_folder
 from ingest.manifest import ManifestRow, load_manifest
 from ingest.paths import catalog_path, manifest_key
 from ingest.report import IngestReport, NullProgress, Progress
@@ -187,7 +188,19 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
             with catalog.session() as s:
                 s.execute(update(IngestRun).where(IngestRun.id == run_id).values(
                     status=status, finished_at=utcnow(), counts=report.counts()))
+    _update_index(catalog, report)
     return report
+
+
+def _update_index(catalog: Catalog, report: IngestReport) -> None:
+    """Index what the run added or changed. The catalog is the record: an index problem is
+    reported and left for `archive reindex`, never allowed to undo the ingest."""
+    from search.index import update as update_index
+    try:
+        report.indexed = update_index(catalog)
+    except Exception as exc:  # noqa: BLE001 - any index failure must leave the catalog be
+        log.warning("search index not updated: %s", exc)
+        report.index_error = f"{type(exc).__name__}: {exc}; run `archive reindex`"
 
 
 def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogWriter,

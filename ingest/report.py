@@ -21,6 +21,8 @@ class IngestReport:
     skipped: list[dict[str, str]] = field(default_factory=list)  # {path, reason}
     problems: list[dict[str, str]] = field(default_factory=list)  # {path, stage, reason}
     interrupted: bool = False
+    indexed: int | None = None  # items (re)indexed for search at the end of the run
+    index_error: str | None = None  # why the index was not updated (the catalog is fine)
 
     @property
     def exit_code(self) -> int:
@@ -42,6 +44,7 @@ class IngestReport:
             "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3),
             "files_per_second": round(self.seen / self.seconds, 1) if self.seconds else None,
             "interrupted": self.interrupted,
+            "indexed": self.indexed, "index_error": self.index_error,
         }
 
 

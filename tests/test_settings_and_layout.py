@@ -127,3 +127,11 @@ def test_catalog_from_an_older_version_gains_new_columns(tmp_path: Path):
     reopened = Catalog.open(load_settings({"catalog": str(path)}, environ={}), create=False)
     from sqlalchemy import inspect
     assert "type_source" in {c["name"] for c in inspect(reopened.engine).get_columns("items")}
+
+
+def test_whoosh_stays_inside_search_and_search_never_imports_ingest():
+    for package in ("archive", "ingest", "media"):
+        whoosh = {(f, m) for f, m in _imports(package) if m.startswith("whoosh")}
+        assert whoosh == set(), f"{package}/ imports Whoosh"
+    ingest = {(f, m) for f, m in _imports("search") if m.split(".")[0] == "ingest"}
+    assert ingest == set(), "search/ must not import ingest/"

@@ -80,8 +80,8 @@ def main(ctx: click.Context, catalog: str | None, config: str | None, debug: boo
 
 
 def _register() -> None:
-    from archive.cli import derive, export, ingest, scientists, show, stats
-    for module in (ingest, derive, stats, show, export, scientists):
+    from archive.cli import derive, export, ingest, reindex, scientists, search, show, stats
+    for module in (ingest, derive, search, reindex, stats, show, export, scientists):
         main.add_command(module.command)
 
 

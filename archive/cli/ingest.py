@@ -46,6 +46,10 @@ def _summary(report: IngestReport) -> str:
     if report.problems:
         lines.append("Problems (catalogued with the error unless the file was unreadable):")
         lines += [f"  {p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems]
+    if report.index_error:
+        lines.append(f"Search index not updated: {report.index_error}")
+    elif report.indexed:
+        lines.append(f"Search index: {report.indexed} item(s) indexed")
     return "\n".join(lines)
 
 

@@ -1,0 +1,87 @@
+"""`archive search`: the query language, facets and snippets, for people and for scripts."""
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+
+import click
+
+from archive.cli import AppContext
+from archive.fields import MATERIAL_TYPES
+from search.searcher import MAX_LIMIT, SearchOptions, SearchResult, search
+
+
+def clock(seconds: float | None) -> str:
+    """0:20, 5:07, 1:02:03: how players show a time (whole seconds, never past the moment)."""
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def _terminal_snippet(snippet: str) -> str:
+    parts = re.split(r"(<mark>.*?</mark>)", snippet.replace("\n", " "))
+    out = []
+    for part in parts:
+        if part.startswith("<mark>"):
+            out.append(click.style(html.unescape(part[6:-7]), bold=True, underline=True))
+        else:
+            out.append(html.unescape(part))
+    return "".join(out)
+
+
+def render(result: SearchResult, query: str, seconds: float) -> str:
+    lines = [f"{result.total} result{'s' if result.total != 1 else ''}"
+             + (f" for {query}" if query else "") + f" ({seconds * 1000:.0f} ms)"]
+    for n, h in enumerate(result.hits, start=1):
+        facts = " · ".join(x for x in (h["type"], h["scientist"], h["date"],
+                                        clock(h["duration"]) if h["duration"] else None) if x)
+        at = f"  ▶ {clock(h['at_seconds'])}" if h["at_seconds"] is not None else ""
+        lines.append(f"{n:>3}. {h['accession']}  {h['title']}  [{facts}]{at}")
+        if h["snippet"]:
+            lines.append("     " + _terminal_snippet(h["snippet"]))
+        if h["path"]:
+            lines.append(click.style(f"     {h['path']}", dim=True))
+    for name, counts in result.facets.items():
+        if counts:
+            lines.append(f"{name}: " + " · ".join(f"{k} {v}" for k, v in counts.items()))
+    return "\n".join(lines)
+
+
+@click.command("search")
+@click.argument("query", required=False, default="")
+@click.option("--scientist", metavar="NAME", help="Only this scientist (any name or variant).")
+@click.option("--type", "material", metavar="TYPE",
+              help=f"Only this material type: {', '.join(MATERIAL_TYPES)} (or 信件, 录音, …).")
+@click.option("--from", "year_from", type=int, metavar="YEAR", help="Dated in or after YEAR.")
+@click.option("--to", "year_to", type=int, metavar="YEAR", help="Dated in or before YEAR.")
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=20, show_default=True,
+              help="How many hits to show.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
+@click.option("--facets", is_flag=True, help="Count hits by type, scientist and decade.")
+@click.option("--include-restricted", is_flag=True,
+              help="Include restricted and closed items (for staff).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_obj
+def command(app: AppContext, query: str, scientist: str | None, material: str | None,
+            year_from: int | None, year_to: int | None, limit: int, offset: int, facets: bool,
+            include_restricted: bool, as_json: bool) -> None:
+    """Search the archive. QUERY takes words and "phrases" in Chinese or English, and
+    scientist:, type:, date:1950..1960, duration:>30m, title:, -excluded, OR and ( )."""
+    catalog = app.open_catalog()
+    options = SearchOptions(query=query, scientist=scientist, type=material,
+                            year_from=year_from, year_to=year_to, limit=limit, offset=offset,
+                            facets=facets, include_restricted=include_restricted)
+    started = time.perf_counter()
+    result = search(catalog, options)
+    elapsed = time.perf_counter() - started
+    if result.index_note:
+        click.echo(f"Note: {result.index_note}", err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(result, query, elapsed))

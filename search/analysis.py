@@ -1,0 +1,151 @@
+"""Text analysis for Chinese and English together.
+
+Every text is folded first: full-width to half-width (NFKC), case, and traditional to
+simplified characters (OpenCC's character table), so 導彈 and 导弹 index alike. Then:
+
+    cjk_tokens("钱学森的导弹")  -> 钱学 学森 森的 的导 导弹 弹      (positions 0..5)
+    cjk_tokens("Engineering 控制") -> engin 控制 制                  (English is stemmed)
+
+Positions are token sequence numbers, never character offsets (jieba's own Whoosh analyzer
+uses offsets, which breaks every phrase query). Character bigrams make any two-character name
+or term findable wherever it stands; the trailing single character of each Han run makes a
+one-character query findable by prefix. jieba's words go to a separate field, as an addition.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from whoosh.analysis import StemFilter, Token, Tokenizer
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['’][a-z]+)?")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    import opencc
+    cc = opencc.OpenCC("t2s")
+    table: dict[int, str] = {}
+    for start, end in ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00)):
+        for cp in range(start, end):
+            simplified = cc.convert(chr(cp))
+            if len(simplified) == 1 and simplified != chr(cp):
+                table[cp] = simplified
+    return table
+
+
+def fold(text: str) -> str:
+    """NFKC, case-fold, traditional -> simplified: fold("錢學森 ＱＩＡＮ") == "钱学森 qian"."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_t2s_table())
+
+
+def _folded_chars(text: str) -> Iterator[tuple[int, str]]:
+    """(offset in the original text, folded character): offsets survive folding so highlights
+    land on the original characters."""
+    table = _t2s_table()
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            yield i, ch.lower()
+            continue
+        for f in unicodedata.normalize("NFKC", ch).casefold().translate(table):
+            yield i, f
+
+
+def _runs(text: str) -> Iterator[tuple[str, list[tuple[int, str]]]]:
+    """Split folded text into ("han", chars) and ("word", chars) runs."""
+    kind, run = None, []
+    for offset, ch in _folded_chars(text):
+        k = "han" if _HAN.match(ch) else "word" if (ch.isalnum() or ch in "'’") else None
+        if k != kind and run:
+            yield kind, run  # type: ignore[misc]
+            run = []
+        kind = k
+        if k is not None:
+            run.append((offset, ch))
+    if run and kind is not None:
+        yield kind, run
+
+
+def cjk_terms(text: str, trailing_unigram: bool = True) -> Iterator[tuple[str, int, int]]:
+    """(term, start offset, end offset) in order: bigrams of Han runs, words of the rest."""
+    for kind, run in _runs(text):
+        if kind == "han":
+            for i in range(len(run) - 1):
+                yield run[i][1] + run[i + 1][1], run[i][0], run[i + 1][0] + 1
+            if trailing_unigram or len(run) == 1:
+                yield run[-1][1], run[-1][0], run[-1][0] + 1
+        else:
+            word = "".join(c for _, c in run).strip("'’")
+            if word:
+                yield word, run[0][0], run[-1][0] + 1
+
+
+class CjkBigramTokenizer(Tokenizer):
+    """Bigram tokens for Han text and words for the rest, positions in sequence."""
+
+    def __init__(self, trailing_unigram: bool = True):
+        self.trailing_unigram = trailing_unigram
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CjkBigramTokenizer) and \
+            other.trailing_unigram == self.trailing_unigram
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,  # type: ignore[no-untyped-def]
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        # A query keeps its last character inside a bigram; only documents need the unigram.
+        unigram = self.trailing_unigram and mode != "query"
+        for pos, (term, start, end) in enumerate(cjk_terms(value, unigram)):
+            t.text = term
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = term
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+class JiebaWordTokenizer(Tokenizer):
+    """jieba's search-mode words for Han runs (an addition to the bigrams, never instead)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,  # type: ignore[no-untyped-def]
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        import jieba
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for kind, run in _runs(value):
+            text = "".join(c for _, c in run)
+            words = jieba.cut_for_search(text) if kind == "han" else [text]
+            for word in words:
+                if kind == "han" and len(word) < 2:
+                    continue
+                t.text, t.boost, t.stopped = word, 1.0, False
+                if positions:
+                    t.pos = pos
+                pos += 1
+                yield t
+
+
+def chinese_analyzer():  # type: ignore[no-untyped-def]
+    return CjkBigramTokenizer() | StemFilter(lang="en", cachesize=50000)
+
+
+def word_analyzer():  # type: ignore[no-untyped-def]
+    return JiebaWordTokenizer() | StemFilter(lang="en", cachesize=50000)
+
+
+def quiet_jieba() -> None:
+    """jieba prints its dictionary loading to stderr; searches should not."""
+    import logging
+
+    import jieba
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)

@@ -1,0 +1,85 @@
+"""Index documents built from the catalog, a chunk of items at a time (memory stays flat)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.models import File, FileText, Item, Scientist
+from archive.names import name_keys
+
+CHUNK = 500
+MAX_CONTENT_CHARS = 1_000_000  # text indexed per item; a longer text is indexed this far
+
+
+def _scientist_keys(s: Scientist | None) -> str:
+    if s is None:
+        return ""
+    keys = set(n.key for n in s.names) | name_keys(s.name)
+    for variant in s.variants or []:
+        keys |= name_keys(variant)
+    return " ".join(sorted(keys))
+
+
+def _document(item: Item, files: list[File], texts: dict[int, FileText]) -> dict[str, Any]:
+    parts = [item.title, item.description or "", item.location or "", item.collection or ""]
+    for value in (item.extra or {}).values():
+        parts.append(str(value))
+    for f in files:
+        tech = f.tech or {}
+        for key in ("exif_description", "title", "author"):
+            if tech.get(key):
+                parts.append(str(tech[key]))
+        for value in (tech.get("tags") or {}).values():
+            parts.append(str(value))
+        if f.id in texts:
+            parts.append(texts[f.id].text)
+    content = "\n".join(p for p in parts if p)[:MAX_CONTENT_CHARS]
+    main = next((f for f in files if f.role == "master"), files[0] if files else None)
+    start: dt.date | None = item.date_start
+    end: dt.date | None = item.date_end
+    doc: dict[str, Any] = {
+        "accession": item.accession, "item_id": item.id, "title": item.title,
+        "title_stored": item.title, "scientist": _scientist_keys(item.scientist),
+        "scientist_name": item.scientist.name if item.scientist else "",
+        "type": item.type, "date": item.date or "", "access": item.access,
+        "collection": item.collection or "", "content": content, "words": content,
+        "format": " ".join(sorted({f.format for f in files if f.format})),
+        "path": main.path if main else "",
+    }
+    if start is not None:
+        doc.update(year_start=start.year, year_end=(end or start).year,
+                   date_sort=start.year * 10000 + start.month * 100 + start.day,
+                   decade=f"{start.year // 10 * 10}s")
+    if item.seconds:
+        doc["duration"] = int(round(item.seconds))
+    return doc
+
+
+def item_documents(s: Session, item_ids: list[int] | None = None,
+                   updated_since: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
+    """Documents for all items, for some ids, or for those changed since a time."""
+    last_id = 0
+    while True:
+        query = select(Item).where(Item.id > last_id).order_by(Item.id).limit(CHUNK)
+        if item_ids is not None:
+            query = query.where(Item.id.in_(item_ids))
+        if updated_since is not None:
+            query = query.where(Item.updated_at >= updated_since)
+        items = list(s.scalars(query))
+        if not items:
+            return
+        ids = [i.id for i in items]
+        files: dict[int, list[File]] = {}
+        for f in s.scalars(select(File).where(File.item_id.in_(ids)).order_by(File.path)):
+            files.setdefault(f.item_id, []).append(f)
+        file_ids = [f.id for fs in files.values() for f in fs]
+        texts = {t.file_id: t for t in s.scalars(select(FileText)
+                                                  .where(FileText.file_id.in_(file_ids)))}
+        for item in items:
+            yield _document(item, files.get(item.id, []), texts)
+        last_id = ids[-1]
+        s.expunge_all()  # the session would otherwise keep every item of the catalog

@@ -1,0 +1,196 @@
+"""The search index's life: build from the catalog, update what changed, detect when it is
+missing, stale or damaged. The catalog is never touched here except to read it."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import pickle
+import shutil
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from whoosh import index as windex
+from whoosh.index import EmptyIndexError, LockError
+
+from archive.catalog import Catalog
+from archive.errors import IndexProblem
+from archive.models import Item
+from search.analysis import quiet_jieba
+from search.documents import item_documents
+from search.schema import SCHEMA_VERSION, build_schema
+
+log = logging.getLogger(__name__)
+STATE_FILE = "archive-index.json"
+WRITER_MB = 256
+# What Whoosh raises, among others, when it reads a damaged segment.
+DAMAGE = (struct.error, EOFError, OSError, ValueError, KeyError, IndexError, zlib.error,
+          pickle.UnpicklingError, TypeError)
+
+
+@dataclass(frozen=True)
+class IndexState:
+    schema: int
+    items: int
+    updated: str | None  # newest Item.updated_at indexed, ISO
+    built_at: str
+
+    def to_json(self) -> dict[str, object]:
+        return dict(vars(self))
+
+
+def _catalog_mark(catalog: Catalog) -> tuple[int, dt.datetime | None]:
+    with catalog.session() as s:
+        return (s.scalar(select(func.count(Item.id))) or 0,
+                s.scalar(select(func.max(Item.updated_at))))
+
+
+def _read_state(index_dir: Path) -> IndexState | None:
+    try:
+        data = json.loads((index_dir / STATE_FILE).read_text("utf-8"))
+        return IndexState(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_state(index_dir: Path, items: int, updated: dt.datetime | None) -> None:
+    state = IndexState(SCHEMA_VERSION, items, updated.isoformat() if updated else None,
+                       dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    tmp = index_dir / (STATE_FILE + ".part")
+    tmp.write_text(json.dumps(state.to_json()), "utf-8")
+    os.replace(tmp, index_dir / STATE_FILE)
+
+
+def _writer(ix, wait: float):  # type: ignore[no-untyped-def]
+    try:
+        return ix.writer(limitmb=WRITER_MB, timeout=wait, delay=0.25)
+    except LockError:
+        raise IndexProblem(f"the search index is being written by another process and was "
+                           f"still busy after {wait:.0f} s; try again later") from None
+
+
+@contextmanager
+def damage_guard(index_dir: Path) -> Iterator[None]:
+    """Turn Whoosh's many ways of failing on a damaged index into one clear message."""
+    try:
+        yield
+    except IndexProblem:
+        raise
+    except DAMAGE as exc:
+        raise IndexProblem(f"the search index at {index_dir} is damaged "
+                           f"({type(exc).__name__}: {exc}); rebuild it with "
+                           "`archive reindex`") from None
+
+
+def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None) -> int:
+    """Build the whole index from the catalog into a new folder, then swap it in: a failed or
+    interrupted rebuild leaves the old index as it was. Returns the number of items."""
+    quiet_jieba()
+    target = catalog.settings.index_dir
+    building = target.with_name(target.name + f".building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    total, updated = _catalog_mark(catalog)
+    try:
+        ix = windex.create_in(str(building), build_schema())
+        writer = _writer(ix, catalog.settings.index_wait)
+        done = 0
+        try:
+            with catalog.session() as s:
+                for doc in item_documents(s):
+                    writer.add_document(**doc)
+                    done += 1
+                    if progress and done % 100 == 0:
+                        progress(done, total)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        _write_state(building, done, updated)
+        old = target.with_name(target.name + f".old-{os.getpid()}")
+        if target.exists():
+            os.replace(target, old)
+        os.replace(building, target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    if progress:
+        progress(done, total)
+    return done
+
+
+def open_index(catalog: Catalog):  # type: ignore[no-untyped-def]
+    """The index, or IndexProblem saying how to get one."""
+    index_dir = catalog.settings.index_dir
+    state = _read_state(index_dir)
+    if state is None or not windex.exists_in(str(index_dir)):
+        raise IndexProblem(f"there is no search index at {index_dir}; "
+                           "build it with `archive reindex`")
+    if state.schema != SCHEMA_VERSION:
+        raise IndexProblem("the search index was built by another version of the archive; "
+                           "rebuild it with `archive reindex`")
+    try:
+        return windex.open_dir(str(index_dir))
+    except (EmptyIndexError, OSError, ValueError, EOFError) as exc:
+        raise IndexProblem(f"the search index at {index_dir} is damaged ({exc}); rebuild it "
+                           "with `archive reindex`") from None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    stale: bool
+    reason: str = ""
+
+
+def freshness(catalog: Catalog) -> Freshness:
+    state = _read_state(catalog.settings.index_dir)
+    if state is None:
+        return Freshness(True, "no index")
+    items, updated = _catalog_mark(catalog)
+    newest = updated.isoformat() if updated else None
+    if items < state.items:
+        return Freshness(True, f"the catalog has {items} items, the index {state.items}")
+    if newest != state.updated or items != state.items:
+        return Freshness(True, "items changed since the index was built")
+    return Freshness(False)
+
+
+def update(catalog: Catalog) -> int:
+    """Bring an existing index up to date with items added or changed since it was built (an
+    ingest calls this at its end). Returns how many items were (re)indexed."""
+    quiet_jieba()
+    index_dir = catalog.settings.index_dir
+    state = _read_state(index_dir)
+    if state is None or state.schema != SCHEMA_VERSION or not windex.exists_in(str(index_dir)):
+        return rebuild(catalog)
+    items, updated = _catalog_mark(catalog)
+    if items < state.items:
+        return rebuild(catalog)  # items went away: only a rebuild forgets them
+    since = dt.datetime.fromisoformat(state.updated) if state.updated else None
+    try:
+        with damage_guard(index_dir):
+            ix = open_index(catalog)
+            writer = _writer(ix, catalog.settings.index_wait)
+            n = 0
+            try:
+                with catalog.session() as s:
+                    for doc in item_documents(s, updated_since=since):
+                        writer.update_document(**doc)
+                        n += 1
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+    except IndexProblem as problem:
+        if "damaged" not in str(problem):
+            raise
+        log.warning("%s: rebuilding it", problem)
+        return rebuild(catalog)  # an ingest is a writer anyway: mend the index for everyone
+    _write_state(index_dir, items, updated)
+    return n
