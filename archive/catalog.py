@@ -102,6 +102,10 @@ class Catalog:
                     con.exec_driver_sql(
                         f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
                 log.info("catalog upgraded: added %s.%s", table.name, column.name)
+            have = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in have:
+                    index.create(self.engine, checkfirst=True)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -80,7 +80,8 @@ class Item(Base):
     pages: Mapped[int | None]
     seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
+                                                    index=True)
     scientist: Mapped[Scientist | None] = relationship()
     files: Mapped[list[File]] = relationship(back_populates="item", order_by="File.path")
     __table_args__ = (UniqueConstraint("root_id", "key"),)

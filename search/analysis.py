@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from whoosh.analysis import StemFilter, Token, Tokenizer
+from whoosh.analysis import Filter, Token, Tokenizer
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['’][a-z]+)?")
@@ -54,19 +54,25 @@ def _folded_chars(text: str) -> Iterator[tuple[int, str]]:
             yield i, f
 
 
+_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+)"
+                  r"|([^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+(?:['’][^\W_]+)*)")
+
+
 def _runs(text: str) -> Iterator[tuple[str, list[tuple[int, str]]]]:
-    """Split folded text into ("han", chars) and ("word", chars) runs."""
-    kind, run = None, []
-    for offset, ch in _folded_chars(text):
-        k = "han" if _HAN.match(ch) else "word" if (ch.isalnum() or ch in "'’") else None
-        if k != kind and run:
-            yield kind, run  # type: ignore[misc]
-            run = []
-        kind = k
-        if k is not None:
-            run.append((offset, ch))
-    if run and kind is not None:
-        yield kind, run
+    """Split folded text into ("han", chars) and ("word", chars) runs, each character with its
+    offset in the original. Folding rarely changes the length; when it does not, one regex
+    over the folded text does the work (this is the indexer's hot loop)."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        for m in _RUN.finditer(folded):
+            start = m.start()
+            yield ("han" if m.group(1) else "word"), \
+                [(start + i, c) for i, c in enumerate(m.group(0))]
+        return
+    pairs = list(_folded_chars(text))
+    joined = "".join(c for _, c in pairs)
+    for m in _RUN.finditer(joined):
+        yield ("han" if m.group(1) else "word"), pairs[m.start():m.end()]
 
 
 def cjk_terms(text: str, trailing_unigram: bool = True) -> Iterator[tuple[str, int, int]]:
@@ -134,12 +140,31 @@ class JiebaWordTokenizer(Tokenizer):
                 yield t
 
 
+@functools.lru_cache(maxsize=100_000)
+def stem_word(word: str) -> str:
+    from whoosh.lang.porter import stem
+    return stem(word)
+
+
+class AsciiStemFilter(Filter):
+    """English stemming for ASCII words only: Han bigrams pass untouched and uncached."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AsciiStemFilter)
+
+    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+        for t in tokens:
+            if t.text.isascii():
+                t.text = stem_word(t.text)
+            yield t
+
+
 def chinese_analyzer():  # type: ignore[no-untyped-def]
-    return CjkBigramTokenizer() | StemFilter(lang="en", cachesize=50000)
+    return CjkBigramTokenizer() | AsciiStemFilter()
 
 
 def word_analyzer():  # type: ignore[no-untyped-def]
-    return JiebaWordTokenizer() | StemFilter(lang="en", cachesize=50000)
+    return JiebaWordTokenizer() | AsciiStemFilter()
 
 
 def quiet_jieba() -> None:

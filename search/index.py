@@ -46,8 +46,10 @@ class IndexState:
 
 
 def _catalog_mark(catalog: Catalog) -> tuple[int, dt.datetime | None]:
+    """(highest item id, newest change): both read from indexes, so checking is cheap at any
+    size (count(*) is a full scan in SQLite). Items are never deleted by the archive."""
     with catalog.session() as s:
-        return (s.scalar(select(func.count(Item.id))) or 0,
+        return (s.scalar(select(func.max(Item.id))) or 0,
                 s.scalar(select(func.max(Item.updated_at))))
 
 
@@ -97,6 +99,8 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     total, updated = _catalog_mark(catalog)
+    with catalog.session() as s:
+        total = s.scalar(select(func.count(Item.id))) or 0  # for the progress bar only
     try:
         ix = windex.create_in(str(building), build_schema())
         writer = _writer(ix, catalog.settings.index_wait)
@@ -112,7 +116,7 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
         except BaseException:
             writer.cancel()
             raise
-        _write_state(building, done, updated)
+        _write_state(building, _catalog_mark(catalog)[0] if done else 0, updated)
         old = target.with_name(target.name + f".old-{os.getpid()}")
         if target.exists():
             os.replace(target, old)
@@ -136,10 +140,16 @@ def open_index(catalog: Catalog):  # type: ignore[no-untyped-def]
         raise IndexProblem("the search index was built by another version of the archive; "
                            "rebuild it with `archive reindex`")
     try:
-        return windex.open_dir(str(index_dir))
+        ix = windex.open_dir(str(index_dir))
     except (EmptyIndexError, OSError, ValueError, EOFError) as exc:
         raise IndexProblem(f"the search index at {index_dir} is damaged ({exc}); rebuild it "
                            "with `archive reindex`") from None
+    with damage_guard(index_dir), ix.reader() as reader:
+        # Segments are read lazily; touch each one's term table now, so damage shows here
+        # with a clear message rather than in the middle of some later query.
+        reader.doc_count()
+        next(iter(reader.lexicon("accession")), None)
+    return ix
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,7 @@ def freshness(catalog: Catalog) -> Freshness:
     items, updated = _catalog_mark(catalog)
     newest = updated.isoformat() if updated else None
     if items < state.items:
-        return Freshness(True, f"the catalog has {items} items, the index {state.items}")
+        return Freshness(True, "items went away from the catalog")
     if newest != state.updated or items != state.items:
         return Freshness(True, "items changed since the index was built")
     return Freshness(False)

@@ -15,8 +15,7 @@ def build_schema() -> wf.Schema:
         "keyword": lambda name: wf.KEYWORD(stored=False, lowercase=False, commas=False,
                                            scorable=False),
         "text": lambda name: wf.TEXT(analyzer=chinese_analyzer(), stored=False,
-                                     field_boost=3.0 if name == "title" else 1.0,
-                                     chars=True),
+                                     field_boost=3.0 if name == "title" else 1.0),
         "words": lambda name: wf.TEXT(analyzer=word_analyzer(), stored=False, phrase=False),
         "int": lambda name: wf.NUMERIC(int, bits=32, stored=True, sortable=True),
         # No float fields: Whoosh 2.7.4 cannot pack the NaN default of a sortable float.

@@ -2,23 +2,23 @@
 facets, snippets cut from the catalog's text and, for transcripts, the time of the match."""
 from __future__ import annotations
 
-import html
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from whoosh import query as wq
 from whoosh import sorting
-from whoosh.highlight import ContextFragmenter, Formatter, get_text
 
 from archive.catalog import Catalog
 from archive.errors import QueryError
 from archive.fields import MATERIAL_TYPES, type_word
 from archive.models import File, FileText, Item
 from archive.names import name_keys
-from search.analysis import cjk_terms, quiet_jieba, word_analyzer
+from search.analysis import cjk_terms, quiet_jieba, stem_word, word_analyzer
 from search.index import Freshness, damage_guard, freshness, open_index, update
 from search.query import And, Field, Node, Not, Or, Range, Text, parse_query
+from search.snippets import best_cue, make_snippet, match_patterns
 
 FACETS = ("type", "scientist", "decade")
 _FACET_FIELDS = {"type": "type", "scientist": "scientist_name", "decade": "decade"}
@@ -57,16 +57,17 @@ def _text_query(field_name: str, value: str, phrase: bool) -> wq.Query | None:
     terms = [t for t, _, _ in cjk_terms(value, trailing_unigram=False)]
     if not terms:
         return None
-    from whoosh.lang.porter import stem
-    terms = [stem(t) if t.isascii() else t for t in terms]
+    terms = [stem_word(t) if t.isascii() else t for t in terms]
     if len(terms) == 1:
         t = terms[0]
         if len(t) == 1 and not t.isascii():
             return wq.Prefix(field_name, t)
         return wq.Term(field_name, t)
-    if phrase or any(not t.isascii() for t in terms):
-        # Han text is always matched as written: 导弹研究 must not match 研究 … 导弹.
+    if phrase:
         return wq.Phrase(field_name, terms)
+    # Unquoted Chinese needs every overlapping bigram (导弹研究: 导弹 弹研 研究), which pins
+    # the characters together in practice at a fraction of a phrase query's cost; quotes
+    # make it exact.
     return wq.And([wq.Term(field_name, t) for t in terms])
 
 
@@ -179,75 +180,23 @@ def _name_match(text: str, reader) -> wq.Query | None:  # type: ignore[no-untype
 
 # -- snippets and timecodes --------------------------------------------------------------------
 
-class _MarkFormatter(Formatter):
-    """Matches in <mark>, the rest HTML-escaped: safe to put in a page as it is."""
-
-    between = " … "
-
-    def format_token(self, text, token, replace=False):  # type: ignore[no-untyped-def]
-        return "<mark>" + html.escape(get_text(text, token, replace)) + "</mark>"
-
-    def format_fragment(self, fragment, replace=False):  # type: ignore[no-untyped-def]
-        out, index = [], fragment.startchar
-        text = fragment.text
-        for t in fragment.matches:
-            if t.startchar < index:
-                continue
-            out.append(html.escape(text[index:t.startchar]))
-            out.append(self.format_token(text, t, replace))
-            index = t.endchar
-        out.append(html.escape(text[index:fragment.endchar]))
-        return "".join(out)
-
-
-def _query_terms(node: Node | None) -> set[str]:
-    """The folded terms a reader would see highlighted: free text and title words."""
-    if node is None or isinstance(node, (Field, Range, Not)):
-        return set()
-    if isinstance(node, Text):
-        from whoosh.lang.porter import stem
-        return {stem(t) if t.isascii() else t
-                for t, _, _ in cjk_terms(node.value, trailing_unigram=False)}
-    out: set[str] = set()
-    for n in node.nodes:
-        out |= _query_terms(n)
-    return out
-
-
-def _best_cue(cues: list[list[Any]], terms: set[str]) -> float | None:
-    """Start (s) of the cue holding most of the query's terms: where the words are said."""
-    best, best_score = None, 0
-    for start, _end, text in cues:
-        found = {t for t, _, _ in cjk_terms(text)}
-        from whoosh.lang.porter import stem
-        found |= {stem(t) for t in found if t.isascii()}
-        score = len(terms & found)
-        if score > best_score:
-            best, best_score = float(start), score
-    return best
-
-
-def _snippet_and_time(catalog: Catalog, hit, terms: set[str]) -> tuple[str, float | None]:  # type: ignore[no-untyped-def]
-    if not terms:
-        return "", None
+def _texts(catalog: Catalog, item_ids: list[int]) -> dict[int, tuple[list[str], list[Any]]]:
+    """item id -> (texts to cut snippets from, transcript cue lists), in one round trip."""
+    out: dict[int, tuple[list[str], list[Any]]] = {i: ([], []) for i in item_ids}
+    if not item_ids:
+        return out
     with catalog.session() as s:
-        item = s.get(Item, hit["item_id"])
-        rows = s.execute(select(FileText.text, FileText.cues).join(File, File.id ==
-                                                                   FileText.file_id)
-                         .where(File.item_id == hit["item_id"])).all()
-    at = None
-    for _text, cues in rows:
-        if cues:
-            at = _best_cue(cues, terms)
-            if at is not None:
-                break
-    texts = [item.title or "", item.description or ""] + [t for t, _ in rows]
-    source = "\n".join(t for t in texts if t)[:200_000]
-    try:
-        snippet = hit.highlights("content", text=source, top=2)
-    except Exception:  # highlighting is a courtesy: never fail a search over it
-        snippet = ""
-    return snippet, at
+        for item_id, title, description in s.execute(
+                select(Item.id, Item.title, Item.description).where(Item.id.in_(item_ids))):
+            out[item_id][0].extend(t for t in (title, description) if t)
+        for item_id, text, cues in s.execute(
+                select(File.item_id, FileText.text, FileText.cues)
+                .join(FileText, FileText.file_id == File.id)
+                .where(File.item_id.in_(item_ids)).order_by(File.path)):
+            out[item_id][0].append(text)
+            if cues:
+                out[item_id][1].append(cues)
+    return out
 
 
 # -- the search ------------------------------------------------------------------------------
@@ -263,26 +212,64 @@ def _filters(options: SearchOptions) -> list[wq.Query]:
                 options.year_from > options.year_to:
             raise QueryError(f"--from {options.year_from} is after --to {options.year_to}")
         filters.append(_range(Range("date", options.year_from, options.year_to)))
-    if not options.include_restricted:
-        filters.append(wq.Term("access", "open"))
     return filters
 
 
-def search(catalog: Catalog, options: SearchOptions, refresh: bool = True) -> SearchResult:
-    """Search the index. With `refresh`, an index behind the catalog is brought up to date
-    first (a quick incremental update); a missing or damaged one raises IndexProblem."""
-    quiet_jieba()
-    if not 1 <= options.limit <= MAX_LIMIT:
-        raise QueryError(f"--limit must be between 1 and {MAX_LIMIT}")
-    node = parse_query(options.query)
-    note = ""
-    state: Freshness = freshness(catalog)
-    ix = open_index(catalog)
-    if state.stale and refresh:
-        n = update(catalog)
-        note = f"the index was behind the catalog ({state.reason}); updated {n} item(s)"
-        ix = open_index(catalog)
-    with damage_guard(catalog.settings.index_dir), ix.searcher() as searcher:
+# Restricted and closed items are masked out: the few are excluded, rather than the many
+# open ones intersected with every query.
+_NOT_PUBLIC = wq.Or([wq.Term("access", "restricted"), wq.Term("access", "closed")])
+
+
+class SearchService:
+    """A searcher kept open across queries (opening an index costs more than most queries),
+    checking now and then that the index still matches the catalog."""
+
+    FRESHNESS_EVERY = 5.0  # seconds between checks of the catalog's mark
+
+    def __init__(self, catalog: Catalog, refresh: bool = True):
+        quiet_jieba()
+        self.catalog = catalog
+        self.refresh = refresh
+        self.note = ""
+        self._searcher = None
+        self._checked = 0.0
+
+    def _current(self):  # type: ignore[no-untyped-def]
+        now = time.monotonic()
+        if now - self._checked > self.FRESHNESS_EVERY:
+            self._checked = now
+            if self._searcher is None:
+                open_index(self.catalog)  # missing, damaged or another version: say so now
+            state: Freshness = freshness(self.catalog)
+            if state.stale and self.refresh:
+                n = update(self.catalog)
+                self.note = f"the index was behind the catalog ({state.reason}); " \
+                            f"updated {n} item(s)"
+            if self._searcher is None:
+                self._searcher = open_index(self.catalog).searcher()
+            else:
+                self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def __enter__(self) -> SearchService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def search(self, options: SearchOptions) -> SearchResult:
+        if not 1 <= options.limit <= MAX_LIMIT:
+            raise QueryError(f"--limit must be between 1 and {MAX_LIMIT}")
+        node = parse_query(options.query)
+        with damage_guard(self.catalog.settings.index_dir):
+            return self._run(self._current(), node, options)
+
+    def _run(self, searcher, node: Node | None, options: SearchOptions) -> SearchResult:  # type: ignore[no-untyped-def]
         main = compile_query(node, searcher.reader())
         filters = _filters(options)
         query = wq.And([main, *filters]) if filters else main
@@ -294,23 +281,27 @@ def search(catalog: Catalog, options: SearchOptions, refresh: bool = True) -> Se
         if node is None:
             kwargs["sortedby"] = [sorting.FieldFacet("date_sort"),
                                   sorting.FieldFacet("accession")]
-        results = searcher.search(query, limit=options.offset + options.limit, terms=True,
-                                  **kwargs)
-        results.fragmenter = ContextFragmenter(maxchars=120, surround=40)
-        results.formatter = _MarkFormatter()
-        terms = _query_terms(node)
+        if not options.include_restricted:
+            kwargs["mask"] = _NOT_PUBLIC
+        results = searcher.search(query, limit=options.offset + options.limit, **kwargs)
+        page = list(results[options.offset:options.offset + options.limit])
+        patterns = match_patterns(node)
+        texts = _texts(self.catalog, [h["item_id"] for h in page]) if patterns else {}
         hits = []
-        for hit in results[options.offset:options.offset + options.limit]:
-            snippet, at = _snippet_and_time(catalog, hit, terms)
+        for hit in page:
+            item_texts, cue_lists = texts.get(hit["item_id"], ([], []))
+            at = next((t for cues in cue_lists if (t := best_cue(cues, node)) is not None),
+                      None)
             duration = hit.get("duration")
             hits.append({
                 "accession": hit["accession"], "title": hit.get("title_stored", ""),
                 "scientist": hit.get("scientist_name") or None, "type": hit["type"],
                 "date": hit.get("date") or None,
-                "duration": duration if duration not in (None, -1) else None,
+                "duration": duration if duration is not None and duration >= 0 else None,
                 "path": hit.get("path") or None,
                 "score": round(float(hit.score), 4) if node is not None else None,
-                "snippet": snippet, "at_seconds": at,
+                "snippet": make_snippet("\n".join(item_texts), patterns) if patterns else "",
+                "at_seconds": at,
             })
         facets = {}
         if options.facets:
@@ -318,4 +309,11 @@ def search(catalog: Catalog, options: SearchOptions, refresh: bool = True) -> Se
                 groups = results.groups(name)
                 facets[name] = dict(sorted(((k, v) for k, v in groups.items() if k),
                                            key=lambda kv: (-kv[1], kv[0])))
-        return SearchResult(len(results), hits, facets, note)
+        return SearchResult(len(results), hits, facets, self.note)
+
+
+def search(catalog: Catalog, options: SearchOptions, refresh: bool = True) -> SearchResult:
+    """One search (the CLI's). With `refresh`, an index behind the catalog is brought up to date
+    first; a missing or damaged one raises IndexProblem."""
+    with SearchService(catalog, refresh) as service:
+        return service.search(options)

@@ -1,0 +1,1 @@
+"""Benchmarks: generators of realistic collections and the measurements in docs/PERFORMANCE.md."""
