@@ -203,7 +203,7 @@ def test_cli_search_json_and_errors(gold, tmp_path):
                 "at_seconds"):
         assert key in data["hits"][0]
     text = runner.invoke(main, ["--catalog", catalog, "search", "人造卫星"])
-    assert "▶ 2:05" in text.stdout  # the moment in the interview
+    assert "▶ 02:05" in text.stdout  # the moment in the interview
     for bad in ['"导弹', "(x", "colour:red", "x" * 10_000, "a\x00b"]:
         r = runner.invoke(main, ["--catalog", catalog, "search", bad])
         assert r.exit_code == 2 and r.stderr.startswith("Error: ")

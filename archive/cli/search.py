@@ -14,13 +14,13 @@ from search.searcher import MAX_LIMIT, SearchOptions, SearchResult, search
 
 
 def clock(seconds: float | None) -> str:
-    """0:20, 5:07, 1:02:03: how players show a time (whole seconds, never past the moment)."""
+    """00:20, 05:07, 1:02:03: how players show a time (whole seconds, never past the moment)."""
     if seconds is None:
         return ""
     s = int(seconds)
     h, rest = divmod(s, 3600)
     m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
 
 
 def _terminal_snippet(snippet: str) -> str:
