@@ -74,6 +74,8 @@ class Catalog:
             elif not inspect(self.engine).has_table("items"):
                 raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
                                    "(no items table); run `archive ingest` to create one")
+            else:
+                Base.metadata.create_all(self.engine)  # tables a newer version added
             self._add_missing_columns()
         except OperationalError as exc:
             raise CatalogError(f"unable to open catalog {self.settings.catalog}: "

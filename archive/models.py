@@ -187,3 +187,32 @@ class Lock(Base):
     host: Mapped[str] = mapped_column(String(200))
     pid: Mapped[int]
     acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Exhibit(Base):
+    """A curator's exhibit: an ordered checklist of items in sections (rooms or cases)."""
+    __tablename__ = "exhibits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    entries: Mapped[list[ExhibitItem]] = relationship(
+        back_populates="exhibit", cascade="all, delete-orphan", order_by="ExhibitItem.position")
+
+
+class ExhibitItem(Base):
+    __tablename__ = "exhibit_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exhibit_id: Mapped[int] = mapped_column(ForeignKey("exhibits.id", ondelete="CASCADE"),
+                                            index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    position: Mapped[int]  # 1-based, contiguous within the exhibit
+    section: Mapped[str | None] = mapped_column(String(200))
+    caption: Mapped[str | None] = mapped_column(Text)
+    display_notes: Mapped[str | None] = mapped_column(Text)
+    loan: Mapped[str | None] = mapped_column(Text)
+    exhibit: Mapped[Exhibit] = relationship(back_populates="entries")
+    item: Mapped[Item] = relationship()
+    __table_args__ = (UniqueConstraint("exhibit_id", "item_id"),)

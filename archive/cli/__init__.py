@@ -80,8 +80,10 @@ def main(ctx: click.Context, catalog: str | None, config: str | None, debug: boo
 
 
 def _register() -> None:
-    from archive.cli import derive, export, ingest, reindex, scientists, search, show, stats
-    for module in (ingest, derive, search, reindex, stats, show, export, scientists):
+    from archive.cli import (
+        derive, exhibit, export, ingest, reindex, scientists, search, show, stats,
+    )
+    for module in (ingest, derive, search, reindex, stats, show, export, scientists, exhibit):
         main.add_command(module.command)
 
 

@@ -1,0 +1,138 @@
+"""The rows every exhibit export is made of: one per object, in exhibit order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from archive.derivatives import derivative_path
+from archive.errors import UsageError
+from archive.exhibits import get_exhibit, sections_in_order
+from archive.models import File
+
+SCHEMA_VERSION = "archive-exhibit/1"
+COLUMNS = ("position", "section", "accession", "title", "scientist", "type", "date",
+           "description", "caption", "extent", "location", "rights", "access", "files",
+           "sha256", "thumbnail")
+
+
+def hms(seconds: float | None) -> str:
+    """Duration as h:mm:ss: hms(3725.4) -> '1:02:05';  hms(20) -> '0:00:20'."""
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    role: str
+    mime: str | None
+    sha256: str | None
+    width: int | None
+    height: int | None
+    duration: float | None
+    pages: int | None
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    position: int
+    section: str | None
+    accession: str
+    title: str
+    scientist: str | None
+    type: str
+    date: str | None
+    description: str | None
+    caption: str | None
+    pages: int | None
+    width: int | None
+    height: int | None
+    duration_seconds: float | None
+    location: str | None
+    rights: str | None
+    access: str
+    files: list[FileInfo] = field(default_factory=list)
+    sha256: str | None = None  # of the main file
+    thumbnail: str | None = None  # absolute path of the thumbnail, when one was built
+
+    @property
+    def extent(self) -> str:
+        """'2 pages', '1024 × 768 px', '0:20:00': what a label or a registrar wants."""
+        if self.type in ("audio", "video") and self.duration_seconds:
+            return hms(self.duration_seconds)
+        if self.pages and (self.type != "photograph" or self.pages > 1):
+            return f"{self.pages} page{'s' if self.pages != 1 else ''}"
+        if self.width and self.height:
+            return f"{self.width} × {self.height} px"
+        return ""
+
+    def cells(self) -> dict[str, Any]:
+        """The flat record of CSV and XLSX, in COLUMNS order."""
+        return {
+            "position": self.position, "section": self.section or "",
+            "accession": self.accession, "title": self.title,
+            "scientist": self.scientist or "", "type": self.type, "date": self.date or "",
+            "description": self.description or "", "caption": self.caption or "",
+            "extent": self.extent, "location": self.location or "",
+            "rights": self.rights or "", "access": self.access,
+            "files": "; ".join(f.path for f in self.files), "sha256": self.sha256 or "",
+            "thumbnail": self.thumbnail or "",
+        }
+
+
+@dataclass(frozen=True)
+class ExhibitExport:
+    slug: str
+    title: str
+    description: str | None
+    sections: list[str | None]
+    rows: list[ObjectRow]
+
+
+def _thumbnail(derivatives: Path, f: File) -> str | None:
+    if not f.sha256:
+        return None
+    for kind in ("thumbnail", "poster", "waveform"):
+        p = derivative_path(derivatives, f.sha256, kind)
+        if p.exists():
+            return str(p)
+    return None
+
+
+def build_export(s: Session, slug: str, derivatives: Path,
+                 include_restricted: bool = False) -> ExhibitExport:
+    """Collect the exhibit's rows. Restricted and closed objects stop the export, by name,
+    unless `include_restricted`: nothing restricted reaches a file by accident."""
+    exhibit = get_exhibit(s, slug)
+    entries = list(exhibit.entries)
+    hidden = [f"{e.item.accession} ({e.item.access})" for e in entries
+              if e.item.access != "open"]
+    if hidden and not include_restricted:
+        raise UsageError(f"exhibit {slug!r} holds objects that are not open: "
+                         f"{', '.join(hidden)}; remove them or pass --include-restricted")
+    rows = []
+    for e in entries:
+        item = e.item
+        files = sorted(item.files, key=lambda f: (f.role != "master", f.path))
+        main = next((f for f in files if f.role in ("master", "page")), None)
+        infos = [FileInfo(f.path, f.role, f.mime, f.sha256, f.width, f.height, f.duration,
+                          f.pages) for f in files]
+        rows.append(ObjectRow(
+            position=e.position, section=e.section, accession=item.accession, title=item.title,
+            scientist=item.scientist.name if item.scientist else None, type=item.type,
+            date=item.date,
+            description=item.description or ((main.tech or {}).get("exif_description")
+                                             if main else None),
+            caption=e.caption,
+            pages=item.pages, width=main.width if main else None,
+            height=main.height if main else None, duration_seconds=item.seconds,
+            location=item.location, rights=item.rights, access=item.access, files=infos,
+            sha256=main.sha256 if main else None,
+            thumbnail=_thumbnail(derivatives, main) if main else None))
+    return ExhibitExport(exhibit.slug, exhibit.title, exhibit.description,
+                         sections_in_order(entries), rows)

@@ -1,0 +1,79 @@
+"""CSV (UTF-8 with BOM, for Excel) and XLSX (openpyxl) checklists."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from archive.exhibit_export.rows import COLUMNS, ExhibitExport
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\0")
+_HEADERS = {"position": "No.", "sha256": "SHA-256"}
+
+
+def neutralise_cell(value: Any) -> Any:
+    """OWASP CSV injection: a text cell that a spreadsheet would run as a formula gets a
+    leading apostrophe; numbers stay numbers.
+
+    neutralise_cell("=HYPERLINK(...)") -> "'=HYPERLINK(...)"
+    neutralise_cell("-1950 draft")     -> "'-1950 draft"
+    neutralise_cell(12)                -> 12
+    neutralise_cell("钱学森")            -> "钱学森"
+    neutralise_cell("a\\0b")            -> "a\\0b" (only a leading NUL is neutralised)
+    """
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+def write_csv(export: ExhibitExport, path: Path) -> None:
+    # utf-8-sig: the BOM is how Excel knows the file is UTF-8 and shows Chinese correctly.
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([_HEADERS.get(c, c) for c in COLUMNS])
+        for row in export.rows:
+            cells = row.cells()
+            writer.writerow([neutralise_cell(cells[c]) for c in COLUMNS])
+
+
+_WIDTHS = {"position": 6, "section": 16, "accession": 16, "title": 40, "scientist": 12,
+           "type": 12, "date": 12, "description": 50, "caption": 50, "extent": 16,
+           "location": 20, "rights": 20, "access": 10, "files": 50, "sha256": 20,
+           "thumbnail": 22}
+THUMB_PX = 96
+
+
+def write_xlsx(export: ExhibitExport, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image as XlImage
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = export.slug[:31]
+    ws.append([_HEADERS.get(c, c) for c in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    thumb_col = COLUMNS.index("thumbnail") + 1
+    for r, row in enumerate(export.rows, start=2):
+        cells = row.cells()
+        for c, name in enumerate(COLUMNS, start=1):
+            value = cells[name]
+            cell = ws.cell(row=r, column=c)
+            if name == "thumbnail":
+                continue
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if row.thumbnail:
+            image = XlImage(row.thumbnail)
+            scale = THUMB_PX / max(image.width, image.height)
+            image.width, image.height = int(image.width * scale), int(image.height * scale)
+            ws.add_image(image, f"{get_column_letter(thumb_col)}{r}")
+            ws.row_dimensions[r].height = THUMB_PX * 0.75 + 4  # points
+    for c, name in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = _WIDTHS[name]
+    wb.save(path)
