@@ -1,6 +1,8 @@
 """Shared fixtures: temporary catalogs, a CLI runner, and real generated collections."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from collections.abc import Callable
@@ -11,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from archive.catalog import Catalog
 from archive.cli import main
-from archive.samplegen import build_demo_collection
+from archive.samplegen import build_demo_collection, make_jpeg
 from archive.settings import load_settings
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -82,3 +84,42 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
             with open(p, "rb") as fh:
                 out[p] = (st.st_size, st.st_mtime_ns, fh.read())
     return out
+
+
+def write_manifest(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def run(catalog: Path, *args: str):
+    return CliRunner().invoke(main, ["--catalog", str(catalog), *args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """The demo collection plus a restricted letter and a closed photo, ingested, derived,
+    indexed, with an exhibit that holds the restricted letter too."""
+    base = tmp_path_factory.mktemp("site")
+    coll = build_demo_collection(base)
+    make_jpeg(coll / "钱学森" / "信件" / "restricted_letter_1965.jpg")
+    make_jpeg(coll / "钱学森" / "照片" / "closed_photo_1966.jpg")
+    manifest = coll / "manifest.csv"
+    extra = write_manifest(base / "more.csv", [
+        ["path", "title", "access", "description"],
+        ["钱学森/信件/restricted_letter_1965.jpg", "绝密信件", "restricted", "绝密 导弹 内容"],
+        ["钱学森/照片/closed_photo_1966.jpg", "封存照片", "closed", "封存"],
+    ])
+    catalog = base / "catalog.db"
+    run(catalog, "scientists", "import", str(base / "scientists.csv"))
+    run(catalog, "ingest", str(coll), "--manifest", str(manifest))
+    run(catalog, "ingest", str(coll), "--manifest", str(extra))
+    run(catalog, "derive", "--access-copies")
+    run(catalog, "exhibit", "create", "liangdan", "--title", "两弹一星")
+    run(catalog, "exhibit", "add", "liangdan", "--query", "导弹 OR 卫星", "--include-restricted",
+        "--caption", "说明")
+    from web.app import create_app
+    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app.testing = True
+    return app, catalog, coll

@@ -12,7 +12,7 @@ import pytest
 
 from archive.exhibit_export.tabular import neutralise_cell
 from archive.samplegen import exif_block, make_audio, make_jpeg, make_photo, make_video
-from tests.test_ingest import write_manifest
+from tests.conftest import write_manifest
 
 HOSTILE_TITLE = "=HYPERLINK(\"http://evil.example\",\"点我\")"
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from archive.catalog import Catalog
 from archive.models import Event, File, FileText, IngestProblem, IngestRun, Item, Scientist
 from archive.samplegen import make_jpeg, make_pdf, make_photo, make_wav, make_audio
-from tests.conftest import snapshot
+from tests.conftest import snapshot, write_manifest
 
 
 def ingest_demo(cli, cli_json, demo: Path, *extra: str):
@@ -223,15 +223,6 @@ def test_manifest_change_updates_unchanged_items(cli, cli_json, demo, catalog):
         assert item.location == "Box 8"
         kinds = [e.kind for e in s.scalars(select(Event).where(Event.item_id == item.id))]
         assert "metadata modification" in kinds
-
-
-def write_manifest(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
-    import csv
-    import io
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    path.write_bytes(buf.getvalue().encode(encoding))
-    return path
 
 
 def test_manifest_bad_rows_all_listed_nothing_written(cli, tmp_path, catalog):

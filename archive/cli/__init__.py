@@ -81,9 +81,10 @@ def main(ctx: click.Context, catalog: str | None, config: str | None, debug: boo
 
 def _register() -> None:
     from archive.cli import (
-        derive, exhibit, export, ingest, reindex, scientists, search, show, stats,
+        derive, exhibit, export, ingest, reindex, scientists, search, serve, show, stats,
     )
-    for module in (ingest, derive, search, reindex, stats, show, export, scientists, exhibit):
+    for module in (ingest, derive, search, reindex, stats, show, export, scientists, exhibit,
+                   serve):
         main.add_command(module.command)
 
 

@@ -1,0 +1,131 @@
+"""End to end in a real browser (Debian's Chromium driven by Playwright): search in Chinese,
+narrow by a facet, open an item, play a transcript cue, open a search hit at its moment.
+Screenshots of the main pages go to the test's folder, and to docs/screenshots/ when
+ARCHIVE_UPDATE_SCREENSHOTS=1."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed "
+                                "(apt-get install chromium); .ci/run installs it")
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="module")
+def server(demo_site):
+    from werkzeug.serving import make_server
+    app, catalog, _ = demo_site
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.port}", catalog
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    pg = context.new_page()
+    yield pg
+    outside = [u for u in requests if not u.startswith(server[0]) and not u.startswith("data:")]
+    assert outside == [], f"the page asked for something outside the server: {outside}"
+    context.close()
+
+
+def player_time_near(page, seconds: float, timeout: float = 10.0) -> None:
+    """Poll from Python: the site's CSP forbids the eval that wait_for_function relies on."""
+    import time
+    deadline = time.monotonic() + timeout
+    player = page.locator("#player")
+    while time.monotonic() < deadline:
+        if abs(player.evaluate("p => p.currentTime") - seconds) < 0.5:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"player did not reach {seconds} s")
+
+
+def shoot(page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    assert path.stat().st_size > 10_000
+    if os.environ.get("ARCHIVE_UPDATE_SCREENSHOTS"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS / path.name)
+
+
+def test_search_facet_item_and_cue(page, server, tmp_path):
+    base, _ = server
+    page.goto(base + "/")
+    page.fill("input[name=q]", "导弹")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector("ol.hits li")
+    assert page.locator("mark").first.inner_text() == "导弹"
+    total = page.locator(".total strong").inner_text()
+    shoot(page, tmp_path, "search")
+    page.click("section[data-facet=type] a:has-text('audio')")
+    page.wait_for_url("**type=audio**")
+    assert page.locator(".total strong").inner_text() != total
+    assert page.locator("ol.hits li").count() == 1
+    page.click("ol.hits li a.title")
+    page.wait_for_selector("#player")
+    player = page.locator("#player")
+    page.click(".cue[data-time='6.0']")
+    player_time_near(page, 6.0)
+    assert page.locator(".cue.active").get_attribute("data-time") == "6.0"
+    player.evaluate("p => p.pause()")
+    shoot(page, tmp_path, "item")
+
+
+def test_search_hit_opens_the_player_at_its_moment(page, server):
+    base, _ = server
+    page.goto(base + "/search?q=" + "力学研究所" + "&type=audio")
+    link = page.locator("a.moment").first
+    assert link.inner_text() == "▶ 00:06"
+    link.click()
+    player_time_near(page, 6.0)
+    assert page.locator(".cue.active").get_attribute("data-time") == "6.0"
+
+
+def test_scientist_page_and_image_zoom(page, server, tmp_path):
+    base, _ = server
+    page.goto(base + "/scientists/Qian Xuesen")
+    page.wait_for_selector("h1:has-text('钱学森')")
+    assert "Tsien Hsue-shen" in page.inner_text(".variants")
+    assert page.locator(".bars li").count() >= 4
+    shoot(page, tmp_path, "scientist")
+    page.click("text=致陈赓信")
+    page.click(".zoomable img >> nth=0")
+    page.wait_for_selector("#zoom:not([hidden])")
+    page.keyboard.press("Escape")
+    assert page.locator("#zoom").is_hidden()
+
+
+def test_mobile_layout(browser, server, tmp_path):
+    base, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(base + "/search?q=卫星")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the search page must not scroll sideways on a phone"
+    shoot(page, tmp_path, "search-mobile")
+    context.close()

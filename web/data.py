@@ -1,0 +1,156 @@
+"""What the site shows, read from the catalog: always public items only."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import Session
+
+from archive.derivatives import SUFFIXES, derivative_path
+from archive.errors import NotFound
+from archive.exhibits import get_exhibit
+from archive.models import Exhibit, File, FileText, Item, Root, Scientist
+from archive.scientists import ScientistMatcher
+from ingest.paths import filesystem_path
+
+PUBLIC = Item.access == "open"
+
+
+def public_item(s: Session, accession: str) -> Item:
+    item = s.scalars(select(Item).where(Item.accession == accession, PUBLIC)).first()
+    if item is None:
+        raise NotFound(accession)  # restricted and closed items are simply not here
+    return item
+
+
+def item_file(s: Session, item: Item, path: str) -> File:
+    f = s.scalars(select(File).where(File.item_id == item.id, File.path == path)).first()
+    if f is None:
+        raise NotFound(path)
+    return f
+
+
+def file_on_disk(s: Session, f: File) -> str:
+    """The original's path, refusing anything that resolves outside its catalogued root (a
+    symbolic link planted after ingest, say): the site never serves other files."""
+    root = s.get(Root, f.root_id)
+    path = os.path.realpath(filesystem_path(root.path, f.path, f.path_raw))
+    real_root = os.path.realpath(root.path)
+    if not path.startswith(real_root.rstrip(os.sep) + os.sep) or not os.path.isfile(path):
+        raise NotFound(f.path)
+    return path
+
+
+def derivative_on_disk(derivatives: Any, f: File, kind: str) -> str:
+    if kind not in SUFFIXES or not f.sha256:
+        raise NotFound(kind)
+    p = derivative_path(derivatives, f.sha256, kind)
+    if not p.is_file():
+        raise NotFound(kind)
+    return str(p)
+
+
+def available_derivatives(derivatives: Any, f: File) -> set[str]:
+    return {k for k in SUFFIXES if f.sha256 and derivative_path(derivatives, f.sha256, k).is_file()}
+
+
+@dataclass
+class FileView:
+    path: str
+    role: str
+    mime: str
+    kind: str  # image, audio, video, pdf, text, other
+    size: int
+    width: int | None
+    height: int | None
+    duration: float | None
+    pages: int | None
+    derivatives: set[str]
+    text: str | None
+    cues: list[list[Any]] | None
+
+
+def item_files(s: Session, item: Item, derivatives: Any) -> list[FileView]:
+    out = []
+    for f in sorted(item.files, key=lambda f: (f.role != "master", f.role != "page", f.path)):
+        text = s.get(FileText, f.id)
+        tech = f.tech or {}
+        out.append(FileView(f.path, f.role, f.mime or "", tech.get("kind", "other"), f.size,
+                            f.width, f.height, f.duration, f.pages,
+                            available_derivatives(derivatives, f),
+                            text.text if text else None, text.cues if text else None))
+    return out
+
+
+def find_scientist(s: Session, name: str) -> Scientist:
+    sid = ScientistMatcher(s).match(name)
+    if sid is None:
+        raise NotFound(name)
+    return s.get(Scientist, sid)  # type: ignore[return-value]
+
+
+def scientist_holdings(s: Session, scientist: Scientist) -> dict[str, Any]:
+    """Public holdings by type, minutes of audio and video, and items per year."""
+    mine = (Item.scientist_id == scientist.id) & PUBLIC
+    by_type = {t: (n, secs or 0.0) for t, n, secs in s.execute(
+        select(Item.type, func.count(Item.id), func.sum(Item.seconds)).where(mine)
+        .group_by(Item.type).order_by(func.count(Item.id).desc()))}
+    year = extract("year", Item.date_start)
+    counted = {int(y): n for y, n in s.execute(
+        select(year, func.count(Item.id)).where(mine, Item.date_start.is_not(None))
+        .group_by(year)) if y is not None}
+    # Every year of the span, empty ones too: a timeline shows the gaps in a life's record.
+    years = [(y, counted.get(y, 0)) for y in range(min(counted), max(counted) + 1)] \
+        if counted and max(counted) - min(counted) <= 150 else sorted(counted.items())
+    return {"by_type": by_type, "total": sum(n for n, _ in by_type.values()),
+            "audio_minutes": round(by_type.get("audio", (0, 0.0))[1] / 60, 1),
+            "video_minutes": round(by_type.get("video", (0, 0.0))[1] / 60, 1),
+            "years": years, "max_per_year": max((n for _, n in years), default=0)}
+
+
+def recent_items(s: Session, scientist: Scientist, limit: int = 50) -> list[Item]:
+    return list(s.scalars(select(Item).where(Item.scientist_id == scientist.id, PUBLIC)
+                          .order_by(Item.date_start.is_(None), Item.date_start, Item.accession)
+                          .limit(limit)))
+
+
+def main_file(item: Item) -> File | None:
+    return next((f for f in sorted(item.files, key=lambda f: f.path)
+                 if f.role in ("master", "page")), None)
+
+
+def public_exhibit(s: Session, slug: str) -> tuple[Exhibit, list[Any]]:
+    exhibit = get_exhibit(s, slug)
+    return exhibit, [e for e in exhibit.entries if e.item.access == "open"]
+
+
+def exhibits(s: Session) -> list[Exhibit]:
+    return list(s.scalars(select(Exhibit).order_by(Exhibit.title)))
+
+
+def scientists(s: Session) -> list[tuple[Scientist, int]]:
+    counts = dict(s.execute(select(Item.scientist_id, func.count(Item.id)).where(PUBLIC)
+                            .group_by(Item.scientist_id)).all())
+    return [(sci, counts.get(sci.id, 0))
+            for sci in s.scalars(select(Scientist).order_by(Scientist.name))]
+
+
+def picture_for(derivatives: Any, f: File | None) -> str | None:
+    """Which derivative pictures a file best: thumbnail, else poster frame, else waveform."""
+    if f is None:
+        return None
+    have = available_derivatives(derivatives, f)
+    return next((k for k in ("thumbnail", "poster", "waveform") if k in have), None)
+
+
+def pictures(s: Session, accessions: list[str], derivatives: Any) -> dict[str, tuple[str, str]]:
+    """accession -> (file path, derivative kind) for the hits of a results page."""
+    out: dict[str, tuple[str, str]] = {}
+    for item in s.scalars(select(Item).where(Item.accession.in_(accessions), PUBLIC)):
+        f = main_file(item)
+        kind = picture_for(derivatives, f)
+        if f is not None and kind:
+            out[item.accession] = (f.path, kind)
+    return out
