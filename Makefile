@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo-output
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean bench bench-full
 
 install: $(STAMP)
 
@@ -35,6 +35,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# Benchmarks are not tests: they print a table and rewrite docs/PERFORMANCE.md.
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+bench-full: $(STAMP)
+	$(PY) -m benchmarks.run --full
 
 clean:
 	rm -rf $(VENV) $(DEMO) catalog.db catalog.db.* .pytest_cache

@@ -31,7 +31,7 @@ from ingest.report import IngestReport, NullProgress, Progress
 from ingest.walk import WalkedFolder, walk
 from ingest.extract import Extraction, extract_file
 from ingest.workers import WorkerPool
-from ingest.writer import CatalogWriter, FileJob, WriteOptions, known_files
+from ingest.writer import CatalogWriter, FileJob, KnownFiles, WriteOptions, known_files
 from media.checksum import sha256_file
 
 log = logging.getLogger(__name__)
@@ -195,8 +195,12 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
 def _update_index(catalog: Catalog, report: IngestReport) -> None:
     """Index what the run added or changed. The catalog is the record: an index problem is
     reported and left for `archive reindex`, never allowed to undo the ingest."""
-    from search.index import update as update_index
+    from search.state import freshness
     try:
+        if not freshness(catalog).stale:
+            report.indexed = 0  # nothing changed: Whoosh is not even imported
+            return
+        from search.index import update as update_index
         report.indexed = update_index(catalog)
     except Exception as exc:  # noqa: BLE001 - any index failure must leave the catalog be
         log.warning("search index not updated: %s", exc)
@@ -228,7 +232,7 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
             progress.update(report, job.path)
 
     with WorkerPool(settings.worker_count, settings.file_timeout,
-                    settings.worker_memory_mb) as pool:
+                    settings.worker_memory_mb) as pool, KnownFiles(catalog) as lookup:
         try:
             for root_path in plan.roots:
                 with catalog.session() as s:
@@ -237,7 +241,7 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
                 for folder in walk(root_path, exclude):
                     writer.record_skipped([{"path": catalog_path(k.rel)[0], "reason": k.reason}
                                            for k in folder.skipped])
-                    known = known_files(catalog, root.id, catalog_path(folder.rel)[0])
+                    known = lookup(root.id, catalog_path(folder.rel)[0])
                     for job in _folder_jobs(folder, root, root_name, known, plan, options,
                                             report):
                         in_flight.append((pool.submit(extract_file, job.abs,
@@ -270,7 +274,7 @@ def _dry_run(catalog: Catalog | None, plan: _Plan, options: IngestOptions,
             report.skipped += [{"path": catalog_path(k.rel)[0], "reason": k.reason}
                                for k in folder.skipped]
             known = known_files(catalog, root_id, catalog_path(folder.rel)[0]) \
-                if catalog is not None else {}
+                if catalog is not None else {}  # a dry run's one-off look
             for job in _folder_jobs(folder, fake_root, os.path.basename(root_path), known, plan,
                                     options, report):
                 if job.existing_id is None:

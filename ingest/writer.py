@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 import archive
@@ -56,6 +56,30 @@ def known_files(catalog: Catalog, root_id: int | None,
         rows = s.execute(select(File.path, File.id, File.size, File.mtime_ns, File.problem)
                          .where(File.root_id == root_id, File.folder == folder))
         return {r.path: (r.id, r.size, r.mtime_ns, r.problem is not None) for r in rows}
+
+
+class KnownFiles:
+    """known_files for a whole walk over one autocommit connection: a re-run's per-folder
+    look-up then costs a prepared query, not a session (the no-op re-ingest's hot path)."""
+
+    def __init__(self, catalog: Catalog):
+        self._catalog = catalog
+        self._conn = None
+        self._query = select(File.path, File.id, File.size, File.mtime_ns, File.problem) \
+            .where(File.root_id == bindparam("root"), File.folder == bindparam("folder"))
+
+    def __enter__(self) -> KnownFiles:
+        self._conn = self._catalog.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def __call__(self, root_id: int, folder: str) -> dict[str, tuple[int, int, int, bool]]:
+        rows = self._conn.execute(self._query, {"root": root_id, "folder": folder})  # type: ignore[union-attr]
+        return {r[0]: (r[1], r[2], r[3], r[4] is not None) for r in rows}
 
 
 @dataclass(frozen=True)

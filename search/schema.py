@@ -6,7 +6,6 @@ from whoosh import fields as wf
 from archive.fields import SEARCH_FIELDS
 from search.analysis import chinese_analyzer, word_analyzer
 
-SCHEMA_VERSION = 1  # bump when the schema or analysis changes: indexes are then rebuilt
 
 
 def build_schema() -> wf.Schema:

@@ -1,0 +1,194 @@
+"""The benchmark suite: `make bench` (quick, minutes) or `make bench-full` (the programme's
+scale, about an hour). Prints a table and rewrites docs/PERFORMANCE.md. Benchmarks are not
+tests: nothing here fails on a slow machine; the figures and their goals are reported.
+
+    python -m benchmarks.run [--full] [--out docs/PERFORMANCE.md]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks import ingest_bench, probe_bench, search_bench
+
+QUICK = {"ingest_files": 20_000, "ingest_repeats": 2, "search_items": [20_000],
+         "probe_per_kind": 10}
+FULL = {"ingest_files": 100_000, "ingest_repeats": 2, "search_items": [100_000, 500_000],
+        "probe_per_kind": 20}
+
+
+def machine() -> dict[str, str]:
+    import av
+    import PIL
+    import sqlalchemy
+    import whoosh
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import sqlite3
+    return {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpu": f"{cpu} × {os.cpu_count()}", "memory": f"{mem:.0f} GiB",
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            "versions": f"whoosh {whoosh.versionstring()}, "
+                        f"SQLAlchemy {sqlalchemy.__version__}, PyAV {av.__version__}, "
+                        f"Pillow {PIL.__version__}"}
+
+
+def goal(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
+           searches: list[dict[str, Any]], full: bool) -> str:
+    i = ingest
+    lines = [
+        "# Performance", "",
+        f"Measured by `make {'bench-full' if full else 'bench'}` (`python -m benchmarks.run"
+        f"{' --full' if full else ''}`) on {m['date']}: {m['cpu']}, {m['memory']}, "
+        f"Python {m['python']}, SQLite {m['sqlite']}, {m['versions']}.",
+        "Figures are medians of repeated runs with (min–max, n); ratios compare with a "
+        "baseline measured in the same run. Process start-up "
+        f"({i['startup_s'].median:.2f} s for `archive`) is subtracted from the ingest runs, "
+        "and Python's own from the bare walk. The machine is small and shared: read ratios, "
+        "not absolute times.", "",
+        "## Goals", "",
+        "| measure | figure | goal | |", "|---|---|---|---|",
+        f"| first ingest, {i['files']:,} mixed small files ({i['mib']} MiB) | "
+        f"{i['files_per_s']} files/s, {i['mib_per_s']} MiB/s | ≥ 200 files/s on 2 cores | "
+        f"{goal(i['files_per_s'] >= 200)} |",
+        f"| no-op re-ingest vs bare `os.scandir`+`stat` walk | {i['noop_vs_walk']}× | ≤ 2× | "
+        f"{goal(i['noop_vs_walk'] <= 2)} |",
+        f"| PyAV probe vs {probe['baseline']} | {probe['speedup']}× faster; durations within "
+        f"{probe['max_duration_difference_s']} s | ≥ 20× | {goal(probe['speedup'] >= 20)} |",
+    ]
+    for sr in searches:
+        worst = max(v["p95_ms"] for v in sr["whoosh"].values())
+        ratio = max(sr["whoosh"][k]["median_ms"] / max(sr["fts5"][k]["median_ms"], 0.05)
+                    for k in sr["whoosh"])
+        lines += [
+            f"| search p95 (worst kind), {sr['items']:,} items | {worst} ms | < 100 ms at "
+            f"500,000 | {goal(worst < 100)} |",
+            f"| search median vs FTS5 (worst kind), {sr['items']:,} items | {ratio:.0f}× | ≤ 5× "
+            f"| {goal(ratio <= 5)} |",
+            f"| index build vs FTS5, {sr['items']:,} items | "
+            f"{sr['build_s'] / max(sr['fts5_build_s'], 0.01):.1f}× ({sr['items_per_s']} "
+            f"items/s) | ≤ 3× | {goal(sr['build_s'] <= 3 * sr['fts5_build_s'])} |",
+            f"| peak RSS while indexing {sr['items']:,} items | {sr['index_peak_rss_mb']} MB "
+            f"| < 1 GB | {goal(sr['index_peak_rss_mb'] < 1024)} |",
+        ]
+    lines += [
+        f"| peak RSS of ingest, {i['files']:,} files (largest process) | "
+        f"{i['ingest_peak_rss_mb']} MB | < 1 GB, flat | {goal(i['ingest_peak_rss_mb'] < 1024)} |",
+        "", "## Ingest", "",
+        "| | seconds |", "|---|---|",
+        f"| hash-only pass ({i['jobs']} threads; the physical floor) | {i['hash_only_s']} |",
+        f"| first ingest | {i['first_ingest_s']} |",
+        f"| ratio first ingest / hash-only | {i['first_vs_hash']}× |",
+        f"| no-op re-ingest | {i['noop_s']} |",
+        f"| bare scandir+stat walk | {i['walk_s']} |", "",
+        "The files are small (tens of KiB) and in the page cache, so reading them costs almost "
+        "nothing and the ratio to the hash-only pass measures per-file work: identifying, "
+        "parsing in an isolated worker, writing a row, indexing. On large media, hashing "
+        "dominates and ingest approaches the floor.", "",
+        "## Media probing", "",
+        f"{probe['files']} generated files (WAV, MP3, M4A, MP4, MKV), each probed "
+        f"repeatedly: PyAV in process {probe['pyav_ms']} ms per file against "
+        f"{probe['baseline_ms']} ms for {probe['baseline']}. The largest duration "
+        f"difference was {probe['max_duration_difference_s']} s (MP3 encoder padding is "
+        "counted differently by FFmpeg 5.1's ffprobe and the FFmpeg inside PyAV).", "",
+        "## Search", "",
+    ]
+    for sr in searches:
+        lines += [
+            f"### {sr['items']:,} items", "",
+            f"Records generated in {sr['generate_s']} s. Whoosh: index built in "
+            f"{sr['build_s']} s ({sr['items_per_s']} items/s, peak {sr['index_peak_rss_mb']} MB),"
+            f" {sr['index_mb']} MB on disk. SQLite FTS5 with the same tokens: "
+            f"{sr['fts5_build_s']} s, {sr['fts5_mb']} MB.", "",
+            "| query kind (50 each) | Whoosh median ms | p95 | FTS5 median ms | p95 |",
+            "|---|---:|---:|---:|---:|"]
+        for kind, v in sr["whoosh"].items():
+            f = sr["fts5"][kind]
+            lines.append(f"| {kind} | {v['median_ms']} | {v['p95_ms']} | {f['median_ms']} | "
+                         f"{f['p95_ms']} |")
+        lines.append("")
+    lines += [HISTORY]
+    return "\n".join(lines) + "\n"
+
+
+HISTORY = """## What the profiles showed, and what was done
+
+Each line: the benchmark, what the profiler (cProfile) showed, the change, before → after.
+
+- **Search queries** (2,000 items): Whoosh's highlighter re-analysed every hit's whole text, 73%
+  of query time. It was replaced by folding the text once and finding the query's own runs and
+  stems with C-speed string search (`search/snippets.py`): medians 67–90 ms → 23–25 ms.
+- **Search queries**: the public-only filter was an And with a term matching 90% of documents;
+  it became a mask of the few restricted ones. Unquoted Chinese words use the chain of their
+  overlapping bigrams instead of a phrase query (quotes keep it exact). A searcher is kept open
+  across queries and a page's texts come in one SQL query: p95 75 → 38 ms, medians 23 → 15 ms.
+- **Search queries** (4,000 items): an Or over three fields made Whoosh preload every posting
+  list into union arrays, and the exact total cost a second pass after top-k collection. Content
+  now decides the match (titles are inside it) with title and word fields only adding score
+  (`AndMaybe`), and one pass both ranks and counts: Chinese-word median 22.8 → 8.9 ms, English
+  18.8 → 8.0 ms.
+- **Index build**: jieba segmented every full text a second time beside the bigrams; jieba words
+  are now kept to titles, descriptions and tags: 171 → 250 items/s (2,000 items). Stemming only
+  ASCII tokens and one regex over the folded text for the tokenizer: 144 → 179 items/s.
+- **Index build**: `procs=2` with the final merge gave 1.3× (the merge is single-process, as the
+  design notes measured); with `multisegment=True` (a segment per process, no merge) 2.9×:
+  165 → 480 items/s at 4,000 items.
+- **No-op re-ingest** (5,000 files, in process): 0.50 → 0.045 s. One ORM session per folder
+  became one autocommit connection with a prepared query; the index freshness check no longer
+  imports Whoosh and jieba, and nothing is re-indexed when nothing changed.
+
+Where Whoosh still falls short (see the tables): its query time is Python walking posting lists
+(`matching/combo.py`, `collectors.py`, `scoring.py` dominate the profiles), counting every match
+exactly, and `NumericRange` expansion for dates. FTS5 does the same work in C. The next step
+this points to is keeping Whoosh's Python API but moving the full-text part to SQLite FTS5 (with
+our own tokens, as the yardstick already does) once the 500,000-item figures confirm it.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--full", action="store_true", help="the programme's scale")
+    parser.add_argument("--out", default="docs/PERFORMANCE.md")
+    args = parser.parse_args(argv)
+    cfg = FULL if args.full else QUICK
+    m = machine()
+    print(f"# {m['date']} · {m['cpu']} · {m['versions']}", flush=True)
+    probe = probe_bench.run(cfg["probe_per_kind"])
+    print(f"probe: PyAV {probe['pyav_ms']} ms vs {probe['baseline']} {probe['baseline_ms']} ms"
+          f" = {probe['speedup']}x", flush=True)
+    ingest = ingest_bench.run(cfg["ingest_files"], cfg["ingest_repeats"])
+    print(f"ingest: {ingest['files']} files, {ingest['files_per_s']} files/s; no-op "
+          f"{ingest['noop_vs_walk']}x a bare walk; peak {ingest['ingest_peak_rss_mb']} MB",
+          flush=True)
+    searches = []
+    for n in cfg["search_items"]:
+        sr = search_bench.run(n)
+        searches.append(sr)
+        print(f"search {n}: build {sr['items_per_s']} items/s (FTS5 {sr['fts5_build_s']} s), "
+              + ", ".join(f"{k} {v['median_ms']}/{v['p95_ms']} ms"
+                          for k, v in sr["whoosh"].items()), flush=True)
+    report = render(m, ingest, probe, searches, args.full)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

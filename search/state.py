@@ -1,0 +1,72 @@
+"""The index's bookkeeping, readable without importing Whoosh: which catalog state it was
+built from, and whether the catalog has moved on since (a no-op ingest asks this)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from archive.catalog import Catalog
+from archive.models import Item
+
+STATE_FILE = "archive-index.json"
+SCHEMA_VERSION = 1  # bump when the schema or analysis changes: indexes are then rebuilt
+
+
+@dataclass(frozen=True)
+class IndexState:
+    schema: int
+    items: int  # highest item id indexed
+    updated: str | None  # newest Item.updated_at indexed, ISO
+    built_at: str
+
+    def to_json(self) -> dict[str, object]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class Freshness:
+    stale: bool
+    reason: str = ""
+
+
+def catalog_mark(catalog: Catalog) -> tuple[int, dt.datetime | None]:
+    """(highest item id, newest change): both read from indexes, so checking is cheap at any
+    size (count(*) is a full scan in SQLite). Items are never deleted by the archive."""
+    with catalog.session() as s:
+        return (s.scalar(select(func.max(Item.id))) or 0,
+                s.scalar(select(func.max(Item.updated_at))))
+
+
+def read_state(index_dir: Path) -> IndexState | None:
+    try:
+        data = json.loads((index_dir / STATE_FILE).read_text("utf-8"))
+        return IndexState(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_state(index_dir: Path, items: int, updated: dt.datetime | None) -> None:
+    state = IndexState(SCHEMA_VERSION, items, updated.isoformat() if updated else None,
+                       dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    tmp = index_dir / (STATE_FILE + ".part")
+    tmp.write_text(json.dumps(state.to_json()), "utf-8")
+    os.replace(tmp, index_dir / STATE_FILE)
+
+
+def freshness(catalog: Catalog) -> Freshness:
+    state = read_state(catalog.settings.index_dir)
+    if state is None:
+        return Freshness(True, "no index")
+    if state.schema != SCHEMA_VERSION:
+        return Freshness(True, "built by another version")
+    items, updated = catalog_mark(catalog)
+    if items < state.items:
+        return Freshness(True, "items went away from the catalog")
+    if (updated.isoformat() if updated else None) != state.updated or items != state.items:
+        return Freshness(True, "items changed since the index was built")
+    return Freshness(False)
