@@ -2,17 +2,18 @@
 sessions. The only module that knows which database engine is underneath."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.errors import CatalogError
-from archive.models import Base, Root
+from archive.models import Base, Meta, Root
 from archive.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class Catalog:
         return catalog
 
     def _ensure_schema(self, create: bool) -> None:
+        if self._schema_is_current():
+            return  # the usual case: no inspection of every table on every command
         try:
             if create:
                 try:
@@ -77,11 +80,24 @@ class Catalog:
             else:
                 Base.metadata.create_all(self.engine)  # tables a newer version added
             self._add_missing_columns()
+            self._remember_schema()
         except OperationalError as exc:
             raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
                                f"{exc.orig}") from None
         except SQLAlchemyError as exc:
             raise CatalogError(f"unable to open catalog {self.settings.catalog}: {exc}") from None
+
+    def _schema_is_current(self) -> bool:
+        try:
+            with self.engine.connect() as con:
+                stored = con.execute(select(Meta.value).where(Meta.key == "schema")).scalar()
+        except SQLAlchemyError:
+            return False  # a new catalog, or one from before this table existed
+        return stored == schema_fingerprint()
+
+    def _remember_schema(self) -> None:
+        with self.session() as s:
+            s.merge(Meta(key="schema", value=schema_fingerprint()))
 
     def _add_missing_columns(self) -> None:
         """Bring a catalog made by an earlier version up to date where that is only additive:
@@ -124,6 +140,15 @@ class Catalog:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def schema_fingerprint() -> str:
+    """A digest of every table, column and index the models declare."""
+    parts = []
+    for table in Base.metadata.sorted_tables:
+        parts.append(table.name + ":" + ",".join(sorted(c.name for c in table.columns))
+                     + ":" + ",".join(sorted(i.name or "" for i in table.indexes)))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 def ensure_root(session: Session, path: str) -> Root:

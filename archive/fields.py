@@ -97,6 +97,7 @@ SEARCH_FIELDS: tuple[Field, ...] = (
     Field("date", "stored", "date as catalogued"),
     Field("year_start", "int", "first year the date covers"),
     Field("year_end", "int", "last year the date covers"),
+    Field("years", "keyword", "every year the date covers, for fast bounded ranges"),
     Field("date_sort", "int", "yyyymmdd of the start, for sorting"),
     Field("decade", "id", "1950s, ...; a facet"),
     Field("collection", "text", "collection or series"),

@@ -216,3 +216,11 @@ class ExhibitItem(Base):
     exhibit: Mapped[Exhibit] = relationship(back_populates="entries")
     item: Mapped[Item] = relationship()
     __table_args__ = (UniqueConstraint("exhibit_id", "item_id"),)
+
+
+class Meta(Base):
+    """Facts about the catalog itself, such as the fingerprint of the schema it was last
+    brought up to date with."""
+    __tablename__ = "archive_meta"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -102,7 +102,17 @@ def _type_filter(value: str) -> wq.Query:
     return wq.Term("type", material)
 
 
+MAX_YEAR_TERMS = 200
+
+
 def _range(node: Range) -> wq.Query:
+    if node.field == "date" and node.low is not None and node.high is not None and \
+            node.high - node.low < MAX_YEAR_TERMS:
+        # A bounded range is the years it names: a small union of selective terms, where two
+        # numeric ranges (start before the end, end after the start) each match most of the
+        # index before they are intersected (72 ms → see docs/PERFORMANCE.md).
+        return wq.Or([wq.Term("years", str(y)) for y in range(int(node.low),
+                                                               int(node.high) + 1)])
     if node.field == "date":
         parts = []
         if node.high is not None:

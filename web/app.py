@@ -33,6 +33,14 @@ def _int(value: str | None) -> int | None:
         raise QueryError(f"{value!r} is not a year") from None
 
 
+def options_from(args: Any, limit: int, offset: int, facets: bool) -> SearchOptions:
+    """The query string's search: the same parameters for the page and the API."""
+    return SearchOptions(query=args.get("q", "")[:2000], scientist=args.get("scientist") or None,
+                         type=args.get("type") or None, year_from=_int(args.get("from")),
+                         year_to=_int(args.get("to")), limit=limit, offset=offset,
+                         facets=facets)
+
+
 def create_app(settings: Settings) -> Flask:
     app = Flask(__name__)
     app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=1024)
@@ -46,12 +54,8 @@ def create_app(settings: Settings) -> Flask:
         return local.service
 
     def search_options() -> SearchOptions:
-        args = request.args
-        page = max(1, _int(args.get("page")) or 1)
-        return SearchOptions(query=args.get("q", "")[:2000], scientist=args.get("scientist") or None,
-                             type=args.get("type") or None, year_from=_int(args.get("from")),
-                             year_to=_int(args.get("to")), limit=PAGE_SIZE,
-                             offset=(page - 1) * PAGE_SIZE, facets=True)
+        page = max(1, _int(request.args.get("page")) or 1)
+        return options_from(request.args, PAGE_SIZE, (page - 1) * PAGE_SIZE, facets=True)
 
     @app.template_global()
     def narrowed(**changes: Any) -> str:
@@ -101,11 +105,9 @@ def create_app(settings: Settings) -> Flask:
     def api_search():  # type: ignore[no-untyped-def]
         args = request.args
         try:
-            options = SearchOptions(
-                query=args.get("q", ""), scientist=args.get("scientist") or None,
-                type=args.get("type") or None, year_from=_int(args.get("from")),
-                year_to=_int(args.get("to")), limit=min(_int(args.get("limit")) or 20, 1000),
-                offset=_int(args.get("offset")) or 0, facets=args.get("facets") in ("1", "true"))
+            options = options_from(args, min(_int(args.get("limit")) or 20, 1000),
+                                   _int(args.get("offset")) or 0,
+                                   facets=args.get("facets") in ("1", "true"))
             return jsonify(searcher().search(options).to_json())
         except QueryError as exc:
             return jsonify({"error": str(exc)}), 400
