@@ -176,17 +176,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ingest: {ingest['files']} files, {ingest['files_per_s']} files/s; no-op "
           f"{ingest['noop_vs_walk']}x a bare walk; peak {ingest['ingest_peak_rss_mb']} MB",
           flush=True)
-    searches = []
+    searches: list[dict[str, Any]] = []
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     for n in cfg["search_items"]:
         sr = search_bench.run(n)
         searches.append(sr)
         print(f"search {n}: build {sr['items_per_s']} items/s (FTS5 {sr['fts5_build_s']} s), "
               + ", ".join(f"{k} {v['median_ms']}/{v['p95_ms']} ms"
                           for k, v in sr["whoosh"].items()), flush=True)
-    report = render(m, ingest, probe, searches, args.full)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report, encoding="utf-8")
-    print(report)
+        # Written after every size: a long run cut short still leaves what it measured.
+        out.write_text(render(m, ingest, probe, searches, args.full), encoding="utf-8")
+    print(out.read_text(encoding="utf-8"))
     return 0
 
 
