@@ -41,13 +41,15 @@ def export_records(s: Session) -> Iterator[dict[str, Any]]:
 
 def write_export(records: Iterator[dict[str, Any]], fmt: str, out: IO[str]) -> int:
     """Write records as JSON Lines or CSV (UTF-8, header row); returns the count."""
-    n = 0
+    count = 0
     if fmt == "jsonl":
-        for n, record in enumerate(records, start=1):
+        for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        return n
+            count += 1
+        return count
     writer = csv.DictWriter(out, fieldnames=list(EXPORT_KEYS), lineterminator="\n")
     writer.writeheader()
-    for n, record in enumerate(records, start=1):
+    for record in records:
         writer.writerow({k: "" if v is None else v for k, v in record.items()})
-    return n
+        count += 1
+    return count

@@ -1,7 +1,6 @@
 """`archive ingest` end to end on the generated demo collection and on crafted edge cases."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path

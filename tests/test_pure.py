@@ -1,7 +1,6 @@
 """Pure functions: dates, names, classification, paths, transcripts, identification."""
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 

@@ -15,7 +15,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
         last = len(r) - 1
         return "  ".join(c + " " * (w - _width(c)) if i in (0, last) and not _numeric(c)
                          else " " * (w - _width(c)) + c
-                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+                         for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
     return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
