@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.errors import CatalogError
@@ -96,8 +96,11 @@ class Catalog:
         return stored == schema_fingerprint()
 
     def _remember_schema(self) -> None:
-        with self.session() as s:
-            s.merge(Meta(key="schema", value=schema_fingerprint()))
+        try:
+            with self.session() as s:
+                s.merge(Meta(key="schema", value=schema_fingerprint()))
+        except IntegrityError:
+            pass  # another process opening the new catalog at the same moment recorded it
 
     def _add_missing_columns(self) -> None:
         """Bring a catalog made by an earlier version up to date where that is only additive:

@@ -6,6 +6,7 @@ side by side with SQLite FTS5 fed the very same tokens (a yardstick, used only h
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -189,12 +190,17 @@ def run(n: int) -> dict[str, Any]:
     fts_path = folder / "fts5.db"
     fts_build = fts5_build(catalog, fts_path)
     sets = query_sets()
-    return {"items": n, "generate_s": round(generated, 1),
-            "build_s": round(build.seconds, 1), "items_per_s": round(n / build.seconds),
-            "index_mb": round(size / 2**20, 1), "index_peak_rss_mb": round(build.peak_rss_mb),
-            "fts5_build_s": round(fts_build, 1),
-            "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
-            "whoosh": whoosh_queries(catalog, sets), "fts5": fts5_queries(fts_path, sets)}
+    try:
+        return {"items": n, "generate_s": round(generated, 1),
+                "build_s": round(build.seconds, 1), "items_per_s": round(n / build.seconds),
+                "index_mb": round(size / 2**20, 1),
+                "index_peak_rss_mb": round(build.peak_rss_mb),
+                "fts5_build_s": round(fts_build, 1),
+                "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
+                "whoosh": whoosh_queries(catalog, sets), "fts5": fts5_queries(fts_path, sets)}
+    finally:
+        catalog.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

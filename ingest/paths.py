@@ -15,10 +15,11 @@ def catalog_path(rel: str) -> tuple[str, bytes | None]:
     """(text form for the catalog, raw bytes when the name is not valid UTF-8)."""
     if rel.isascii():
         return rel, None
-    raw = os.fsencode(rel)
     try:
-        return raw.decode("utf-8"), None
-    except UnicodeDecodeError:
+        rel.encode("utf-8")  # fails only on the surrogates that stand for undecodable bytes
+        return rel, None
+    except UnicodeEncodeError:
+        raw = os.fsencode(rel)
         return raw.decode("utf-8", errors="backslashreplace"), raw
 
 

@@ -6,6 +6,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -13,8 +14,8 @@ JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".localize
               "icon\r", ".spotlight-v100", ".trashes", ".fseventsd"}
 
 
-@dataclass(frozen=True)
-class WalkedFile:
+class WalkedFile(NamedTuple):
+    # A tuple, not a frozen dataclass: one is made per file on every re-run, the hot path.
     name: str
     rel: str  # root-relative with '/' separators (may hold surrogate escapes)
     abs: str
