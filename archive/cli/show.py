@@ -26,7 +26,7 @@ def render(rec: dict) -> str:
                 value = value.replace("\n", " ")[:120] + ("…" if len(value) > 120 else "")
             out.append(f"      {key:<16} {value}")
         for key, value in (f.get("technical") or {}).items():
-            if key != "streams":
+            if key != "streams" and key not in f:  # shown above already (cues, say)
                 out.append(f"      {key:<16} {value}")
         for stream in (f.get("technical") or {}).get("streams", []):
             out.append("      stream           " + ", ".join(f"{k} {v}" for k, v in
