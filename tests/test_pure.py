@@ -181,3 +181,10 @@ def test_parse_srt_and_vtt():
 def test_identify_by_content(head, name, kind, fmt):
     found = identify(head, name)
     assert (found.kind, found.name) == (kind, fmt)
+
+
+def test_durations():
+    from archive.durations import clock, hms
+    assert (clock(125.5), clock(125.9), clock(3723), clock(None)) == ("02:05", "02:05",
+                                                                       "1:02:03", "")
+    assert (hms(20), hms(3725.4), hms(None)) == ("0:00:20", "1:02:05", "")

@@ -17,13 +17,14 @@ from urllib.parse import urlencode
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for
 
 from archive.catalog import Catalog
+from archive.derivatives import SUFFIXES
+from archive.durations import clock
 from archive.errors import ArchiveError, IndexProblem, NotFound, QueryError
 from archive.settings import Settings
 from search.searcher import FACETS, SearchOptions, SearchService
 from web import data
 
 PAGE_SIZE = 20
-_KIND_OF_DERIVATIVE = {"thumbnail", "poster", "waveform", "access-audio", "access-video"}
 
 
 def _int(value: str | None) -> int | None:
@@ -69,13 +70,7 @@ def create_app(settings: Settings) -> Flask:
                 args[k] = v
         return url_for("search_page") + ("?" + urlencode(args) if args else "")
 
-    @app.template_filter("clock")
-    def clock(seconds: float | None) -> str:
-        if seconds is None:
-            return ""
-        s = int(seconds)
-        h, m, sec = s // 3600, s % 3600 // 60, s % 60
-        return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+    app.add_template_filter(clock, "clock")
 
     @app.route("/")
     @app.route("/search")
@@ -144,7 +139,7 @@ def create_app(settings: Settings) -> Flask:
             f = data.item_file(s, item, path)
             kind = request.args.get("as")
             if kind:
-                if kind not in _KIND_OF_DERIVATIVE:
+                if kind not in SUFFIXES:
                     abort(404)
                 disk = data.derivative_on_disk(settings.derivatives_dir, f, kind)
                 mime = None

@@ -9,18 +9,9 @@ import time
 import click
 
 from archive.cli import AppContext
+from archive.durations import clock
 from archive.fields import MATERIAL_TYPES
 from search.searcher import MAX_LIMIT, SearchOptions, SearchResult, search
-
-
-def clock(seconds: float | None) -> str:
-    """00:20, 05:07, 1:02:03: how players show a time (whole seconds, never past the moment)."""
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
 
 
 def _terminal_snippet(snippet: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from archive.derivatives import derivative_path
+from archive.durations import hms
 from archive.errors import UsageError
 from archive.exhibits import get_exhibit, sections_in_order
 from archive.models import File
@@ -16,14 +17,6 @@ SCHEMA_VERSION = "archive-exhibit/1"
 COLUMNS = ("position", "section", "accession", "title", "scientist", "type", "date",
            "description", "caption", "extent", "location", "rights", "access", "files",
            "sha256", "thumbnail")
-
-
-def hms(seconds: float | None) -> str:
-    """Duration as h:mm:ss: hms(3725.4) -> '1:02:05';  hms(20) -> '0:00:20'."""
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 @dataclass(frozen=True)
