@@ -86,7 +86,7 @@ EXPORT_KEYS: tuple[str, ...] = tuple(f.name for f in EXPORT_FIELDS)
 # The search index's fields (search/schema.py turns kinds into Whoosh field types):
 #   id: one exact stored value; keyword: exact values, several per item; text: Chinese bigrams
 #   and English stems; words: jieba words (an addition to text); int/float: numbers that sort
-#   and range; stored: kept for display only.
+#   and range; code: a facet's value as a number read in bulk; stored: kept for display only.
 SEARCH_FIELDS: tuple[Field, ...] = (
     Field("accession", "id", "accession number (unique)"),
     Field("item_id", "int", "catalog id of the item"),
@@ -100,6 +100,9 @@ SEARCH_FIELDS: tuple[Field, ...] = (
     Field("years", "keyword", "every year the date covers, for fast bounded ranges"),
     Field("date_sort", "int", "yyyymmdd of the start, for sorting"),
     Field("decade", "id", "1950s, ...; a facet"),
+    Field("type_code", "code", "the type facet as a small number (search/facets.py)"),
+    Field("scientist_code", "code", "the scientist facet: the scientist's catalog id"),
+    Field("decade_code", "code", "the decade facet as a small number"),
     Field("collection", "text", "collection or series"),
     Field("access", "id", "open, restricted or closed"),
     Field("format", "keyword", "file formats of the item"),

@@ -14,7 +14,6 @@ import itertools
 import re
 import unicodedata
 
-from pypinyin import Style, pinyin
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -38,6 +37,9 @@ def _readings(han: str) -> list[list[str]]:
     chars = [c for c in han if _HAN.match(c)]
     if not chars:
         return []
+    # Imported here: loading its dictionaries costs 0.3 s, which every command paid at
+    # start-up, though most (stats, show, a re-run ingest) never convert a name.
+    from pypinyin import Style, pinyin
     first = pinyin(chars[0], style=Style.NORMAL, heteronym=True, errors="ignore")
     rest = pinyin(chars[1:], style=Style.NORMAL, errors="ignore") if len(chars) > 1 else []
     return first + rest

@@ -31,7 +31,7 @@ from ingest.report import IngestReport, NullProgress, Progress
 from ingest.walk import WalkedFolder, walk
 from ingest.extract import Extraction, extract_file
 from ingest.workers import WorkerPool
-from ingest.writer import CatalogWriter, FileJob, KnownFiles, WriteOptions, known_files
+from ingest.writer import CatalogWriter, FileJob, KnownFiles, WriteOptions
 from media.checksum import sha256_file
 
 log = logging.getLogger(__name__)
@@ -264,24 +264,24 @@ def _dry_run(catalog: Catalog | None, plan: _Plan, options: IngestOptions,
     report = IngestReport(roots=plan.roots, dry_run=True)
     started = time.monotonic()
     exclude = frozenset({plan.manifest_path} if plan.manifest_path else ())
-    for root_path in plan.roots:
-        root_id = None
-        if catalog is not None:
-            with catalog.session() as s:
-                root_id = s.scalars(select(Root.id).where(Root.path == root_path)).first()
-        fake_root = Root(id=root_id or 0, path=root_path)
-        for folder in walk(root_path, exclude):
-            report.skipped += [{"path": catalog_path(k.rel)[0], "reason": k.reason}
-                               for k in folder.skipped]
-            known = known_files(catalog, root_id, catalog_path(folder.rel)[0]) \
-                if catalog is not None else {}  # a dry run's one-off look
-            for job in _folder_jobs(folder, fake_root, os.path.basename(root_path), known, plan,
-                                    options, report):
-                if job.existing_id is None:
-                    report.new += 1
-                else:
-                    report.changed += 1
-            progress.update(report, folder.rel)
+    with KnownFiles(catalog) as lookup:  # a dry run's look, on one connection
+        for root_path in plan.roots:
+            root_id = None
+            if catalog is not None:
+                with catalog.session() as s:
+                    root_id = s.scalars(select(Root.id).where(Root.path == root_path)).first()
+            fake_root = Root(id=root_id or 0, path=root_path)
+            for folder in walk(root_path, exclude):
+                report.skipped += [{"path": catalog_path(k.rel)[0], "reason": k.reason}
+                                   for k in folder.skipped]
+                known = lookup(root_id, catalog_path(folder.rel)[0])
+                for job in _folder_jobs(folder, fake_root, os.path.basename(root_path), known, plan,
+                                        options, report):
+                    if job.existing_id is None:
+                        report.new += 1
+                    else:
+                        report.changed += 1
+                progress.update(report, folder.rel)
     report.seconds = time.monotonic() - started
     return report
 

@@ -12,6 +12,9 @@ log = logging.getLogger(__name__)
 
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".localized",
               "icon\r", ".spotlight-v100", ".trashes", ".fseventsd"}
+# Only names starting with one of these can be junk or hidden: the walk's common case (a
+# scan, a recording) is then one set look-up per file on every re-run.
+_SUSPECT_FIRST = frozenset(c for n in (*JUNK_NAMES, ".", "~") for c in (n[0], n[0].upper()))
 
 
 class WalkedFile(NamedTuple):
@@ -42,8 +45,9 @@ def junk_reason(name: str, is_dir: bool) -> str | None:
     junk_reason(".DS_Store", False) -> "system junk";  junk_reason("._x.jpg", False) -> same
     junk_reason(".git", True) -> "hidden folder";  junk_reason("信件", True) -> None
     """
-    lower = name.lower()
-    if lower in JUNK_NAMES or name.startswith("._") or name.startswith("~$") \
+    if name[:1] not in _SUSPECT_FIRST:
+        return None
+    if name.lower() in JUNK_NAMES or name.startswith("._") or name.startswith("~$") \
             or name.startswith(".~lock."):
         return "system junk"
     if name.startswith("."):

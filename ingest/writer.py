@@ -46,40 +46,48 @@ class FileJob:
     manifest: ManifestRow | None = None
 
 
-def known_files(catalog: Catalog, root_id: int | None,
-                folder: str) -> dict[str, tuple[int, int, int, bool]]:
-    """path -> (file id, size, mtime_ns, has problem) for one folder: one query per folder
-    keeps a re-run at about one stat per file without loading the whole catalog."""
-    if root_id is None:
-        return {}
-    with catalog.session() as s:
-        rows = s.execute(select(File.path, File.id, File.size, File.mtime_ns, File.problem)
-                         .where(File.root_id == root_id, File.folder == folder))
-        return {r.path: (r.id, r.size, r.mtime_ns, r.problem is not None) for r in rows}
-
-
 class KnownFiles:
-    """known_files for a whole walk over one autocommit connection: a re-run's per-folder
-    look-up then costs a prepared query, not a session (the no-op re-ingest's hot path)."""
+    """path -> (file id, size, mtime_ns, has problem) for one folder at a time: one query per
+    folder keeps a re-run at about one stat per file without loading the whole catalog.
 
-    def __init__(self, catalog: Catalog):
+    This is the no-op re-ingest's hot path, so the query is compiled once for the catalog's
+    dialect and run on the driver's own cursor: through SQLAlchemy's execute, adapting the
+    cached result columns cost more per folder than the walk itself (docs/PERFORMANCE.md)."""
+
+    def __init__(self, catalog: Catalog | None):
         self._catalog = catalog
-        self._conn = None
-        self._query = select(File.path, File.id, File.size, File.mtime_ns, File.problem) \
+        self._raw: Any = None
+        self._cursor: Any = None
+        if catalog is None:
+            return
+        query = select(File.path, File.id, File.size, File.mtime_ns, File.problem.is_not(None)) \
             .where(File.root_id == bindparam("root"), File.folder == bindparam("folder"))
+        compiled = query.compile(dialect=catalog.engine.dialect)
+        self._sql = str(compiled)
+        self._order = compiled.positiontup if compiled.positional else None
 
     def __enter__(self) -> KnownFiles:
-        self._conn = self._catalog.engine.connect().execution_options(
-            isolation_level="AUTOCOMMIT")
+        if self._catalog is not None:
+            self._raw = self._catalog.engine.raw_connection()
+            self._cursor = self._raw.cursor()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._conn is not None:
-            self._conn.close()
+        if self._raw is not None:
+            self._cursor.close()
+            self._raw.rollback()  # only reads happened; end the driver's transaction
+            self._raw.close()
 
-    def __call__(self, root_id: int, folder: str) -> dict[str, tuple[int, int, int, bool]]:
-        rows = self._conn.execute(self._query, {"root": root_id, "folder": folder})  # type: ignore[union-attr]
-        return {r[0]: (r[1], r[2], r[3], r[4] is not None) for r in rows}
+    def __call__(self, root_id: int | None, folder: str) -> dict[str, tuple[int, int, int, bool]]:
+        if self._cursor is None or root_id is None:
+            return {}
+        params: dict[str, Any] = {"root": root_id, "folder": folder}
+        self._cursor.execute(self._sql, tuple(params[k] for k in self._order)
+                             if self._order is not None else params)
+        rows = self._cursor.fetchall()
+        if self._raw is not None and self._catalog.engine.dialect.name != "sqlite":
+            self._raw.rollback()  # no snapshot held open across a long walk on a server
+        return {r[0]: (r[1], r[2], r[3], bool(r[4])) for r in rows}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from archive.models import File, FileText, Item, Scientist
 from archive.names import name_keys
+from search.facets import decade_code, type_code
 
 CHUNK = 500
 MAX_CONTENT_CHARS = 1_000_000  # text indexed per item; a longer text is indexed this far
@@ -52,6 +53,8 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText]) -> dict
         "collection": item.collection or "", "content": content, "words": described,
         "format": " ".join(sorted({f.format for f in files if f.format})),
         "path": main.path if main else "",
+        "type_code": type_code(item.type), "scientist_code": item.scientist_id or 0,
+        "decade_code": decade_code(start.year) if start is not None else 0,
     }
     if start is not None:
         last = (end or start).year

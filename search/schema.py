@@ -17,6 +17,8 @@ def build_schema() -> wf.Schema:
                                      field_boost=3.0 if name == "title" else 1.0),
         "words": lambda name: wf.TEXT(analyzer=word_analyzer(), stored=False, phrase=False),
         "int": lambda name: wf.NUMERIC(int, bits=32, stored=True, sortable=True),
+        "code": lambda name: wf.NUMERIC(int, bits=32, signed=False, stored=False,
+                                        sortable=True, default=0),
         # No float fields: Whoosh 2.7.4 cannot pack the NaN default of a sortable float.
         "stored": lambda name: wf.STORED(),
     }

@@ -14,7 +14,7 @@ from archive.catalog import Catalog
 from archive.models import Item
 
 STATE_FILE = "archive-index.json"
-SCHEMA_VERSION = 2  # bump when the schema or analysis changes: indexes are then rebuilt
+SCHEMA_VERSION = 3  # bump when the schema or analysis changes: indexes are then rebuilt
 
 
 @dataclass(frozen=True)

@@ -50,16 +50,20 @@ RECORDS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def gold(tmp_path_factory):
+def _open(folder) -> Catalog:
     from archive.settings import load_settings
-    folder = tmp_path_factory.mktemp("search")
-    catalog = Catalog.open(load_settings({"catalog": str(folder / "catalog.db")}, environ={}))
+    return Catalog.open(load_settings({"catalog": str(folder / "catalog.db")}, environ={}))
+
+
+def _add_records(catalog: Catalog, records) -> None:  # type: ignore[no-untyped-def]
     with catalog.session() as s:
-        root = Root(path=str(folder / "files"))
-        s.add(root)
+        root = s.query(Root).first()
+        if root is None:
+            root = Root(path=str(catalog.settings.index_dir.parent / "files"))
+            s.add(root)
+            s.flush()
         ids = {r.name: upsert_scientist(s, r)[0].id for r in SCIENTISTS}
-        for acc, sci, mtype, date, title, desc, text, seconds, access, cues in RECORDS:
+        for acc, sci, mtype, date, title, desc, text, seconds, access, cues in records:
             d = parse_date(date)
             item = Item(accession=acc, title=title, type=mtype, scientist_id=ids[sci],
                         date=d.text, date_start=d.start, date_end=d.end,
@@ -75,6 +79,12 @@ def gold(tmp_path_factory):
             if text or cues:
                 body = text or "\n".join(c[2] for c in cues)
                 s.add(FileText(file_id=f.id, text=body, cues=cues))
+
+
+@pytest.fixture(scope="module")
+def gold(tmp_path_factory):
+    catalog = _open(tmp_path_factory.mktemp("search"))
+    _add_records(catalog, RECORDS)
     rebuild(catalog)
     return catalog
 
@@ -141,6 +151,29 @@ def test_facets_count_the_current_query(gold):
     assert r.facets["type"] == {"letter": 4}
     assert r.facets["scientist"] == {"钱学森": 2, "赵九章": 1, "钱三强": 1}
     assert r.facets["decade"] == {"1950s": 3, "1960s": 1}
+
+
+def test_facets_count_across_segments_and_changes(tmp_path):
+    """An update adds a segment and replaces changed items: facet codes must still line up
+    with document numbers, and a replaced item must count once, with its new values."""
+    catalog = _open(tmp_path)
+    _add_records(catalog, RECORDS[:5])
+    rebuild(catalog)
+    _add_records(catalog, RECORDS[5:])
+    with catalog.session() as s:
+        s.query(Item).filter_by(accession="QXS-L-00002").update(
+            {"type": "manuscript", "date_start": dt.date(1971, 1, 1),
+             "updated_at": dt.datetime.now(dt.timezone.utc)})
+    update(catalog)
+    with open_index(catalog).searcher() as searcher:
+        assert len(list(searcher.leaf_searchers())) == 2
+    r = search(catalog, SearchOptions(query="导弹", facets=True))
+    assert r.total == 4
+    assert r.facets["type"] == {"letter": 3, "manuscript": 1}
+    assert r.facets["scientist"] == {"钱学森": 2, "赵九章": 1, "钱三强": 1}
+    assert r.facets["decade"] == {"1950s": 2, "1960s": 1, "1970s": 1}
+    everything = search(catalog, SearchOptions(facets=True, limit=100))
+    assert sum(everything.facets["type"].values()) == everything.total == 8
 
 
 def test_snippet_and_transcript_time(gold):

@@ -21,7 +21,8 @@ from archive.derivatives import SUFFIXES
 from archive.durations import clock
 from archive.errors import ArchiveError, IndexProblem, NotFound, QueryError
 from archive.settings import Settings
-from search.searcher import FACETS, SearchOptions, SearchService
+from search.facets import FACETS
+from search.searcher import SearchOptions, SearchService
 from web import data
 
 PAGE_SIZE = 20
