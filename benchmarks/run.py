@@ -3,11 +3,17 @@ scale, about an hour). Prints a table and rewrites docs/PERFORMANCE.md. Benchmar
 tests: nothing here fails on a slow machine; the figures and their goals are reported.
 
     python -m benchmarks.run [--full] [--out docs/PERFORMANCE.md]
+    python -m benchmarks.run --render    # rewrite the report from the last run's figures
+
+The figures themselves are kept beside the report (PERFORMANCE.json), so the report's prose can
+be revised without an hour of measuring again.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import json
 import os
 import platform
 import sys
@@ -15,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import ingest_bench, probe_bench, search_bench
+from benchmarks.measure import Figure
 
 QUICK = {"ingest_files": 20_000, "ingest_repeats": 2, "search_items": [20_000],
          "probe_per_kind": 10}
@@ -161,11 +168,39 @@ our own tokens, as the yardstick already does) once the 500,000-item figures con
 """
 
 
+def _save(path: Path, run: dict[str, Any]) -> None:
+    def encode(o: object) -> object:
+        if isinstance(o, Figure):
+            return {"__figure__": dataclasses.asdict(o)}
+        raise TypeError(f"cannot save {type(o).__name__}")
+    path.write_text(json.dumps(run, default=encode, ensure_ascii=False, indent=1),
+                    encoding="utf-8")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    def decode(d: dict[str, Any]) -> object:
+        return Figure(**d["__figure__"]) if "__figure__" in d else d
+    return json.loads(path.read_text(encoding="utf-8"), object_hook=decode)
+
+
+def _write(out: Path, run: dict[str, Any]) -> None:
+    out.write_text(render(run["machine"], run["ingest"], run["probe"], run["searches"],
+                          run["full"]), encoding="utf-8")
+    _save(out.with_suffix(".json"), run)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--full", action="store_true", help="the programme's scale")
     parser.add_argument("--out", default="docs/PERFORMANCE.md")
+    parser.add_argument("--render", action="store_true",
+                        help="rewrite the report from the figures saved by the last run")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.render:
+        _write(out, _load(out.with_suffix(".json")))
+        print(out.read_text(encoding="utf-8"))
+        return 0
     cfg = FULL if args.full else QUICK
     m = machine()
     print(f"# {m['date']} · {m['cpu']} · {m['versions']}", flush=True)
@@ -177,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{ingest['noop_vs_walk']}x a bare walk; peak {ingest['ingest_peak_rss_mb']} MB",
           flush=True)
     searches: list[dict[str, Any]] = []
-    out = Path(args.out)
+    run = {"machine": m, "ingest": ingest, "probe": probe, "searches": searches,
+           "full": args.full}
     out.parent.mkdir(parents=True, exist_ok=True)
     for n in cfg["search_items"]:
         sr = search_bench.run(n)
@@ -186,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{k} {v['median_ms']}/{v['p95_ms']} ms"
                           for k, v in sr["whoosh"].items()), flush=True)
         # Written after every size: a long run cut short still leaves what it measured.
-        out.write_text(render(m, ingest, probe, searches, args.full), encoding="utf-8")
+        _write(out, run)
     print(out.read_text(encoding="utf-8"))
     return 0
 

@@ -12,9 +12,9 @@ log = logging.getLogger(__name__)
 
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".localized",
               "icon\r", ".spotlight-v100", ".trashes", ".fseventsd"}
-# Only names starting with one of these can be junk or hidden: the walk's common case (a
-# scan, a recording) is then one set look-up per file on every re-run.
-_SUSPECT_FIRST = frozenset(c for n in (*JUNK_NAMES, ".", "~") for c in (n[0], n[0].upper()))
+# Only names starting with "." or "~", or as long as a junk name, can be junk or hidden: the
+# walk's common case (a scan, a recording) then costs two cheap tests per file on a re-run.
+_JUNK_LENGTHS = frozenset(len(n) for n in JUNK_NAMES if n[0] not in ".~")
 
 
 class WalkedFile(NamedTuple):
@@ -45,7 +45,7 @@ def junk_reason(name: str, is_dir: bool) -> str | None:
     junk_reason(".DS_Store", False) -> "system junk";  junk_reason("._x.jpg", False) -> same
     junk_reason(".git", True) -> "hidden folder";  junk_reason("信件", True) -> None
     """
-    if name[:1] not in _SUSPECT_FIRST:
+    if name[:1] not in ".~" and len(name) not in _JUNK_LENGTHS:
         return None
     if name.lower() in JUNK_NAMES or name.startswith("._") or name.startswith("~$") \
             or name.startswith(".~lock."):
@@ -76,18 +76,20 @@ def walk(root: str, exclude: frozenset[str] = frozenset()) -> Iterator[WalkedFol
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
-                st = entry.stat(follow_symlinks=False)
+                # A folder is known from the directory listing itself (no system call on
+                # the usual filesystems); only files and links need their own lstat.
+                is_dir = entry.is_dir(follow_symlinks=False)
+                st = None if is_dir else entry.stat(follow_symlinks=False)
             except OSError as exc:
                 skipped.append(Skipped(rel, f"cannot stat: {exc.strerror}"))
                 continue
-            is_dir = stat.S_ISDIR(st.st_mode)
             reason = junk_reason(entry.name, is_dir)
             if reason:
                 skipped.append(Skipped(rel, reason))
+            elif st is None:
+                subdirs.append(rel)
             elif stat.S_ISLNK(st.st_mode):
                 skipped.append(Skipped(rel, _link_reason(root, entry.path)))
-            elif is_dir:
-                subdirs.append(rel)
             elif not stat.S_ISREG(st.st_mode):
                 skipped.append(Skipped(rel, "not a regular file (device, pipe or socket)"))
             elif entry.path in exclude:

@@ -28,6 +28,9 @@ from search.state import (
 )
 
 log = logging.getLogger(__name__)
+# Postings buffered before a sorted run spills to disk, for the whole build: shared among the
+# writer processes, since each holds its own buffer (and Python objects cost about twice
+# Whoosh's estimate, so one process's share shows as about twice its megabytes in RSS).
 WRITER_MB = 256
 # What Whoosh raises, among others, when it reads a damaged segment.
 DAMAGE = (struct.error, EOFError, OSError, ValueError, KeyError, IndexError, zlib.error,
@@ -40,8 +43,8 @@ def _writer(ix, wait: float, procs: int = 1):  # type: ignore[no-untyped-def]
             # A full rebuild on every core, leaving a segment per process: merging them at
             # the end is single-process and undid most of the gain (measured: 218 items/s
             # with the merge, 480 without, 165 on one core; docs/PERFORMANCE.md).
-            return ix.writer(limitmb=WRITER_MB, timeout=wait, delay=0.25, procs=procs,
-                             multisegment=True)
+            return ix.writer(limitmb=WRITER_MB // procs, timeout=wait, delay=0.25,
+                             procs=procs, multisegment=True)
         return ix.writer(limitmb=WRITER_MB, timeout=wait, delay=0.25)
     except LockError:
         raise IndexProblem(f"the search index is being written by another process and was "
