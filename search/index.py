@@ -28,9 +28,10 @@ from search.state import (
 )
 
 log = logging.getLogger(__name__)
-# Postings buffered before a sorted run spills to disk, for the whole build: shared among the
-# writer processes, since each holds its own buffer (and Python objects cost about twice
-# Whoosh's estimate, so one process's share shows as about twice its megabytes in RSS).
+# Postings each writer process buffers before a sorted run spills to disk (Python objects
+# cost about twice Whoosh's estimate: a writer holds about 520 MB). Sharing 256 MB between the
+# two writers cut that to 360 MB but made the build a quarter slower, and did not touch the
+# peak at 500,000 items (docs/PERFORMANCE.md).
 WRITER_MB = 256
 # What Whoosh raises, among others, when it reads a damaged segment.
 DAMAGE = (struct.error, EOFError, OSError, ValueError, KeyError, IndexError, zlib.error,
@@ -43,8 +44,8 @@ def _writer(ix, wait: float, procs: int = 1):  # type: ignore[no-untyped-def]
             # A full rebuild on every core, leaving a segment per process: merging them at
             # the end is single-process and undid most of the gain (measured: 218 items/s
             # with the merge, 480 without, 165 on one core; docs/PERFORMANCE.md).
-            return ix.writer(limitmb=WRITER_MB // procs, timeout=wait, delay=0.25,
-                             procs=procs, multisegment=True)
+            return ix.writer(limitmb=WRITER_MB, timeout=wait, delay=0.25, procs=procs,
+                             multisegment=True)
         return ix.writer(limitmb=WRITER_MB, timeout=wait, delay=0.25)
     except LockError:
         raise IndexProblem(f"the search index is being written by another process and was "
