@@ -149,11 +149,15 @@ LEFT = """## What is left, and why
   yardstick here does) behind the same `search/` interface, the query parser, facets and
   snippets unchanged, with Whoosh kept for PostgreSQL catalogs or dropped. That is a change to
   the design card (Whoosh is named in it), so it is the user's call, not this issue's.
-- **Indexing memory at 500,000 items: 1.8 GB peak.** The writers' steady state is flat (520 MB
-  each, 160 MB for the parent, sampled every 5 s through a whole build) and the peak at 100,000
-  is that plateau. The 1.8 GB is a spike of under 5 s at the end of the 500,000 build, the same
-  with half the postings buffer, so it is not the buffer. Next: each writer's own high-water
-  mark at its end (`benchmarks` has no per-process probe yet).
+- **Indexing memory at 500,000 items: 1.8 GB peak, not in the build itself.** The writers'
+  steady state is flat (520 MB each, 160 MB for the parent, sampled every 5 s through a whole
+  build), and the peak at 100,000 is that plateau. A probe that ran the same `rebuild()` in
+  process over 500,000 items and recorded each writer's high-water mark at its exit found 507
+  and 504 MB, and 126 MB for the parent. Yet `wait4` on `archive reindex` in the benchmark
+  reports 1.8 GB, the same with half the postings buffer (and `wait4` reports the largest
+  process, not a sum: checked). What differs is the command around the build and the catalog
+  the benchmark has just written and still holds open. Next: `/usr/bin/time -v` and a
+  per-process high-water probe on the command itself at 500,000.
 - **No-op re-ingest: 3.7× a bare walk at 100,000 files.** At 20,000 files the same command
   measured 2.4× on a quiet machine (0.114 s against 0.047 s). What is left is Python's work per
   file (sorting the listing, the entry, the catalog's row for it, the comparison: about 2 µs
