@@ -16,8 +16,11 @@ pytestmark = pytest.mark.skipif(not URL, reason="set ARCHIVE_TEST_POSTGRES_URL t
 
 
 @pytest.fixture
-def pg_cli():
+def pg_cli(tmp_path, monkeypatch):
     from sqlalchemy import create_engine
+
+    # A server catalog keeps its index and derivatives in the working folder: not the checkout.
+    monkeypatch.chdir(tmp_path)
 
     from archive.models import Base
     engine = create_engine(URL)
