@@ -99,7 +99,6 @@ SEARCH_FIELDS: tuple[Field, ...] = (
     Field("year_end", "int", "last year the date covers"),
     Field("years", "keyword", "every year the date covers, for fast bounded ranges"),
     Field("date_sort", "int", "yyyymmdd of the start, for sorting"),
-    Field("decade", "id", "1950s, ...; a facet"),
     Field("type_code", "code", "the type facet as a small number (search/facets.py)"),
     Field("scientist_code", "code", "the scientist facet: the scientist's catalog id"),
     Field("decade_code", "code", "the decade facet as a small number"),

@@ -60,6 +60,8 @@ class KnownFiles:
         self._cursor: Any = None
         if catalog is None:
             return
+        # On a server, end each look-up's transaction: no snapshot held across a long walk.
+        self._end_each = catalog.engine.dialect.name != "sqlite"
         query = select(File.path, File.id, File.size, File.mtime_ns, File.problem.is_not(None)) \
             .where(File.root_id == bindparam("root"), File.folder == bindparam("folder"))
         compiled = query.compile(dialect=catalog.engine.dialect)
@@ -85,8 +87,8 @@ class KnownFiles:
         self._cursor.execute(self._sql, tuple(params[k] for k in self._order)
                              if self._order is not None else params)
         rows = self._cursor.fetchall()
-        if self._raw is not None and self._catalog.engine.dialect.name != "sqlite":
-            self._raw.rollback()  # no snapshot held open across a long walk on a server
+        if self._end_each:
+            self._raw.rollback()
         return {r[0]: (r[1], r[2], r[3], bool(r[4])) for r in rows}
 
 

@@ -76,8 +76,7 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText],
         last = (end or start).year
         doc["years"] = " ".join(str(y) for y in range(start.year, min(last, start.year + 300) + 1))
         doc.update(year_start=start.year, year_end=last,
-                   date_sort=start.year * 10000 + start.month * 100 + start.day,
-                   decade=f"{start.year // 10 * 10}s")
+                   date_sort=start.year * 10000 + start.month * 100 + start.day)
     if item.seconds:
         doc["duration"] = int(round(item.seconds))
     return doc

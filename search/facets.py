@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from whoosh import collectors
 
@@ -72,10 +72,14 @@ class CodeTables:
                 table.extend([0] * (reader.doc_count_all() - len(values)))
             self.codes[facet] = table
 
-    def count(self, docnums: Iterable[int],
-              labels: dict[str, Callable[[list[int]], dict[int, str]]]) -> dict[str, dict[str, int]]:
-        """facet -> {label: count}, most frequent first, then by label."""
-        docnums = docnums if isinstance(docnums, array) else array("I", docnums)
+    def count(self, docnums: array,
+              scientist_names: Callable[[list[int]], dict[int, str]]) -> dict[str, dict[str, int]]:
+        """facet -> {label: count}, most frequent first, then by label. Scientists' names
+        come from the catalog (the codes are their ids); the other labels are fixed."""
+        labels: dict[str, Callable[[list[int]], dict[int, str]]] = {
+            "type": lambda codes: {c: type_label(c) for c in codes},
+            "scientist": scientist_names,
+            "decade": lambda codes: {c: decade_label(c) for c in codes}}
         out: dict[str, dict[str, int]] = {}
         for facet, table in self.codes.items():
             counts = Counter(map(table.__getitem__, docnums))

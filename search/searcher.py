@@ -17,7 +17,7 @@ from archive.fields import MATERIAL_TYPES, type_word
 from archive.models import File, FileText, Item, Scientist
 from archive.names import name_keys
 from search.analysis import cjk_terms, quiet_jieba, stem_word, word_analyzer
-from search.facets import CodeTables, RecordingCollector, decade_label, type_label
+from search.facets import CodeTables, RecordingCollector
 from search.index import Freshness, damage_guard, freshness, open_index, update
 from search.query import And, Field, Node, Not, Or, Range, Text, parse_query
 from search.snippets import best_cue, make_snippet, match_patterns
@@ -348,10 +348,7 @@ class SearchService:
             })
         facets = {}
         if recorder is not None:
-            facets = self._code_tables(searcher).count(recorder.docnums, {
-                "type": lambda codes: {c: type_label(c) for c in codes},
-                "scientist": self._scientist_names,
-                "decade": lambda codes: {c: decade_label(c) for c in codes}})
+            facets = self._code_tables(searcher).count(recorder.docnums, self._scientist_names)
         return SearchResult(len(results), hits, facets, self.note)
 
 
