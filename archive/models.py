@@ -79,6 +79,10 @@ class Item(Base):
     extra: Mapped[dict[str, Any] | None]
     pages: Mapped[int | None]
     seconds: Mapped[float | None] = mapped_column(Float)
+    # Withdrawn items leave every public surface (search, site, exhibits, exports) but stay in
+    # the catalog with their files and events (archive/access.py is the one rule).
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
                                                     index=True)
@@ -116,6 +120,11 @@ class File(Base):
     gps_lon: Mapped[float | None] = mapped_column(Float)
     orientation: Mapped[int | None]
     tech: Mapped[dict[str, Any] | None]  # everything else the extractor found
+    # Fixity: present (NULL in catalogs made before this column), missing or changed. A changed
+    # file keeps the checksum it was catalogued with until an ingest records the modification.
+    status: Mapped[str | None] = mapped_column(String(12))
+    status_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_verified: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     item: Mapped[Item] = relationship(back_populates="files")
@@ -137,16 +146,24 @@ class FileText(Base):
 
 
 class Event(Base):
-    """Provenance, PREMIS-style: what was done to an item or file, by which tool, with what outcome."""
+    """Provenance, PREMIS-style: what was done to an item or file, when, by whom (agent), with
+    which tool and version, with what outcome, and for edits the field's old and new values.
+    Events are never rewritten; a forgotten file's deletion event keeps its path in `detail`
+    after the file row is gone (file_id is then NULL)."""
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
-    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"), index=True)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id", ondelete="SET NULL"),
+                                                index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
     kind: Mapped[str] = mapped_column(String(30))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    agent: Mapped[str | None] = mapped_column(String(200))  # --by NAME, else the OS user
     tool: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(20), default="success")
+    field: Mapped[str | None] = mapped_column(String(40))  # the field an edit changed
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
 
 
@@ -171,6 +188,19 @@ class IngestProblem(Base):
     path: Mapped[str] = mapped_column(String(2000))
     stage: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class Change(Base):
+    """The change log the search index (and OAI-PMH harvesters) follow: every write to an item
+    (ingest, edit, withdrawal, merge, forget) adds a row, so `seq` only grows. An index keeps
+    the last seq it applied and catches up by reading the rows after it (archive/changes.py).
+    No foreign key: a forgotten item's last change must outlive it."""
+    __tablename__ = "changes"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(12), default="update")  # update or delete
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Counter(Base):

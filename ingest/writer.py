@@ -2,7 +2,6 @@
 killed run loses at most one uncommitted batch and a re-run redoes exactly that."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import time
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 import archive
 from archive.accession import next_accession
 from archive.catalog import Catalog
+from archive.changes import record_changes
 from archive.dates import date_from_filename, iso_exif_datetime, parse_date
 from archive.models import Event, File, FileText, IngestProblem, Item, Root
 from ingest.attribution import ScientistResolver
@@ -316,6 +316,7 @@ class CatalogWriter:
                     s.add(Event(item_id=f.item_id, run_id=self.run_id, kind="metadata modification",
                                 tool=TOOL, detail=f"manifest row {row.number}: "
                                 + ", ".join(sorted(diffs))))
+                    record_changes(s, {f.item_id})
                     changed += 1
         return changed
 
@@ -378,7 +379,7 @@ def refresh_extents(s: Session, item_ids: set[int]) -> None:
     for item_id, pages, seconds in rows:
         s.execute(update(Item).where(Item.id == item_id).values(
             pages=int(pages) if pages else None,
-            seconds=round(float(seconds), 3) if seconds else None,
-            updated_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)))
+            seconds=round(float(seconds), 3) if seconds else None))
     for item_id in item_ids - found:
         s.execute(update(Item).where(Item.id == item_id).values(pages=None, seconds=None))
+    record_changes(s, item_ids)

@@ -7,13 +7,17 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 import click
 
 from archive import __version__
-from archive.catalog import Catalog
 from archive.errors import ArchiveError
 from archive.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from archive.catalog import Catalog
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -27,10 +31,59 @@ class AppContext:
     debug: bool
 
     def open_catalog(self, create: bool = False) -> Catalog:
+        from archive.catalog import Catalog
         return Catalog.open(self.settings, create=create)
 
 
+# Each command's module, imported only when that command runs (or its help is shown), so
+# `archive --help` and `archive --version` load no database, media or search library. A module
+# holds one command object named `command`; add new commands here.
+COMMANDS: dict[str, str] = {
+    "ingest": "archive.cli.ingest",
+    "derive": "archive.cli.derive",
+    "search": "archive.cli.search",
+    "reindex": "archive.cli.reindex",
+    "stats": "archive.cli.stats",
+    "show": "archive.cli.show",
+    "export": "archive.cli.export",
+    "scientists": "archive.cli.scientists",
+    "exhibit": "archive.cli.exhibit",
+    "serve": "archive.cli.serve",
+}
+# One line per command for `archive --help`, so listing them imports none of them.
+SHORT_HELP: dict[str, str] = {
+    "ingest": "Catalogue every file under folders, in place.",
+    "derive": "Build thumbnails, poster frames, waveforms and access copies.",
+    "search": "Search the catalog (Chinese and English, names, dates, types).",
+    "reindex": "Rebuild the search index from the catalog.",
+    "stats": "The programme's figures: items, files, minutes of audio and video.",
+    "show": "One item with its files, metadata and provenance.",
+    "export": "The whole catalog, one record per file (JSON Lines or CSV).",
+    "scientists": "Add, import and list scientists and their names.",
+    "exhibit": "Exhibit lists for the museum: build, order, caption, export.",
+    "serve": "The read-only researchers' site.",
+}
+
+
 class ArchiveGroup(click.Group):
+    """A group whose commands are imported on demand (click's documented lazy-group pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        return import_module(module).command  # type: ignore[no-any-return]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
@@ -77,15 +130,3 @@ def main(ctx: click.Context, catalog: str | None, config: str | None, debug: boo
     except ArchiveError as exc:
         raise click.UsageError(str(exc)) from None
     ctx.obj = AppContext(settings, debug)
-
-
-def _register() -> None:
-    from archive.cli import (
-        derive, exhibit, export, ingest, reindex, scientists, search, serve, show, stats,
-    )
-    for module in (ingest, derive, search, reindex, stats, show, export, scientists, exhibit,
-                   serve):
-        main.add_command(module.command)
-
-
-_register()

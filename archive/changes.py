@@ -1,0 +1,50 @@
+"""The change log: every write to an item records it here, so whatever follows the catalog (the
+search index, a harvester) can catch up by reading only what changed since its last sequence.
+
+    record_changes(s, {3, 7})           -> two rows; items 3 and 7 get a new updated_at
+    record_changes(s, {9}, "delete")    -> item 9 is gone (forgotten): followers drop it
+    latest_seq(s)                       -> the highest seq, 0 for a new catalog
+    changed_since(s, 41)                -> {item_id: kind} of every change after seq 41
+
+On PostgreSQL a sequence value is taken at insert but becomes visible at commit, so a follower
+could see seq 12 before a slower transaction's seq 11 commits. Followers therefore re-read a
+short window behind their mark (`changed_since(s, mark - CHANGE_WINDOW)` is safe to apply
+twice: applying a change means re-reading the item as it now is).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from archive.models import Change, Item, utcnow
+
+CHANGE_WINDOW = 1000  # how far behind its mark a follower re-reads (see the docstring)
+
+
+def record_changes(s: Session, item_ids: Iterable[int], kind: str = "update") -> None:
+    """Note that these items changed (or, with kind="delete", went away) in this transaction."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return
+    now = utcnow()
+    if kind != "delete":
+        s.execute(update(Item).where(Item.id.in_(ids)).values(updated_at=now)
+                  .execution_options(synchronize_session=False))
+    s.execute(insert(Change), [{"item_id": i, "kind": kind, "at": now} for i in ids])
+
+
+def latest_seq(s: Session) -> int:
+    return int(s.scalar(select(func.max(Change.seq))) or 0)
+
+
+def changed_since(s: Session, seq: int, limit: int | None = None) -> dict[int, str]:
+    """item id -> "update" or "delete" for every change after `seq`, the latest kind winning."""
+    query = select(Change.item_id, Change.kind).where(Change.seq > seq).order_by(Change.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    out: dict[int, str] = {}
+    for item_id, kind in s.execute(query):
+        out[item_id] = kind
+    return out
