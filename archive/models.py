@@ -97,7 +97,7 @@ class File(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     root_id: Mapped[int] = mapped_column(ForeignKey("roots.id"))
-    path: Mapped[str] = mapped_column(String(2000))  # root-relative, POSIX, see ingest.paths
+    path: Mapped[str] = mapped_column(String(2000))  # root-relative, POSIX, see archive.paths
     folder: Mapped[str] = mapped_column(String(2000))  # root-relative folder, for per-folder lookups
     path_raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # only when the name isn't UTF-8
     size: Mapped[int] = mapped_column(BigInteger)

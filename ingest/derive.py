@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from archive.catalog import Catalog
 from archive.derivatives import derivative_path
 from archive.models import Event, File, Root
-from ingest.paths import filesystem_path
+from archive.paths import filesystem_path
 from ingest.report import Progress
 from ingest.workers import WorkerPool
 from media.problems import MediaProblem

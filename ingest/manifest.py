@@ -16,7 +16,7 @@ from archive.csvfiles import CsvTable, read_csv
 from archive.dates import ItemDate, parse_date
 from archive.errors import ManifestError, RowError
 from archive.fields import type_word
-from ingest.paths import manifest_key
+from archive.paths import manifest_key
 
 MANIFEST_COLUMNS = ("path", "scientist", "type", "title", "date", "description", "access",
                     "rights", "location")

@@ -21,12 +21,12 @@ from archive.errors import UnknownScientist, UsageError
 from archive.fields import MATERIAL_TYPES
 from archive.lock import writer_lock
 from archive.models import IngestRun, Root, utcnow
+from archive.paths import catalog_path, manifest_key
 from archive.scientists import ScientistMatcher, find_scientist
 from ingest.attribution import ScientistResolver
 from archive.fields import type_word
 from ingest.classify import Grouping, plan_folder
 from ingest.manifest import ManifestRow, load_manifest
-from ingest.paths import catalog_path, manifest_key
 from ingest.report import IngestReport, NullProgress, Progress
 from ingest.walk import WalkedFolder, walk
 from ingest.extract import Extraction, extract_file

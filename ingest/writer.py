@@ -17,11 +17,11 @@ from archive.catalog import Catalog
 from archive.changes import record_changes
 from archive.dates import date_from_filename, iso_exif_datetime, parse_date
 from archive.models import Event, File, FileText, IngestProblem, Item, Root
+from archive.paths import filesystem_path
 from ingest.attribution import ScientistResolver
 from ingest.classify import Grouping, kind_from_extension, material_type, title_from_base
 from ingest.extract import Extraction
 from ingest.manifest import ManifestRow
-from ingest.paths import filesystem_path
 from ingest.report import IngestReport
 
 log = logging.getLogger(__name__)

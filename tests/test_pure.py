@@ -7,9 +7,9 @@ import pytest
 from archive.accession import accession_prefix, format_accession
 from archive.dates import date_from_filename, iso_exif_datetime, parse_date
 from archive.names import display_name, name_code, name_keys
+from archive.paths import catalog_path, manifest_key
 from archive.fields import type_word
 from ingest.classify import Grouping, material_type, plan_folder, split_page
-from ingest.paths import catalog_path, manifest_key
 from ingest.walk import junk_reason
 from media.identify import identify
 from media.transcripts import parse_transcript

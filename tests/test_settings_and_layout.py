@@ -86,6 +86,9 @@ def test_layers_import_only_downwards():
     core = {(f, m) for f, m in _imports("archive") if m.split(".")[0] == "ingest"
             and not f.startswith("archive/cli")}
     assert core == set(), "the catalog core must not import ingest/"
+    site = {(f, m) for f, m in _imports("web") if m.split(".")[0] in ("ingest", "media")
+            or m.startswith("archive.cli")}
+    assert site == set(), "the read-only site must not import ingest/, media/ or the CLI"
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

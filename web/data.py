@@ -12,8 +12,8 @@ from archive.derivatives import SUFFIXES, derivative_path
 from archive.errors import NotFound
 from archive.exhibits import get_exhibit
 from archive.models import Exhibit, File, FileText, Item, Root, Scientist
+from archive.paths import filesystem_path
 from archive.scientists import ScientistMatcher
-from ingest.paths import filesystem_path
 
 PUBLIC = Item.access == "open"
 

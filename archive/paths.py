@@ -29,10 +29,6 @@ def filesystem_path(root: str, path: str, path_raw: bytes | None) -> str:
     return os.path.join(root, *rel.split("/"))
 
 
-def folder_of(path: str) -> str:
-    return posixpath.dirname(path)
-
-
 def manifest_key(path: str) -> str:
     """Paths compare in NFC, with '/' separators and no leading './': a manifest typed on
     Windows or macOS still names the same file as the walk found."""
