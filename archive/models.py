@@ -168,8 +168,11 @@ class Event(Base):
 
 
 class IngestRun(Base):
+    """One run of `archive ingest` (kind NULL, as in catalogs made before verify runs were
+    kept) or of `archive verify` (kind "verify"), with its counts; `archive runs` lists them."""
     __tablename__ = "ingest_runs"
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str | None] = mapped_column(String(12))
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), default="running")
@@ -184,7 +187,8 @@ class IngestProblem(Base):
     __tablename__ = "ingest_problems"
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # problem, skipped, duplicate
+    # problem, skipped, duplicate, missing; a verify run's changed, missing, unreadable
+    kind: Mapped[str] = mapped_column(String(12))
     path: Mapped[str] = mapped_column(String(2000))
     stage: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)

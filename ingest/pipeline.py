@@ -106,7 +106,7 @@ def _prepare(catalog: Catalog | None, paths: Sequence[str], options: IngestOptio
 
 
 def _folder_jobs(folder: WalkedFolder, root: Root, root_name: str,
-                 known: dict[str, tuple[int, int, int, bool]], plan: _Plan,
+                 known: dict[str, tuple[int, int, int, bool, bool]], plan: _Plan,
                  options: IngestOptions, report: IngestReport) -> Iterator[FileJob]:
     """The files of one folder that need extracting; counts the unchanged ones. The skip test
     comes first and costs a dict lookup: a re-run does little more than the walk itself."""
@@ -118,7 +118,7 @@ def _folder_jobs(folder: WalkedFolder, root: Root, root_name: str,
         report.seen += 1
         path, raw = catalog_path(f.rel)
         k = known.get(path)
-        if k is not None and k[1] == f.size and k[2] == f.mtime_ns and \
+        if k is not None and k[1] == f.size and k[2] == f.mtime_ns and not k[4] and \
                 not (options.retry_problems and k[3]):
             report.unchanged += 1
             continue
@@ -163,7 +163,8 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
     with writer_lock(catalog, wait=settings.lock_wait):
         with catalog.session() as s:
             # A run still marked running while we hold the lock was killed: say so.
-            s.execute(update(IngestRun).where(IngestRun.status == "running")
+            s.execute(update(IngestRun).where(IngestRun.status == "running",
+                                              IngestRun.kind.is_(None))  # verify runs: theirs
                       .values(status="interrupted"))
             run = IngestRun(roots=plan.roots, options={k: v for k, v in vars(options).items()
                                                        if v not in (None, False)})

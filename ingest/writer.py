@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 import archive
@@ -16,7 +16,7 @@ from archive.accession import next_accession
 from archive.catalog import Catalog
 from archive.changes import record_changes
 from archive.dates import date_from_filename, iso_exif_datetime, parse_date
-from archive.models import Event, File, FileText, IngestProblem, Item, Root
+from archive.models import Event, File, FileText, IngestProblem, Item, Root, utcnow
 from archive.paths import filesystem_path
 from ingest.attribution import ScientistResolver
 from ingest.classify import Grouping, kind_from_extension, material_type, title_from_base
@@ -47,8 +47,9 @@ class FileJob:
 
 
 class KnownFiles:
-    """path -> (file id, size, mtime_ns, has problem) for one folder at a time: one query per
-    folder keeps a re-run at about one stat per file without loading the whole catalog.
+    """path -> (file id, size, mtime_ns, has problem, found changed) for one folder at a time:
+    one query per folder keeps a re-run at about one stat per file without loading the whole
+    catalog.
 
     This is the no-op re-ingest's hot path, so the query is compiled once for the catalog's
     dialect and run on the driver's own cursor: through SQLAlchemy's execute, adapting the
@@ -62,7 +63,11 @@ class KnownFiles:
             return
         # On a server, end each look-up's transaction: no snapshot held across a long walk.
         self._end_each = catalog.engine.dialect.name != "sqlite"
-        query = select(File.path, File.id, File.size, File.mtime_ns, File.problem.is_not(None)) \
+        # The last column: `archive verify` found the bytes changed under the same size and
+        # mtime, so the skip test must not trust them (#11.1). A literal, not a parameter:
+        # the driver's cursor gets only root and folder.
+        query = select(File.path, File.id, File.size, File.mtime_ns, File.problem.is_not(None),
+                       File.status == literal_column("'changed'")) \
             .where(File.root_id == bindparam("root"), File.folder == bindparam("folder"))
         compiled = query.compile(dialect=catalog.engine.dialect)
         self._sql = str(compiled)
@@ -80,7 +85,8 @@ class KnownFiles:
             self._raw.rollback()  # only reads happened; end the driver's transaction
             self._raw.close()
 
-    def __call__(self, root_id: int | None, folder: str) -> dict[str, tuple[int, int, int, bool]]:
+    def __call__(self, root_id: int | None,
+                 folder: str) -> dict[str, tuple[int, int, int, bool, bool]]:
         if self._cursor is None or root_id is None:
             return {}
         params: dict[str, Any] = {"root": root_id, "folder": folder}
@@ -89,7 +95,7 @@ class KnownFiles:
         rows = self._cursor.fetchall()
         if self._end_each:
             self._raw.rollback()
-        return {r[0]: (r[1], r[2], r[3], bool(r[4])) for r in rows}
+        return {r[0]: (r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,8 @@ class CatalogWriter:
         assert f is not None, "a file listed as catalogued a moment ago is gone"
         old_sha = f.sha256
         f.size, f.mtime_ns = job.size, job.mtime_ns
+        if f.status == "changed":  # verify's finding, now read again and recorded below
+            f.status, f.status_since = "present", utcnow()
         for key, value in _file_columns(res).items():
             setattr(f, key, value)
         self.report.bytes_read += res.size

@@ -49,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "scientists": "archive.cli.scientists",
     "exhibit": "archive.cli.exhibit",
     "serve": "archive.cli.serve",
+    "verify": "archive.cli.verify",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -62,6 +63,7 @@ SHORT_HELP: dict[str, str] = {
     "scientists": "Add, import and list scientists and their names.",
     "exhibit": "Exhibit lists for the museum: build, order, caption, export.",
     "serve": "The read-only researchers' site.",
+    "verify": "Fixity: re-read files and compare their SHA-256 with the catalog.",
 }
 
 

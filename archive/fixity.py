@@ -1,0 +1,591 @@
+"""Fixity: re-read catalogued files and compare each one's SHA-256 with the catalog's, whatever
+its size and mtime say (bagit-python's `validate`, Archivematica's fixity checker).
+
+    outcome_of("ab12…", "ab12…")  -> "ok"
+    outcome_of("ab12…", "ff00…")  -> "changed"
+    check_file("/gone.jpg", …)    -> Check(outcome="missing", …)
+    check_file("/a/fifo", …)      -> Check(outcome="unreadable", reason="not a regular file")
+
+A check never repairs anything: a changed file keeps the checksum it was catalogued with and is
+marked `changed` (a later ingest records the modification), a missing one `missing`. Every check
+is a `fixity check` event and sets the file's `last_verified`; each run is kept in the catalog
+(`ingest_runs` with kind `verify`, its failures in `ingest_problems`) for `archive runs`.
+
+Files are taken a page at a time, least recently verified first (never verified before any),
+hashed on `jobs` threads (hashlib and file reads release the GIL; measured no slower than worker
+processes on small files, and a stop flag ends a long read at once), and their results written
+in batches: memory stays flat at any catalog size.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import stat
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, insert, or_, select, tuple_, update
+
+from archive.catalog import Catalog
+from archive.errors import CatalogBusy, UsageError
+from archive.events import FIXITY_CHECK, agent_name, event_row, record_events
+from archive.lock import writer_lock
+from archive.models import File, IngestProblem, IngestRun, Root, utcnow
+from archive.paths import filesystem_path
+
+log = logging.getLogger(__name__)
+
+OK, CHANGED, MISSING, UNREADABLE = "ok", "changed", "missing", "unreadable"
+PRESENT = "present"
+RUN_KIND = "verify"
+CHUNK = 1024 * 1024
+PAGE = 500  # catalog rows read at a time
+# Files go to a thread in groups (so small files cost one future between them) of up to:
+GROUP_FILES = 64
+GROUP_BYTES = 8 * CHUNK
+FLUSH_FILES = 500
+FLUSH_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    paths: tuple[str, ...] = ()  # check only files under these (absolute or relative) paths
+    all: bool = False  # every file, however recently verified
+    older_than_days: float | None = None  # only files not verified for this long
+    limit: int | None = None  # at most this many files
+    max_seconds: float | None = None  # start no file after this long
+    jobs: int = 1
+    by: str | None = None  # the agent of the events; else the operating-system user
+
+
+@dataclass(frozen=True)
+class Target:
+    """One catalogued file to check."""
+    file_id: int
+    item_id: int
+    path: str  # on disk, absolute: what the report shows
+    disk: str  # what to open (differs from `path` only for names that are not UTF-8)
+    expected: str
+    status: str | None
+    size: int = 0  # as catalogued; only to size the groups
+    root_present: bool = True
+
+
+@dataclass(frozen=True)
+class Check:
+    outcome: str  # ok, changed, missing, unreadable
+    actual: str | None = None
+    size: int = 0
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    path: str
+    expected: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class UnreadableFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class FixityReport:
+    """What one `archive verify` found; `to_json` is its `--json`."""
+    paths: list[str] = field(default_factory=list)
+    run_id: int | None = None
+    checked: int = 0
+    ok: int = 0
+    changed: list[ChangedFile] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unreadable: list[UnreadableFile] = field(default_factory=list)
+    bytes: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    time_limit_reached: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok == self.checked and not self.interrupted else 1
+
+    def counts(self) -> dict[str, int]:
+        return {"checked": self.checked, "ok": self.ok, "changed": len(self.changed),
+                "missing": len(self.missing), "unreadable": len(self.unreadable),
+                "bytes": self.bytes}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run": self.run_id, "checked": self.checked, "ok": self.ok,
+                "changed": [{"path": c.path, "expected": c.expected, "actual": c.actual}
+                            for c in self.changed],
+                "missing": list(self.missing),
+                "unreadable": [{"path": u.path, "reason": u.reason} for u in self.unreadable],
+                "bytes": self.bytes, "seconds": round(self.seconds, 3),
+                "interrupted": self.interrupted}
+
+    def add(self, target: Target, check: Check) -> None:
+        self.checked += 1
+        self.bytes += check.size
+        if check.outcome == OK:
+            self.ok += 1
+        elif check.outcome == CHANGED:
+            self.changed.append(ChangedFile(target.path, target.expected, check.actual or ""))
+        elif check.outcome == MISSING:
+            self.missing.append(target.path)
+        else:
+            self.unreadable.append(UnreadableFile(target.path, check.reason or "unreadable"))
+
+
+class Progress(Protocol):
+    """What verify tells a progress display after each file; the CLI draws it."""
+
+    def update(self, report: FixityReport, current: str) -> None: ...
+
+
+class NullProgress:
+    def update(self, report: FixityReport, current: str) -> None:
+        return None
+
+
+class Stopped(Exception):
+    """A read given up because the run is stopping (Ctrl-C)."""
+
+
+# -- checking one file (pure apart from reading it) -------------------------------------------
+
+def outcome_of(expected: str, actual: str) -> str:
+    """ok when the digests agree, else changed (hex digests compare case-blind)."""
+    return OK if expected.lower() == actual.lower() else CHANGED
+
+
+def check_file(disk: str, expected: str, stop: threading.Event | None = None) -> Check:
+    """Read the whole file and compare. Never follows a symbolic link put in the file's place
+    and never blocks on a FIFO: the walk catalogued a regular file, so only one is read."""
+    try:
+        fd = os.open(disk, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except (FileNotFoundError, NotADirectoryError):
+        return Check(MISSING)
+    except OSError as exc:
+        if os.path.islink(disk):
+            return Check(UNREADABLE, reason="a symbolic link is now in the file's place")
+        return Check(UNREADABLE, reason=f"cannot open: {exc.strerror or exc}")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return Check(UNREADABLE, reason="not a regular file")
+        digest = hashlib.sha256()
+        total = 0
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        try:
+            while n := os.readv(fd, [buf]):
+                digest.update(view[:n])
+                total += n
+                if stop is not None and stop.is_set():
+                    raise Stopped
+        except OSError as exc:
+            return Check(UNREADABLE, size=total,
+                         reason=f"read failed after {total} bytes: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    actual = digest.hexdigest()
+    return Check(outcome_of(expected, actual), actual, total)
+
+
+def check_group(targets: list[Target], stop: threading.Event) -> list[Check]:
+    """Check several files on one thread; a file whose root folder is gone is not read."""
+    out = []
+    for t in targets:
+        if stop.is_set():
+            raise Stopped
+        if not t.root_present:
+            out.append(Check(UNREADABLE, reason="its root folder is not there (a disk not "
+                                                "mounted?); nothing was marked missing"))
+        else:
+            out.append(check_file(t.disk, t.expected, stop))
+    return out
+
+
+def event_detail(target: Target, check: Check) -> str:
+    """The `fixity check` event's detail.
+
+        ok          -> "sha256 ab12… matches"
+        changed     -> "sha256 ff00… on disk, ab12… in the catalog"
+        missing     -> "no file at /data/x.jpg"
+        unreadable  -> "not a regular file"
+    """
+    if check.outcome == OK:
+        return f"sha256 {target.expected} matches"
+    if check.outcome == CHANGED:
+        return f"sha256 {check.actual} on disk, {target.expected} in the catalog"
+    if check.outcome == MISSING:
+        return f"no file at {target.path}"
+    return check.reason or "unreadable"
+
+
+def changed_reason(expected: str, actual: str) -> str:
+    """How a changed file is kept in the run's problems; parse_changed reads it back.
+
+        changed_reason("ab", "cd") -> "expected ab actual cd"
+        parse_changed("expected ab actual cd") -> ("ab", "cd")
+    """
+    return f"expected {expected} actual {actual}"
+
+
+def parse_changed(reason: str) -> tuple[str, str]:
+    words = reason.split()
+    if len(words) == 4 and words[0] == "expected" and words[2] == "actual":
+        return words[1], words[3]
+    return "", ""
+
+
+def new_status(old: str | None, outcome: str) -> str | None:
+    """The file's status after a check, or None when it stays as it is.
+
+        new_status(None, "ok")          -> None        (present, as before)
+        new_status("missing", "ok")     -> "present"   (it is back, unchanged)
+        new_status(None, "changed")     -> "changed"
+        new_status("changed", "changed")-> None
+        new_status(None, "unreadable")  -> None        (unknown, so unchanged)
+    """
+    wanted = {OK: PRESENT, CHANGED: CHANGED, MISSING: MISSING}.get(outcome)
+    if wanted is None or (old or PRESENT) == wanted:
+        return None
+    return wanted
+
+
+# -- choosing files ---------------------------------------------------------------------------
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+
+
+def _under(real: str, root: str) -> str | None:
+    """The root-relative POSIX prefix of `real` in `root`; "" when real is the root or holds
+    it; None when they are apart.
+
+        _under("/r/a/b", "/r")  -> "a/b"
+        _under("/r", "/r/x")    -> ""   (the path holds the whole root)
+        _under("/q", "/r")      -> None
+    """
+    if real == root or root.startswith(real.rstrip(os.sep) + os.sep):
+        return ""
+    if real.startswith(root.rstrip(os.sep) + os.sep):
+        return real[len(root.rstrip(os.sep)) + 1:].replace(os.sep, "/")
+    return None
+
+
+def path_filter(roots: dict[int, str], paths: Sequence[str]) -> ColumnElement[bool]:
+    """The files under any of `paths` (on disk, absolute or relative to the working folder).
+    UsageError names a path that is under no catalogued root."""
+    conditions: list[ColumnElement[bool]] = []
+    for p in paths:
+        real = os.path.realpath(os.path.expanduser(p))
+        found = False
+        for root_id, root in roots.items():
+            rel = _under(real, os.path.realpath(root))
+            if rel is None:
+                continue
+            found = True
+            if rel == "":
+                conditions.append(File.root_id == root_id)
+            else:
+                conditions.append(and_(File.root_id == root_id, or_(
+                    File.path == rel, File.path.like(_like_prefix(rel), escape="\\"))))
+        if not found:
+            raise UsageError(f"{p} is under no catalogued folder; `archive runs` lists the "
+                             "folders ingested")
+    return or_(*conditions)
+
+
+def _conditions(roots: dict[int, str], options: VerifyOptions,
+                started: dt.datetime) -> list[ColumnElement[bool]]:
+    base: list[ColumnElement[bool]] = [File.sha256.is_not(None)]
+    if options.paths:
+        base.append(path_filter(roots, options.paths))
+    if options.older_than_days is not None and not options.all:
+        cutoff = started - dt.timedelta(days=options.older_than_days)
+        base.append(or_(File.last_verified.is_(None), File.last_verified < cutoff))
+    return base
+
+
+def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime) -> Iterator[Target]:
+    """Files to check, least recently verified first, a page at a time. Keyset paging on
+    (last_verified, id): the rows this run updates move past `started` and are not met again."""
+    with catalog.session() as s:
+        roots = dict(s.execute(select(Root.id, Root.path)).all())
+    present = {rid: os.path.isdir(path) for rid, path in roots.items()}
+    base = _conditions(roots, options, started)
+    columns = (File.id, File.item_id, File.root_id, File.path, File.path_raw, File.sha256,
+               File.size, File.status, File.last_verified)
+    # First the never-verified files in id order, then the rest oldest first.
+    last_id = 0
+    while True:
+        with catalog.session() as s:
+            rows = s.execute(select(*columns).where(*base, File.last_verified.is_(None),
+                                                    File.id > last_id)
+                             .order_by(File.id).limit(PAGE)).all()
+        for r in rows:
+            yield _target(r, roots, present)
+        if len(rows) < PAGE:
+            break
+        last_id = rows[-1].id
+    mark: tuple[dt.datetime, int] | None = None
+    while True:
+        after = [] if mark is None else [tuple_(File.last_verified, File.id) > tuple_(*mark)]
+        with catalog.session() as s:
+            rows = s.execute(select(*columns).where(*base, File.last_verified < started, *after)
+                             .order_by(File.last_verified, File.id).limit(PAGE)).all()
+        for r in rows:
+            yield _target(r, roots, present)
+        if len(rows) < PAGE:
+            break
+        mark = (rows[-1].last_verified, rows[-1].id)
+
+
+def _target(r: Any, roots: dict[int, str], present: dict[int, bool]) -> Target:
+    root = roots[r.root_id]
+    shown = filesystem_path(root, r.path, None)
+    disk = filesystem_path(root, r.path, r.path_raw)
+    return Target(r.id, r.item_id, shown, disk, r.sha256, r.status, r.size or 0,
+                  present[r.root_id])
+
+
+# -- recording --------------------------------------------------------------------------------
+
+@dataclass
+class _Recorder:
+    """Writes results in batches: events, last_verified, status changes, the run's problems."""
+    catalog: Catalog
+    run_id: int
+    agent: str
+    pending: list[tuple[Target, Check]] = field(default_factory=list)
+    _last: float = field(default_factory=time.monotonic)
+
+    def add(self, target: Target, check: Check) -> None:
+        self.pending.append((target, check))
+        if len(self.pending) >= FLUSH_FILES or time.monotonic() - self._last > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last = time.monotonic()
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        now = utcnow()
+        events, problems, plain, moved = [], [], [], []
+        for t, c in batch:
+            events.append(event_row(FIXITY_CHECK, item_id=t.item_id, file_id=t.file_id,
+                                    run_id=self.run_id, agent=self.agent,
+                                    outcome="success" if c.outcome == OK else "failure",
+                                    detail=event_detail(t, c)))
+            status = new_status(t.status, c.outcome)
+            if status is None:
+                plain.append(t.file_id)
+            else:
+                moved.append((t.file_id, status))
+                events[-1].update(field="status", old_value=t.status or PRESENT,
+                                  new_value=status)
+            if c.outcome == CHANGED:
+                problems.append({"kind": CHANGED, "path": t.path, "stage": "fixity",
+                                 "reason": changed_reason(t.expected, c.actual or "")})
+            elif c.outcome in (MISSING, UNREADABLE):
+                problems.append({"kind": c.outcome, "path": t.path, "stage": "fixity",
+                                 "reason": c.reason or "no file at this path"})
+        with self.catalog.session() as s:
+            for i in range(0, len(plain), 500):
+                s.execute(update(File).where(File.id.in_(plain[i:i + 500]))
+                          .values(last_verified=now)
+                          .execution_options(synchronize_session=False))
+            for file_id, status in moved:
+                s.execute(update(File).where(File.id == file_id)
+                          .values(status=status, status_since=now, last_verified=now)
+                          .execution_options(synchronize_session=False))
+            if problems:
+                s.execute(insert(IngestProblem), [{"run_id": self.run_id, **p}
+                                                  for p in problems])
+            record_events(s, events)
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+def verify(catalog: Catalog, options: VerifyOptions,
+           progress: Progress | None = None) -> FixityReport:
+    """Check files as `options` say; returns the report. Ctrl-C (KeyboardInterrupt) ends the
+    run cleanly: what was checked is recorded, the run is marked interrupted and the report
+    comes back with `interrupted` set. UsageError for bad options or paths."""
+    if options.all and options.older_than_days is not None:
+        raise UsageError("--all checks every file; drop --older-than, or drop --all")
+    if options.all and options.paths:
+        raise UsageError("--all checks every file; give PATHs or --all, not both")
+    progress = progress or NullProgress()
+    report = FixityReport(paths=[os.path.realpath(p) for p in options.paths])
+    try:
+        with writer_lock(catalog, RUN_KIND):
+            _run(catalog, options, report, agent_name(options.by), progress)
+    except CatalogBusy:
+        raise CatalogBusy("another `archive verify` is running on this catalog; wait for it "
+                          "to finish") from None
+    return report
+
+
+def _run(catalog: Catalog, options: VerifyOptions, report: FixityReport, agent: str,
+         progress: Progress) -> None:
+    clock = time.monotonic()
+    started = utcnow()
+    targets = _targets(catalog, options, started)
+    first = next(targets, None)  # a bad PATH is a UsageError before any run is recorded
+    with catalog.session() as s:
+        # A verify still marked running while we hold the lock was killed: say so.
+        s.execute(update(IngestRun).where(IngestRun.kind == RUN_KIND,
+                                          IngestRun.status == "running")
+                  .values(status="interrupted"))
+        run = IngestRun(kind=RUN_KIND, roots=report.paths, options=_options_json(options))
+        s.add(run)
+        s.flush()
+        report.run_id = run.id
+    recorder = _Recorder(catalog, run.id, agent)
+    status = "completed"
+    try:
+        if first is not None:
+            _check_all(_chain(first, targets), options, recorder, report, progress, clock)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        report.interrupted = True
+    finally:
+        recorder.flush()
+        report.seconds = time.monotonic() - clock
+        with catalog.session() as s:
+            s.execute(update(IngestRun).where(IngestRun.id == run.id).values(
+                status=status, finished_at=utcnow(),
+                counts={**report.counts(), "seconds": round(report.seconds, 3),
+                        "time_limit_reached": report.time_limit_reached}))
+
+
+def _chain(first: Target, rest: Iterator[Target]) -> Iterator[Target]:
+    yield first
+    yield from rest
+
+
+def _options_json(options: VerifyOptions) -> dict[str, Any]:
+    out = {"all": options.all, "older_than_days": options.older_than_days,
+           "limit": options.limit, "max_seconds": options.max_seconds, "jobs": options.jobs,
+           "by": options.by}
+    return {k: v for k, v in out.items() if v not in (None, False)}
+
+
+def _groups(targets: Iterator[Target], options: VerifyOptions, report: FixityReport,
+            clock: float) -> Iterator[list[Target]]:
+    """Targets in small groups, stopping at --limit files or once --max-seconds have passed."""
+    group: list[Target] = []
+    size = 0
+    for taken, t in enumerate(targets):
+        if options.limit is not None and taken >= options.limit:
+            break
+        if options.max_seconds is not None and time.monotonic() - clock >= options.max_seconds:
+            report.time_limit_reached = True
+            break
+        group.append(t)
+        size += t.size
+        if len(group) >= GROUP_FILES or size >= GROUP_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _check_all(targets: Iterator[Target], options: VerifyOptions, recorder: _Recorder,
+               report: FixityReport, progress: Progress, clock: float) -> None:
+    stop = threading.Event()
+    jobs = max(1, options.jobs)
+    in_flight: deque[tuple[Future[list[Check]], list[Target]]] = deque()
+    pool = ThreadPoolExecutor(jobs, thread_name_prefix="fixity")
+
+    def collect(below: int) -> None:
+        while len(in_flight) > below:
+            fut, group = in_flight.popleft()
+            for t, c in zip(group, fut.result(), strict=True):
+                report.add(t, c)
+                recorder.add(t, c)
+                progress.update(report, t.path)
+
+    try:
+        for group in _groups(targets, options, report, clock):
+            in_flight.append((pool.submit(check_group, group, stop), group))
+            collect(jobs * 2)
+        collect(0)
+    except BaseException:
+        stop.set()  # a read in progress stops within a megabyte
+        for fut, _ in in_flight:
+            fut.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+
+def count_targets(catalog: Catalog, options: VerifyOptions) -> int:
+    """How many files `verify` would check with these options (for a progress bar)."""
+    from sqlalchemy import func
+    with catalog.session() as s:
+        roots = dict(s.execute(select(Root.id, Root.path)).all())
+        query = select(func.count(File.id)).where(*_conditions(roots, options, utcnow()))
+        n = int(s.scalar(query) or 0)
+    return min(n, options.limit) if options.limit is not None else n
+
+
+# -- the summary, live and from the catalog ---------------------------------------------------
+
+def summary_text(report: FixityReport) -> str:
+    """What `archive verify` prints, and `archive runs show` prints again for a verify run."""
+    mib = report.bytes / 2**20
+    rate = f", {mib / report.seconds:.1f} MiB/s" if report.seconds > 0 else ""
+    lines = [f"Verified: {report.checked} files, {mib:.1f} MiB in {report.seconds:.1f} s{rate}",
+             f"  ok {report.ok} · changed {len(report.changed)} · missing "
+             f"{len(report.missing)} · unreadable {len(report.unreadable)}"]
+    if report.changed:
+        lines.append("Changed (the bytes differ; the catalog keeps the checksum it had):")
+        for c in report.changed:
+            lines += [f"  {c.path}", f"      catalog {c.expected}", f"      on disk {c.actual}"]
+    if report.missing:
+        lines.append("Missing:")
+        lines += [f"  {p}" for p in report.missing]
+    if report.unreadable:
+        lines.append("Unreadable:")
+        lines += [f"  {u.path}: {u.reason}" for u in report.unreadable]
+    if report.time_limit_reached:
+        lines.append("Stopped at --max-seconds; the next run goes on with the files least "
+                     "recently verified.")
+    if report.interrupted:
+        lines.append("Interrupted: the files checked so far are recorded; run again to go on.")
+    return "\n".join(lines)
+
+
+def report_from_run(run: IngestRun, problems: Sequence[IngestProblem]) -> FixityReport:
+    """Rebuild a verify run's report from its catalog rows (`archive runs show`)."""
+    counts = run.counts or {}
+    report = FixityReport(paths=list(run.roots or []), run_id=run.id,
+                          interrupted=run.status != "completed",
+                          time_limit_reached=bool(counts.get("time_limit_reached")),
+                          seconds=float(counts.get("seconds") or 0.0),
+                          bytes=int(counts.get("bytes") or 0))
+    for p in problems:
+        if p.kind == CHANGED:
+            expected, actual = parse_changed(p.reason)
+            report.changed.append(ChangedFile(p.path, expected, actual))
+        elif p.kind == MISSING:
+            report.missing.append(p.path)
+        elif p.kind == UNREADABLE:
+            report.unreadable.append(UnreadableFile(p.path, p.reason))
+    failed = len(report.changed) + len(report.missing) + len(report.unreadable)
+    report.ok = int(counts.get("ok", 0))
+    report.checked = int(counts.get("checked", report.ok + failed))
+    return report
