@@ -2,13 +2,17 @@
 
     accession_prefix("QXS", "letter") -> "QXS-L"
     format_accession("QXS-L", 12)     -> "QXS-L-00012"
+    normalise_accession(" qxs-l-00012") -> "QXS-L-00012"  (typed in any case, full-width too)
 """
 from __future__ import annotations
 
+import unicodedata
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.fields import TYPE_CODES
-from archive.models import Counter
+from archive.models import Counter, Item
 
 
 def accession_prefix(scientist_code: str | None, material_type: str) -> str:
@@ -29,3 +33,12 @@ def next_accession(session: Session, scientist_code: str | None, material_type: 
         session.add(counter)
     counter.last += 1
     return format_accession(prefix, counter.last)
+
+
+def normalise_accession(text: str) -> str:
+    """Accession numbers are upper-case by construction: a typed one is matched in any case."""
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def item_by_accession(session: Session, text: str) -> Item | None:
+    return session.scalars(select(Item).where(Item.accession == normalise_accession(text))).first()

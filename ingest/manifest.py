@@ -11,21 +11,16 @@ import posixpath
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from archive.cells import read_cell
 from archive.csvfiles import CsvTable, read_csv
-from archive.dates import ItemDate, parse_date
+from archive.dates import ItemDate
 from archive.errors import ManifestError, RowError
-from archive.fields import type_word
 from archive.paths import manifest_key
 
 MANIFEST_COLUMNS = ("path", "scientist", "type", "title", "date", "description", "access",
                     "rights", "location")
-_ACCESS_WORDS = {
-    "open": "open", "public": "open", "开放": "open", "公开": "open", "開放": "open",
-    "公開": "open", "restricted": "restricted", "限制": "restricted", "受限": "restricted",
-    "内部": "restricted", "內部": "restricted", "closed": "closed", "封闭": "closed",
-    "封閉": "closed", "保密": "closed", "不公开": "closed", "不公開": "closed",
-}
 
 
 @dataclass(frozen=True)
@@ -42,10 +37,6 @@ class ManifestRow:
     rights: str | None = None
     location: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
-
-
-def access_word(value: str) -> str | None:
-    return _ACCESS_WORDS.get(unicodedata.normalize("NFKC", value).strip().casefold())
 
 
 def _exists_nfc(root: str, rel: str) -> bool:
@@ -89,34 +80,20 @@ def parse_manifest(table: CsvTable, roots: Sequence[str],
             root = next((r for r in roots if _exists_nfc(r, key)), None)
             if root is None:
                 errors.append(f"no file {raw_path!r} under {' or '.join(roots)}")
-        material = None
-        if c.get("type"):
-            material = type_word(c["type"])
-            if material is None:
-                errors.append(f"unknown type {c['type']!r} (use letter, manuscript, photograph, "
-                              "audio, video, document or other)")
-        access = None
-        if c.get("access"):
-            access = access_word(c["access"])
-            if access is None:
-                errors.append(f"unknown access {c['access']!r} (use open, restricted or closed)")
-        date = None
-        try:
-            date = parse_date(c.get("date"))
-        except ValueError as exc:
-            errors.append(str(exc))
-        if c.get("scientist") and not known_scientist(c["scientist"]):
-            errors.append(f"unknown scientist {c['scientist']!r} (import it first with "
-                          "`archive scientists import`)")
+        # Each metadata cell is read exactly as `archive edit` reads it (archive/cells.py).
+        values: dict[str, Any] = {}
+        for name in ("type", "access", "date", "scientist", "title", "description", "rights",
+                     "location"):
+            try:
+                values[name] = read_cell(name, c.get(name, ""), known_scientist)
+            except ValueError as exc:
+                errors.append(str(exc))
         if errors:
             bad.append(RowError(row.number, "; ".join(errors)))
             continue
         seen[key] = row.number
         rows[key] = ManifestRow(
-            number=row.number, path=key, root=root or "", scientist=c.get("scientist") or None,
-            type=material, title=c.get("title") or None, date=date,
-            description=c.get("description") or None, access=access,
-            rights=c.get("rights") or None, location=c.get("location") or None,
+            number=row.number, path=key, root=root or "", **values,
             extra={k: v for k, v in c.items() if k not in MANIFEST_COLUMNS and v},
         )
     if bad:

@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "exhibit": "archive.cli.exhibit",
     "serve": "archive.cli.serve",
     "verify": "archive.cli.verify",
+    "edit": "archive.cli.edit",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -64,6 +65,7 @@ SHORT_HELP: dict[str, str] = {
     "exhibit": "Exhibit lists for the museum: build, order, caption, export.",
     "serve": "The read-only researchers' site.",
     "verify": "Fixity: re-read files and compare their SHA-256 with the catalog.",
+    "edit": "Correct an item's title, date, scientist, type, access, description, ….",
 }
 
 

@@ -1,0 +1,46 @@
+"""`archive edit`: correct one item's metadata; every changed field is an event."""
+from __future__ import annotations
+
+import click
+
+from archive.cli import AppContext
+from archive.cli.indexing import follow_index
+from archive.edits import edit_item
+from archive.events import agent_name
+
+
+@click.command("edit")
+@click.argument("accession")
+@click.option("--title", help="The title (cannot be empty).")
+@click.option("--date", help='1950, 1950-03, 1950-03-15, "circa 1950", 1950..1955; "" clears.')
+@click.option("--scientist", help='Any recorded name or variant of a known scientist; "" '
+              "leaves the item unattributed.")
+@click.option("--type", "type_", metavar="TYPE",
+              help="letter, manuscript, photograph, audio, video, document, other (or 信件, …).")
+@click.option("--access", help="open, restricted or closed (or 公开, 限制, 保密, …).")
+@click.option("--description", help='The description; "" clears it.')
+@click.option("--rights", help='The rights statement; "" clears it.')
+@click.option("--location", help='The physical location (box, shelf); "" clears it.')
+@click.option("--by", "by", metavar="NAME",
+              help="Who makes the change, for the provenance (default: the system user).")
+@click.pass_obj
+def command(app: AppContext, accession: str, title: str | None, date: str | None,
+            scientist: str | None, type_: str | None, access: str | None,
+            description: str | None, rights: str | None, location: str | None,
+            by: str | None) -> None:
+    """Change the metadata of the item ACCESSION (any case). Each value is checked as a
+    manifest cell is; each changed field is recorded with its old and new value, and search
+    finds the new values at once."""
+    given = {"title": title, "date": date, "scientist": scientist, "type": type_,
+             "access": access, "description": description, "rights": rights,
+             "location": location}
+    catalog = app.open_catalog()
+    with catalog.session() as s:
+        changes = edit_item(s, accession, {k: v for k, v in given.items() if v is not None},
+                            agent_name(by))
+    if not changes:
+        click.echo("Nothing changed: the item already has these values.")
+        return
+    for change in changes:
+        click.echo(change.line())
+    follow_index(catalog)
