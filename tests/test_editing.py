@@ -44,7 +44,7 @@ def accessions(cli, query: str, *options: str) -> list[str]:
 def item(catalog, accession: str) -> Item:
     with catalog.session() as s:
         found = s.scalars(select(Item).where(Item.accession == accession)).one()
-        found.scientist  # loaded while the session is open
+        assert found.scientist is None or found.scientist.name  # loaded while open
         return found
 
 

@@ -20,7 +20,7 @@ def follow_index(catalog: Catalog) -> None:
             return
         from search.index import update
         update(catalog)
-    except Exception as exc:  # noqa: BLE001 - any index failure must leave the catalog be
+    except Exception as exc:  # any index failure must leave the catalog be
         log.debug("search index not updated", exc_info=True)
         click.echo(f"Warning: the search index was not updated ({type(exc).__name__}: {exc}); "
                    "the catalog is changed; run `archive reindex`", err=True)
