@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo-output
 
-.PHONY: demo test install clean bench bench-full
+.PHONY: demo test lint install clean bench bench-full
 
 install: $(STAMP)
 
@@ -33,7 +33,13 @@ demo: $(STAMP)
 	$(VENV)/bin/archive --catalog $(DEMO)/catalog.db exhibit export liangdan-yixing --format csv -o $(DEMO)/liangdan-yixing.csv
 	@echo "Open $(DEMO)/liangdan-yixing/index.html for the printable catalogue."
 
-test: $(STAMP)
+# Lint first: ruff and mypy read their settings from pyproject.toml (a user-level ruff
+# configuration does not apply inside the project).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest -q
 
 # Benchmarks are not tests: they print a table and rewrite docs/PERFORMANCE.md.

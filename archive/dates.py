@@ -21,10 +21,12 @@ from dataclasses import dataclass
 
 _CIRCA_SPAN = 5
 _Y = r"(1[5-9]\d\d|20\d\d)"
-_YMD = re.compile(rf"^{_Y}(?:\s*[-/.年]\s*(\d{{1,2}})(?:\s*[-/.月]\s*(\d{{1,2}})\s*日?)?\s*月?)?\s*年?$")
+_YMD = re.compile(rf"^{_Y}(?:\s*[-/.年]\s*(\d{{1,2}})"
+                  r"(?:\s*[-/.月]\s*(\d{1,2})\s*日?)?\s*月?)?\s*年?$")
 _CIRCA = re.compile(r"^(?:circa|ca\.?|c\.|约|約|大约|大約)\s*(.+)$|^(.+?)\s*[?？]$", re.I)
 _RANGE = re.compile(r"^(.+?)\s*(?:\.\.|–|—|-{1,2}|~|～|至|到)\s*(.+)$")
-_IN_NAME = re.compile(r"(?<!\d)(1[89]\d\d|20[0-2]\d)(?:[-_.](0[1-9]|1[0-2])(?:[-_.](0[1-9]|[12]\d|3[01]))?)?(?!\d)")
+_IN_NAME = re.compile(r"(?<!\d)(1[89]\d\d|20[0-2]\d)"
+                      r"(?:[-_.](0[1-9]|1[0-2])(?:[-_.](0[1-9]|[12]\d|3[01]))?)?(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,11 @@ def parse_date(text: str | None) -> ItemDate | None:
     if m:
         inner = _single(m.group(1) or m.group(2))
         if inner:
-            return ItemDate(f"circa {inner.text}",
-                            inner.start.replace(year=inner.start.year - _CIRCA_SPAN, month=1, day=1),
-                            inner.end.replace(year=inner.end.year + _CIRCA_SPAN, month=12, day=31),
-                            "circa")
+            return ItemDate(
+                f"circa {inner.text}",
+                inner.start.replace(year=inner.start.year - _CIRCA_SPAN, month=1, day=1),
+                inner.end.replace(year=inner.end.year + _CIRCA_SPAN, month=12, day=31),
+                "circa")
     m = _RANGE.match(text)
     if m:
         a, b = _single(m.group(1)), _single(m.group(2))

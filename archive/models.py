@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -27,7 +27,6 @@ class Scientist(Base):
     born: Mapped[int | None]
     died: Mapped[int | None]
     field: Mapped[str | None] = mapped_column(String(200))
-    biography: Mapped[str | None] = mapped_column(Text)
     code: Mapped[str] = mapped_column(String(16))  # accession prefix, e.g. QXS
     names: Mapped[list[ScientistName]] = relationship(
         back_populates="scientist", cascade="all, delete-orphan", order_by="ScientistName.id"
@@ -61,17 +60,16 @@ class Item(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     accession: Mapped[str] = mapped_column(String(40), unique=True)
     root_id: Mapped[int | None] = mapped_column(ForeignKey("roots.id"))
-    key: Mapped[str | None] = mapped_column(String(1000))  # root-relative folder/stem grouping files
+    key: Mapped[str | None] = mapped_column(String(1000))  # root-relative folder/stem of files
     title: Mapped[str] = mapped_column(String(500))
     type: Mapped[str] = mapped_column(String(20), index=True)
-    type_source: Mapped[str | None] = mapped_column(String(12))  # manifest, option, content, sidecar
+    type_source: Mapped[str | None] = mapped_column(String(12))  # manifest/option/content/sidecar
     scientist_id: Mapped[int | None] = mapped_column(ForeignKey("scientists.id"), index=True)
     date: Mapped[str | None] = mapped_column(String(40))
     date_start: Mapped[dt.date | None] = mapped_column(Date, index=True)
     date_end: Mapped[dt.date | None] = mapped_column(Date)
     date_precision: Mapped[str | None] = mapped_column(String(10))
     description: Mapped[str | None] = mapped_column(Text)
-    language: Mapped[str | None] = mapped_column(String(20))
     access: Mapped[str] = mapped_column(String(12), default="open")
     rights: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
@@ -98,7 +96,7 @@ class File(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     root_id: Mapped[int] = mapped_column(ForeignKey("roots.id"))
     path: Mapped[str] = mapped_column(String(2000))  # root-relative, POSIX, see archive.paths
-    folder: Mapped[str] = mapped_column(String(2000))  # root-relative folder, for per-folder lookups
+    folder: Mapped[str] = mapped_column(String(2000))  # root-relative folder, for look-ups by it
     path_raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # only when the name isn't UTF-8
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
@@ -245,8 +243,6 @@ class ExhibitItem(Base):
     position: Mapped[int]  # 1-based, contiguous within the exhibit
     section: Mapped[str | None] = mapped_column(String(200))
     caption: Mapped[str | None] = mapped_column(Text)
-    display_notes: Mapped[str | None] = mapped_column(Text)
-    loan: Mapped[str | None] = mapped_column(Text)
     exhibit: Mapped[Exhibit] = relationship(back_populates="entries")
     item: Mapped[Item] = relationship()
     __table_args__ = (UniqueConstraint("exhibit_id", "item_id"),)

@@ -1,7 +1,7 @@
 """Pure functions that normalise people's names so every written form of a scientist matches.
 
     name_keys("钱学森")          -> {"钱学森", "qianxuesen", "xuesenqian"}
-    name_keys("錢學森")          -> {"錢學森", "qianxuesen", "xuesenqian"}   (pinyin folds traditional)
+    name_keys("錢學森")          -> {"錢學森", "qianxuesen", "xuesenqian"}  (traditional too)
     name_keys("Qian Xuesen")     -> {"qianxuesen"}
     name_keys("qian_xuesen")     -> {"qianxuesen"}
     name_keys("Tsien Hsue-shen") -> {"tsienhsueshen"}
@@ -25,7 +25,8 @@ def has_han(text: str) -> bool:
 
 
 def fold_name(text: str) -> str:
-    """NFKC (full-width to half-width), strip accents and tone marks, lower-case, drop separators."""
+    """NFKC (full-width to half-width), strip accents and tone marks, lower-case, drop
+    separators."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _NOT_WORD.sub("", text.casefold())

@@ -32,7 +32,8 @@ def item_record(s: Session, accession: str,
             "camera_make": f.camera_make, "camera_model": f.camera_model,
             "date_taken": f.date_taken, "gps": [f.gps_lat, f.gps_lon] if f.gps_lat else None,
             "orientation": f.orientation, "technical": f.tech, "problem": f.problem,
-            "duplicate_of": s.get(File, f.duplicate_of_id).path if f.duplicate_of_id else None,
+            "duplicate_of": s.scalar(select(File.path).where(File.id == f.duplicate_of_id))
+            if f.duplicate_of_id else None,
             "text": text.text[:SHOW_TEXT_CHARS] if text else None,
             "cues": len(text.cues) if text and text.cues else None,
             "derivatives": (existing_derivatives(derivatives_dir, f.sha256) or None)

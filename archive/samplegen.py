@@ -39,8 +39,8 @@ def exif_block(make: str | None = None, model: str | None = None, taken: str | N
     for tag, value in ((0x010F, make), (0x0110, model), (0x0132, taken), (0x0112, orientation),
                        (0x010E, description), (0x013B, artist)):
         if isinstance(value, str) and not value.isascii():
-            value = value.encode("utf-8")  # as Chinese cameras and scanning software write it
-        if value is not None:
+            exif[tag] = value.encode("utf-8")  # as Chinese cameras and scanning software write it
+        elif value is not None:
             exif[tag] = value
     if taken:
         exif.get_ifd(0x8769)[0x9003] = taken
@@ -133,12 +133,14 @@ def make_audio(path: Path, seconds: float = 3.0, codec: str = "mp3", rate: int =
                container: str | None = None, tags: dict[str, str] | None = None) -> Path:
     """Encode a real audio file with PyAV: codec mp3, flac, aac, alac, libopus, ..."""
     import av
+    from av.audio.stream import AudioStream
     path.parent.mkdir(parents=True, exist_ok=True)
     pcm = _tone_samples(seconds, rate, 1)
     with av.open(str(path), "w", format=container) as out:
         if tags:
             out.metadata.update(tags)
         stream = out.add_stream(codec, rate=rate, layout="mono")
+        assert isinstance(stream, AudioStream), f"{codec} is not an audio codec"
         frame_samples = 1152
         bytes_per_frame = frame_samples * 2
         pts = 0
@@ -162,10 +164,12 @@ def make_video(path: Path, seconds: float = 2.0, size: tuple[int, int] = (320, 2
                container: str | None = None) -> Path:
     """Encode a real video with PyAV (H.264 by default) and, optionally, an AAC track."""
     import av
+    from av.video.stream import VideoStream
     path.parent.mkdir(parents=True, exist_ok=True)
     rate = 22050
     with av.open(str(path), "w", format=container) as out:
         vs = out.add_stream(codec, rate=fps)
+        assert isinstance(vs, VideoStream), f"{codec} is not a video codec"
         vs.width, vs.height = size
         vs.pix_fmt = "yuv420p"
         as_ = out.add_stream("aac", rate=rate, layout="mono") if audio else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,8 +12,6 @@ from archive.csvfiles import read_csv
 from archive.errors import ManifestError, RowError, UnknownScientist, UsageError
 from archive.models import Item, Scientist, ScientistName
 from archive.names import fold_name, name_code, name_keys
-
-SCIENTIST_COLUMNS = ("name", "variants", "born", "died", "field")
 
 
 @dataclass(frozen=True)
@@ -132,13 +131,13 @@ def find_scientist(session: Session, name: str) -> Scientist:
     return session.get(Scientist, sid)  # type: ignore[return-value]
 
 
-def list_scientists(session: Session) -> list[dict[str, object]]:
+def list_scientists(session: Session) -> list[dict[str, Any]]:
     counts = dict(session.execute(
         select(Item.scientist_id, func.count(Item.id)).group_by(Item.scientist_id)).all())
     out = []
     for s in session.scalars(select(Scientist).order_by(Scientist.name)):
-        out.append({"name": s.name, "variants": list(s.variants or []), "born": s.born, "died": s.died,
-                    "field": s.field, "code": s.code, "items": counts.get(s.id, 0)})
+        out.append({"name": s.name, "variants": list(s.variants or []), "born": s.born,
+                    "died": s.died, "field": s.field, "code": s.code, "items": counts.get(s.id, 0)})
     return out
 
 

@@ -1,13 +1,16 @@
-"""Settings: one frozen object built by one factory (defaults < TOML file < ARCHIVE_* env < options)."""
+"""Settings: one frozen object built by one factory (defaults < TOML file < ARCHIVE_* env <
+options)."""
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from archive.errors import UsageError
+from archive.fields import ACCESS_LEVELS
 
 DEFAULT_CATALOG = "catalog.db"
 
@@ -17,7 +20,7 @@ class Settings:
     catalog: str = DEFAULT_CATALOG  # a path to an SQLite file, or a SQLAlchemy URL
     jobs: int = 0  # extraction worker processes; 0 means one per core
     file_timeout: float = 120.0  # seconds one file may take in a worker before it is given up
-    worker_memory_mb: int = 2048  # address-space cap of a worker; a parser past it fails that file only
+    worker_memory_mb: int = 2048  # a worker's address-space cap; a parser past it fails one file
     batch_size: int = 200  # records per writer commit: the most a kill can make a re-run redo
     default_access: str = "open"
     max_text_chars: int = 2_000_000  # extracted text kept per file
@@ -100,6 +103,6 @@ def load_settings(
 
     coerced = {k: _coerce(k, v, types[str(kinds[k])]) for k, v in values.items()}
     settings = replace(Settings(), **coerced)
-    if settings.default_access not in ("open", "restricted", "closed"):
+    if settings.default_access not in ACCESS_LEVELS:
         raise UsageError("default_access must be open, restricted or closed")
     return settings

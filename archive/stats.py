@@ -20,8 +20,8 @@ def catalog_stats(s: Session, by_year: bool = False) -> dict[str, Any]:
     items = s.scalar(select(func.count(Item.id))) or 0
     files = s.scalar(select(func.count(File.id))) or 0
     by_type: dict[str, dict[str, Any]] = {}
-    for mtype, n, seconds in s.execute(select(Item.type, func.count(Item.id), func.sum(Item.seconds))
-                                       .group_by(Item.type)):
+    for mtype, n, seconds in s.execute(select(Item.type, func.count(Item.id),
+                                              func.sum(Item.seconds)).group_by(Item.type)):
         by_type[mtype] = {"items": n, "files": 0, "seconds": round(float(seconds or 0), 3)}
     for mtype, n in s.execute(select(Item.type, func.count(File.id))
                               .join(File, File.item_id == Item.id).group_by(Item.type)):

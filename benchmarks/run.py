@@ -23,10 +23,10 @@ from typing import Any
 from benchmarks import ingest_bench, probe_bench, search_bench
 from benchmarks.measure import Figure
 
-QUICK = {"ingest_files": 20_000, "ingest_repeats": 2, "search_items": [20_000],
-         "probe_per_kind": 10}
-FULL = {"ingest_files": 100_000, "ingest_repeats": 2, "search_items": [100_000, 500_000],
-        "probe_per_kind": 20}
+QUICK: dict[str, Any] = {"ingest_files": 20_000, "ingest_repeats": 2,
+                         "search_items": [20_000], "probe_per_kind": 10}
+FULL: dict[str, Any] = {"ingest_files": 100_000, "ingest_repeats": 2,
+                        "search_items": [100_000, 500_000], "probe_per_kind": 20}
 
 
 def machine() -> dict[str, str]:
@@ -44,7 +44,7 @@ def machine() -> dict[str, str]:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import sqlite3
-    return {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    return {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "cpu": f"{cpu} × {os.cpu_count()}", "memory": f"{mem:.0f} GiB",
             "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
             "versions": f"whoosh {whoosh.versionstring()}, "

@@ -71,7 +71,7 @@ def fts5_build(catalog: Catalog, path: Path) -> float:
     con.execute("CREATE TABLE meta (rowid INTEGER PRIMARY KEY, type TEXT, scientist TEXT, "
                 "year_start INT, year_end INT, decade TEXT, access TEXT)")
     with catalog.session() as s:
-        names = {sid: name for sid, name in s.execute(select(Scientist.id, Scientist.name))}
+        names = dict(s.execute(select(Scientist.id, Scientist.name)))
         keys = {sid: _tokens(" ".join([name] + [v for n2, vs in SCIENTISTS if n2 == name
                                                  for v in vs]))
                 for sid, name in names.items()}
@@ -107,7 +107,9 @@ def _fts_match(options: SearchOptions) -> tuple[str | None, list[str], list[Any]
     from search.query import Field, Range, Text, parse_query
     node = parse_query(options.query)
     parts = node.nodes if hasattr(node, "nodes") else (node,)  # type: ignore[union-attr]
-    match, where, params = [], ["m.access = 'open'"], []
+    match: list[str] = []
+    where = ["m.access = 'open'"]
+    params: list[Any] = []
     for p in parts:
         if isinstance(p, Text):
             toks = _tokens(p.value).split()
@@ -125,7 +127,8 @@ def _fts_match(options: SearchOptions) -> tuple[str | None, list[str], list[Any]
             params.append(p.value)
         elif isinstance(p, Range):
             where += ["m.year_start <= ?", "m.year_end >= ?"]
-            params += [int(p.high), int(p.low)]
+            params += [int(p.high) if p.high is not None else 9999,
+                       int(p.low) if p.low is not None else 0]
     return (" AND ".join(match) if match else None), where, params
 
 

@@ -1,1 +1,1 @@
-"""Bulk ingest: walk -> skip unchanged -> hash and extract (isolated workers) -> write in batches."""
+"""Bulk ingest: walk -> skip unchanged -> hash and extract (isolated workers) -> write batches."""

@@ -110,7 +110,7 @@ def _av(path: str, fmt: Format) -> dict[str, Any]:
 def _document(path: str, fmt: Format, max_chars: int) -> dict[str, Any]:
     reader = {"pdf": read_pdf, "docx": read_docx}.get(fmt.kind, read_text)
     info = reader(path, max_chars=max_chars)
-    tech = {k: v for k, v in (("title", info.title), ("author", info.author),
+    tech: dict[str, Any] = {k: v for k, v in (("title", info.title), ("author", info.author),
                               ("created", info.created), ("encoding", info.encoding)) if v}
     if info.warnings:
         tech["warnings"] = list(info.warnings)

@@ -1,14 +1,12 @@
 """Walking source folders: one stat per file, never leaving the root, never stopping on errors."""
 from __future__ import annotations
 
-import logging
 import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-log = logging.getLogger(__name__)
 
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".localized",
               "icon\r", ".spotlight-v100", ".trashes", ".fseventsd"}

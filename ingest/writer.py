@@ -2,7 +2,6 @@
 killed run loses at most one uncommitted batch and a re-run redoes exactly that."""
 from __future__ import annotations
 
-import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from ingest.extract import Extraction
 from ingest.manifest import ManifestRow
 from ingest.report import IngestReport
 
-log = logging.getLogger(__name__)
 TOOL = f"archive {archive.__version__}"
 FLUSH_SECONDS = 2.0  # commit at least this often, so a slow run's progress is durable
 

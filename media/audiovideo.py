@@ -65,12 +65,12 @@ def _stream_info(stream: av.stream.Stream) -> StreamInfo:
     duration = _seconds(stream.duration, stream.time_base)
     start = _seconds(stream.start_time, stream.time_base) or 0.0
     attached = _is_cover_art(stream)
-    if stream.type == "audio":
+    if stream.type == "audio" and isinstance(ctx, av.AudioCodecContext):
         channels = getattr(ctx, "channels", None) or getattr(getattr(ctx, "layout", None),
                                                              "nb_channels", None)
         return StreamInfo("audio", codec, duration, start, sample_rate=ctx.sample_rate or None,
                           channels=channels or None, bit_rate=ctx.bit_rate or None)
-    if stream.type == "video":
+    if stream.type == "video" and isinstance(ctx, av.VideoCodecContext):
         rate = stream.average_rate or stream.guessed_rate
         return StreamInfo("video", codec, duration, start, width=ctx.width or None,
                           height=ctx.height or None,

@@ -3,7 +3,8 @@
     identify(b"%PDF-1.7...", "scan.jpg")     -> Format("document", "application/pdf", "pdf")
     identify(b"\\xff\\xd8\\xff\\xe0...", "a.JPG") -> Format("image", "image/jpeg", "jpeg")
     identify(b"RIFF....WAVE", "x.wav")        -> Format("av", "audio/wav", "wav")
-    identify(b"1\\n00:00:01,000 --> ...", "x.srt") -> Format("transcript", "application/x-subrip", "srt")
+    identify(b"1\\n00:00:01,000 --> ...", "x.srt")
+                                              -> Format("transcript", "application/x-subrip", "srt")
     identify(b"", "empty.mp3")                -> Format("empty", "application/x-empty", "empty")
 """
 from __future__ import annotations

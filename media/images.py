@@ -149,10 +149,11 @@ def _jp2_damage(path: str | os.PathLike[str]) -> str | None:
     with open(path, "rb") as fh:
         size = fh.seek(0, os.SEEK_END)
         fh.seek(0)
+        end: int | None = None
         if fh.read(2) == b"\xff\x4f":
             end = size
         else:
-            pos, end = 0, None
+            pos = 0
             while pos + 8 <= size:
                 fh.seek(pos)
                 length, kind = int.from_bytes(fh.read(4), "big"), fh.read(4)

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from whoosh.analysis import Filter, Token, Tokenizer
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-_WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['’][a-z]+)?")
 
 
 @functools.lru_cache(maxsize=1)

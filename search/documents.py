@@ -17,7 +17,7 @@ MAX_CONTENT_CHARS = 1_000_000  # text indexed per item; a longer text is indexed
 
 
 def _scientist_keys(s: Scientist) -> str:
-    keys = set(n.key for n in s.names) | name_keys(s.name)
+    keys = {n.key for n in s.names} | name_keys(s.name)
     for variant in s.variants or []:
         keys |= name_keys(variant)
     return " ".join(sorted(keys))

@@ -173,12 +173,14 @@ def _and_parts(node: And, reader) -> list[wq.Query]:  # type: ignore[no-untyped-
     i = 0
     while i < len(nodes):
         n = nodes[i]
-        run = []
-        while i + len(run) < len(nodes) and isinstance(nodes[i + len(run)], Text) and \
-                nodes[i + len(run)].field is None and not nodes[i + len(run)].phrase:  # type: ignore[union-attr]
-            run.append(nodes[i + len(run)])
+        run: list[Text] = []
+        while i + len(run) < len(nodes):
+            following = nodes[i + len(run)]
+            if not isinstance(following, Text) or following.field is not None or following.phrase:
+                break
+            run.append(following)
         if len(run) >= 2 and reader is not None:
-            names = _name_match(" ".join(t.value for t in run), reader)  # type: ignore[union-attr]
+            names = _name_match(" ".join(t.value for t in run), reader)
             if names is not None:
                 words = wq.And([compile_query(t, None) for t in run])
                 parts.append(wq.Or([words, names]))

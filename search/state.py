@@ -52,7 +52,7 @@ def read_state(index_dir: Path) -> IndexState | None:
 
 def write_state(index_dir: Path, items: int, updated: dt.datetime | None) -> None:
     state = IndexState(SCHEMA_VERSION, items, updated.isoformat() if updated else None,
-                       dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                       dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     tmp = index_dir / (STATE_FILE + ".part")
     tmp.write_text(json.dumps(state.to_json()), "utf-8")
     os.replace(tmp, index_dir / STATE_FILE)

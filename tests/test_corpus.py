@@ -55,7 +55,8 @@ def corpus_catalog(tmp_path_factory):
                               "file_timeout": 60.0}, environ={})
     catalog = Catalog.open(settings)
     report = ingest(catalog, [str(CORPUS)])
-    rows = list(csv.DictReader(open(CORPUS / "SOURCES.csv", encoding="utf-8")))
+    with open(CORPUS / "SOURCES.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     with catalog.session() as s:
         files = {f.path: f for f in s.scalars(select(File))}
         texts = {t.file_id: t.text for t in s.scalars(select(FileText))}
@@ -135,10 +136,11 @@ def test_facts_agree_with_independent_tools(corpus_catalog):
             if abs(f.duration - want) > max(0.05, 0.01 * want):
                 disagreements.append((path, "duration", f.duration, want))
         if path.startswith("images/") and f.width and "ImageWidth" in facts \
-                and facts.get("FileType") in ("JPEG", "PNG", "TIFF", "GIF", "BMP", "WEBP"):
-            if (str(f.width), str(f.height)) != (facts["ImageWidth"], facts.get("ImageHeight")):
-                disagreements.append((path, "size", (f.width, f.height),
-                                      (facts["ImageWidth"], facts.get("ImageHeight"))))
+                and facts.get("FileType") in ("JPEG", "PNG", "TIFF", "GIF", "BMP", "WEBP") \
+                and (str(f.width), str(f.height)) != (facts["ImageWidth"],
+                                                      facts.get("ImageHeight")):
+            disagreements.append((path, "size", (f.width, f.height),
+                                  (facts["ImageWidth"], facts.get("ImageHeight"))))
         if path.startswith("images/") and facts.get("FileType") == "JPEG" and f.problem is None:
             if "Orientation" in facts and str(f.orientation or 1) != facts["Orientation"]:
                 disagreements.append((path, "orientation", f.orientation, facts["Orientation"]))
@@ -152,9 +154,9 @@ def test_facts_agree_with_independent_tools(corpus_catalog):
                     disagreements.append((path, theirs, ours, facts[theirs]))
         for ours, theirs in (("camera_make", "Make"), ("camera_model", "Model")):
             if path.startswith("images/") and theirs in facts and \
-                    facts.get("FileType") == "JPEG":
-                if (getattr(f, ours) or "").strip() != facts[theirs].strip():
-                    disagreements.append((path, ours, getattr(f, ours), facts[theirs]))
+                    facts.get("FileType") == "JPEG" and \
+                    (getattr(f, ours) or "").strip() != facts[theirs].strip():
+                disagreements.append((path, ours, getattr(f, ours), facts[theirs]))
     assert disagreements == [], "\n".join(map(str, disagreements))
 
 

@@ -78,9 +78,11 @@ def test_items_types_scientists_and_manifest(cli, cli_json, demo, catalog):
     ingest_demo(cli, cli_json, demo)
     items = items_by_title(catalog)
     with catalog.session() as s:
-        letter = s.scalars(select(Item).where(Item.title == "钱学森致陈赓信（关于建立力学研究所）")).one()
+        letter = s.scalars(select(Item).where(
+            Item.title == "钱学森致陈赓信（关于建立力学研究所）")).one()
         roles = sorted((f.path.rsplit("/", 1)[1], f.role) for f in letter.files)
-        assert roles == [("致陈赓_1956_02_17.jpg", "master"), ("致陈赓_1956_02_17.txt", "transcript"),
+        assert roles == [("致陈赓_1956_02_17.jpg", "master"),
+                         ("致陈赓_1956_02_17.txt", "transcript"),
                          ("致陈赓_1956_02_17_p2.jpg", "page")]
         assert (letter.type, letter.scientist.name, letter.date, letter.pages, letter.location,
                 letter.rights, letter.extra) == ("letter", "钱学森", "1956-02-17", 2,
@@ -202,7 +204,8 @@ def test_moved_file_keeps_its_item(cli, cli_json, demo, catalog):
     with catalog.session() as s:
         before = s.scalars(select(File).where(File.path.like("%归国_1955_10_08.jpg"))).one()
         accession, file_id = before.item.accession, before.id
-    (coll / "钱学森" / "照片" / "归国_1955_10_08.jpg").rename(coll / "钱学森" / "归国_1955_10_08.jpg")
+    photo = coll / "钱学森" / "照片" / "归国_1955_10_08.jpg"
+    photo.rename(coll / "钱学森" / "归国_1955_10_08.jpg")
     code, report = ingest_demo(cli, cli_json, demo)
     assert (report["moved"], report["new"], report["duplicates"]) == (1, 0, [])
     with catalog.session() as s:
@@ -338,7 +341,7 @@ def test_broken_files_are_catalogued_with_their_problem(cli, cli_json, tmp_path,
 def test_parser_timeout_is_one_files_problem(cli_json, tmp_path, catalog):
     folder = tmp_path / "coll"
     make_jpeg(folder / "quick.jpg")
-    make_pdf(folder / "long_report.pdf", [("第%d页 导弹研究报告 " % i) * 40 for i in range(4000)])
+    make_pdf(folder / "long_report.pdf", [f"第{i}页 导弹研究报告 " * 40 for i in range(4000)])
     code, report = cli_json("ingest", str(folder), "--timeout", "1", "--jobs", "1")
     # 4,000 pages of text take about 5 s to extract here: five times the limit.
     assert code == 1

@@ -222,7 +222,7 @@ def test_id3_gbk_mislabelled_as_latin1_is_repaired(tmp_path: Path):
     from media.id3 import read_id3_tags
     frames = (_id3_frame(b"TIT2", b"\x00" + "角落之歌".encode("gbk"))
               + _id3_frame(b"TPE1", b"\x01" + "苏云".encode("utf-16"))
-              + _id3_frame(b"COMM", b"\x03eng\x00" + "口述".encode("utf-8")))
+              + _id3_frame(b"COMM", b"\x03eng\x00" + "口述".encode()))
     size = len(frames)
     syncsafe = bytes([(size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F])
     p = tmp_path / "cut_after_tag.mp3"

@@ -163,7 +163,7 @@ def test_facets_count_across_segments_and_changes(tmp_path):
     with catalog.session() as s:
         s.query(Item).filter_by(accession="QXS-L-00002").update(
             {"type": "manuscript", "date_start": dt.date(1971, 1, 1),
-             "updated_at": dt.datetime.now(dt.timezone.utc)})
+             "updated_at": dt.datetime.now(dt.UTC)})
     update(catalog)
     with open_index(catalog).searcher() as searcher:
         assert len(list(searcher.leaf_searchers())) == 2

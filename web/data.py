@@ -36,6 +36,8 @@ def file_on_disk(s: Session, f: File) -> str:
     """The original's path, refusing anything that resolves outside its catalogued root (a
     symbolic link planted after ingest, say): the site never serves other files."""
     root = s.get(Root, f.root_id)
+    if root is None:
+        raise NotFound(f.path)
     path = os.path.realpath(filesystem_path(root.path, f.path, f.path_raw))
     real_root = os.path.realpath(root.path)
     if not path.startswith(real_root.rstrip(os.sep) + os.sep) or not os.path.isfile(path):

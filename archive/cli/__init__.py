@@ -81,7 +81,8 @@ class ArchiveGroup(click.Group):
         module = COMMANDS.get(cmd_name)
         if module is None:
             return None
-        return import_module(module).command  # type: ignore[no-any-return]
+        command: click.Command = import_module(module).command
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]

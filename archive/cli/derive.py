@@ -34,7 +34,7 @@ def command(app: AppContext, access_copies: bool, force: bool, jobs: int | None,
     if not quiet and sys.stderr.isatty():
         with RichBar(count_candidates(catalog), lambda r: r.built + len(r.failed),
                      lambda r: f"built {r.built} · failed {len(r.failed)}") as bar:
-            report = derive(catalog, options, bar)  # type: ignore[arg-type]
+            report = derive(catalog, options, bar)
     else:
         report = derive(catalog, options)
     if as_json:

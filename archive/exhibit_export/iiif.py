@@ -45,7 +45,7 @@ def build_manifest(export: ExhibitExport, base_url: str = DEFAULT_BASE_URL):  # 
             if f.role not in ("master", "page"):
                 continue
             url = _file_url(base, row, f.path)
-            kinds = []
+            kinds: list[tuple[str, int | None, int | None, float | None]] = []
             if (f.mime or "").startswith("image/") and f.width and f.height:
                 kinds.append(("Image", f.height, f.width, None))
             elif (f.mime or "").startswith(("audio/", "video/")) and f.duration:
@@ -65,7 +65,8 @@ def build_manifest(export: ExhibitExport, base_url: str = DEFAULT_BASE_URL):  # 
                                      anno_id=f"{root}/annotation/{n}", format=f.mime,
                                      height=height, width=width)
                 elif kind in ("Sound", "Video"):
-                    body = {"id": url, "type": kind, "format": f.mime, "duration": duration}
+                    body: dict[str, object] = {"id": url, "type": kind, "format": f.mime,
+                                               "duration": duration}
                     if kind == "Video":
                         body.update(height=height, width=width)
                     canvas.add_item({"id": f"{root}/page/{n}", "type": "AnnotationPage",
