@@ -52,7 +52,7 @@ def command(app: AppContext, paths: tuple[str, ...], check_all: bool, older_than
                             jobs=jobs if jobs else app.settings.worker_count, by=by)
     if not quiet and sys.stderr.isatty():
         with RichBar(count_targets(catalog, options), _done, _describe) as progress:
-            report = verify(catalog, options, progress)  # type: ignore[arg-type]
+            report = verify(catalog, options, progress)
     else:
         report = verify(catalog, options)
     if as_json:
