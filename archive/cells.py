@@ -7,7 +7,7 @@ row error or a command prints.
     read_type("信件")           -> "letter"
     read_type("poem")           -> ValueError "unknown type 'poem' (use letter, ...)"
     read_access("公开")          -> "open"
-    read_access("secret")       -> ValueError "unknown access 'secret' (use open, restricted or closed)"
+    read_access("secret")       -> ValueError "unknown access 'secret' (use open, ...)"
     read_date("1950年3月")       -> ItemDate("1950-03", ...)
     read_date("")               -> None
     read_text("title", " 信 ")   -> "信"
