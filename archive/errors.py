@@ -7,7 +7,10 @@
     │   ├── UnknownScientist     a name that matches no scientist or variant
     │   ├── NotFound             an accession number or record that does not exist
     │   └── QueryError           a search query that cannot be read
-    ├── IndexProblem             the search index is missing, stale or damaged: run reindex
+    ├── IndexProblem             the search index cannot answer: the message says what to do
+    │   ├── IndexMissing         no index, or one built by another version: run reindex
+    │   ├── IndexBusy            another process writes the index and kept it past the wait
+    │   └── IndexDamaged         the index's files cannot be read: run reindex (an ingest mends it)
     └── ManifestError            a CSV manifest with bad rows (all rows listed, nothing written)
 """
 from __future__ import annotations
@@ -49,6 +52,18 @@ class QueryError(UsageError):
 
 
 class IndexProblem(ArchiveError):
+    pass
+
+
+class IndexMissing(IndexProblem):
+    pass
+
+
+class IndexBusy(IndexProblem):
+    pass
+
+
+class IndexDamaged(IndexProblem):
     pass
 
 

@@ -5,6 +5,10 @@
     name_keys("Qian Xuesen")     -> {"qianxuesen"}
     name_keys("qian_xuesen")     -> {"qianxuesen"}
     name_keys("Tsien Hsue-shen") -> {"tsienhsueshen"}
+    name_parts("钱学森")         -> {"qian", "xuesen"}
+    name_parts("Tsien Hsue-shen") -> {"tsien", "hsueshen"}
+    name_parts("欧阳自远")        -> {"ouyang", "ziyuan"}
+    name_parts("Qian")           -> set()          (one part: its key is the whole name)
     name_code("钱学森")          -> "QXS"
     name_code("Zhao Jiuzhang")   -> "ZJ"
 """
@@ -13,7 +17,6 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -58,6 +61,32 @@ def name_keys(name: str) -> set[str]:
             if len(combo) >= 2:  # given name first, surname last, as in Western citations
                 keys.add("".join(combo[1:]) + combo[0])
     return keys
+
+
+# Two-character surnames: the given name starts after them.
+_COMPOUND_SURNAMES = frozenset(["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "端木", "歐陽", "司馬", "諸葛", "長孫"])
+
+
+def name_parts(name: str) -> set[str]:
+    """Romanised keys of a name's surname and given name on their own, so that `Tsien`,
+    `Xuesen` or `qian` find the scientists they can belong to (see the module docstring). Han
+    names split after the surname (two characters for a compound one), read in pinyin with
+    every reading of the surname; romanised names split at spaces and underscores, in
+    whatever order they are written. Characters alone (学森) are text, found in the
+    bigrams of titles and transcripts as before, not a name."""
+    if has_han(name):
+        chars = "".join(c for c in name if _HAN.match(c))
+        if len(chars) < 2:
+            return set()
+        cut = 2 if chars[:2] in _COMPOUND_SURNAMES and len(chars) > 2 else 1
+        readings = _readings(chars)
+        parts = {"".join(combo) for combo in
+                  itertools.islice(itertools.product(*readings[:cut]), _MAX_READINGS)}
+        parts.add("".join(r[0] for r in readings[cut:] if r))
+        return {p for p in parts if p}
+    words = [fold_name(w) for w in re.split(r"[\s_]+", name) if w]
+    words = [w for w in words if w]
+    return set(words) if len(words) >= 2 else set()
 
 
 def name_code(name: str) -> str:

@@ -165,7 +165,7 @@ def fts5_queries(path: Path, sets: dict[str, list[SearchOptions]]) -> dict[str, 
 # -- the run ----------------------------------------------------------------------------------
 
 def whoosh_queries(catalog: Catalog, sets: dict[str, list[SearchOptions]]) -> dict[str, Any]:
-    service = SearchService(catalog, refresh=False)  # as a server keeps it: opened once
+    service = SearchService(catalog)  # as a server keeps it: opened once, read-only
     service.search(SearchOptions(query="导弹"))  # open files, load jieba: not a query's cost
     out = {}
     for kind, queries in sets.items():

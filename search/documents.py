@@ -9,17 +9,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import File, FileText, Item, Scientist
-from archive.names import name_keys
+from archive.names import name_keys, name_parts
 from search.facets import decade_code, type_code
 
 CHUNK = 500
 MAX_CONTENT_CHARS = 1_000_000  # text indexed per item; a longer text is indexed this far
 
 
+# Marks a key of a surname or given name alone, in the same index field as whole names: a
+# query decides whether a part may match (`Tsien`, `scientist:qian` yes; 学森 as free text
+# stays text, as it always was).
+PART = "~"
+
+
 def _scientist_keys(s: Scientist) -> str:
-    keys = {n.key for n in s.names} | name_keys(s.name)
-    for variant in s.variants or []:
-        keys |= name_keys(variant)
+    """Every key of every written form of the scientist's name, and, marked with PART, of its
+    surname and given name alone (`Tsien` or `Xuesen` finds the scientists it can belong to)."""
+    keys = {n.key for n in s.names}
+    for form in [s.name, *(s.variants or [])]:
+        keys |= name_keys(form) | {PART + p for p in name_parts(form)}
     return " ".join(sorted(keys))
 
 
@@ -78,7 +86,7 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText],
         doc.update(year_start=start.year, year_end=last,
                    date_sort=start.year * 10000 + start.month * 100 + start.day)
     if item.seconds:
-        doc["duration"] = int(round(item.seconds))
+        doc["duration"] = round(item.seconds)
     return doc
 
 

@@ -1,5 +1,10 @@
 """The search index's life: build from the catalog, update what changed, detect when it is
-missing, stale or damaged. The catalog is never touched here except to read it."""
+missing (IndexMissing), held by another writer (IndexBusy) or damaged (IndexDamaged). The
+catalog is never touched here except to read it.
+
+Only Whoosh's reads of existing segments are guarded as possible damage: building a document
+from the catalog, or adding one, happens outside the guard, so a bug there surfaces as the bug
+it is rather than as advice to rebuild the index."""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,13 +23,18 @@ from whoosh import index as windex
 from whoosh.index import EmptyIndexError, LockError
 
 from archive.catalog import Catalog
-from archive.errors import IndexProblem
+from archive.errors import IndexBusy, IndexDamaged, IndexMissing
 from archive.models import Item
 from search.analysis import quiet_jieba
 from search.documents import item_documents
 from search.schema import build_schema
 from search.state import (
-    SCHEMA_VERSION, Freshness, catalog_mark, freshness, read_state, write_state,
+    SCHEMA_VERSION,
+    Freshness,
+    catalog_mark,
+    freshness,
+    read_state,
+    write_state,
 )
 
 log = logging.getLogger(__name__)
@@ -48,19 +58,18 @@ def _writer(ix, wait: float, procs: int = 1):  # type: ignore[no-untyped-def]
                              multisegment=True)
         return ix.writer(limitmb=WRITER_MB, timeout=wait, delay=0.25)
     except LockError:
-        raise IndexProblem(f"the search index is being written by another process and was "
+        raise IndexBusy(f"the search index is being written by another process and was "
                            f"still busy after {wait:.0f} s; try again later") from None
 
 
 @contextmanager
 def damage_guard(index_dir: Path) -> Iterator[None]:
-    """Turn Whoosh's many ways of failing on a damaged index into one clear message."""
+    """Turn Whoosh's many ways of failing on a damaged index into one clear message. Wrap only
+    Whoosh's reading of the index in it: the exceptions it catches are also what a bug raises."""
     try:
         yield
-    except IndexProblem:
-        raise
     except DAMAGE as exc:
-        raise IndexProblem(f"the search index at {index_dir} is damaged "
+        raise IndexDamaged(f"the search index at {index_dir} is damaged "
                            f"({type(exc).__name__}: {exc}); rebuild it with "
                            "`archive reindex`") from None
 
@@ -88,7 +97,7 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
                     if progress and done % 100 == 0:
                         progress(done, total)
             writer.commit()
-        except BaseException:
+        except BaseException:  # Ctrl-C included: drop the half-built segment, then go on
             writer.cancel()
             raise
         write_state(building, catalog_mark(catalog)[0] if done else 0, updated)
@@ -105,19 +114,20 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
 
 
 def open_index(catalog: Catalog):  # type: ignore[no-untyped-def]
-    """The index, or IndexProblem saying how to get one."""
+    """The index, or IndexMissing / IndexDamaged saying how to get one. Opens for reading:
+    nothing is written."""
     index_dir = catalog.settings.index_dir
     state = read_state(index_dir)
     if state is None or not windex.exists_in(str(index_dir)):
-        raise IndexProblem(f"there is no search index at {index_dir}; "
+        raise IndexMissing(f"there is no search index at {index_dir}; "
                            "build it with `archive reindex`")
     if state.schema != SCHEMA_VERSION:
-        raise IndexProblem("the search index was built by another version of the archive; "
+        raise IndexMissing("the search index was built by another version of the archive; "
                            "rebuild it with `archive reindex`")
     try:
         ix = windex.open_dir(str(index_dir))
     except (EmptyIndexError, OSError, ValueError, EOFError) as exc:
-        raise IndexProblem(f"the search index at {index_dir} is damaged ({exc}); rebuild it "
+        raise IndexDamaged(f"the search index at {index_dir} is damaged ({exc}); rebuild it "
                            "with `archive reindex`") from None
     with damage_guard(index_dir), ix.reader() as reader:
         # Segments are read lazily; touch each one's term table now, so damage shows here
@@ -125,6 +135,23 @@ def open_index(catalog: Catalog):  # type: ignore[no-untyped-def]
         reader.doc_count()
         next(iter(reader.lexicon("accession")), None)
     return ix
+
+
+def _apply_changes(writer, catalog: Catalog, since: dt.datetime | None) -> int:  # type: ignore[no-untyped-def]
+    """Replace the documents of items changed since `since`, and commit."""
+    index_dir = catalog.settings.index_dir
+    n = 0
+    with catalog.session() as s:
+        for doc in item_documents(s, updated_since=since):
+            # Deleting the old version reads the existing segments (damage shows here);
+            # adding only writes the new segment, so a bad document is a bug, not damage.
+            with damage_guard(index_dir):
+                writer.delete_by_term("accession", doc["accession"])
+            writer.add_document(**doc)
+            n += 1
+    with damage_guard(index_dir):
+        writer.commit()  # merging segments reads the old ones
+    return n
 
 
 def update(catalog: Catalog) -> int:
@@ -140,24 +167,20 @@ def update(catalog: Catalog) -> int:
         return rebuild(catalog)  # items went away: only a rebuild forgets them
     since = dt.datetime.fromisoformat(state.updated) if state.updated else None
     try:
-        with damage_guard(index_dir):
-            ix = open_index(catalog)
-            writer = _writer(ix, catalog.settings.index_wait)
-            n = 0
-            try:
-                with catalog.session() as s:
-                    for doc in item_documents(s, updated_since=since):
-                        writer.update_document(**doc)
-                        n += 1
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-    except IndexProblem as problem:
-        if "damaged" not in str(problem):
-            raise
+        ix = open_index(catalog)
+    except IndexDamaged as problem:
         log.warning("%s: rebuilding it", problem)
         return rebuild(catalog)  # an ingest is a writer anyway: mend the index for everyone
+    writer = _writer(ix, catalog.settings.index_wait)
+    try:
+        n = _apply_changes(writer, catalog, since)
+    except IndexDamaged as problem:
+        writer.cancel()
+        log.warning("%s: rebuilding it", problem)
+        return rebuild(catalog)
+    except BaseException:  # Ctrl-C or a bug: release the lock, leave the index as it was
+        writer.cancel()
+        raise
     write_state(index_dir, items, updated)
     return n
 

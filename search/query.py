@@ -7,6 +7,8 @@
     parse_query('date:1950..1960')           -> Range('date', 1950, 1960)
     parse_query('date:1955')                 -> Range('date', 1955, 1955)
     parse_query('date:..1949')               -> Range('date', None, 1949)
+    parse_query('年代:1950s')                 -> Range('date', 1950, 1959)   (also decade:, 1950年代)
+    parse_query('date:1950s..1960s')         -> Range('date', 1950, 1969)
     parse_query('duration:>30m')             -> Range('duration', 1800, None)
     parse_query('duration:10m..1h')          -> Range('duration', 600, 3600)
     parse_query('火箭 -卫星')                  -> And(Text('火箭'), Not(Text('卫星')))
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from archive.errors import QueryError
@@ -32,7 +35,7 @@ MAX_QUERY_CHARS = 1000
 
 FIELD_NAMES: dict[str, str] = {
     "scientist": "scientist", "type": "type", "date": "date", "year": "date",
-    "duration": "duration", "title": "title", "text": "text", "accession": "accession",
+    "decade": "date", "duration": "duration", "title": "title", "text": "text", "accession": "accession",
     "access": "access", "format": "format", "collection": "collection",
     "科学家": "scientist", "人物": "scientist", "类型": "type", "類型": "type", "日期": "date",
     "年份": "date", "年代": "date", "时长": "duration", "時長": "duration", "标题": "title",
@@ -140,32 +143,52 @@ def _duration(text: str) -> float:
     return float(m.group(1)) * unit
 
 
-def _year(text: str) -> int:
-    m = re.match(r"^(\d{4})(?:[-/.年]\d{1,2}(?:[-/.月]\d{1,2}日?)?月?)?年?$", text.strip())
+def _years(text: str) -> tuple[int, int]:
+    """The first and last year a date value names: a year, a day or month in it, or a decade
+    (the facets' labels): '1955' -> (1955, 1955), '1956-02-17' -> (1956, 1956),
+    '1950s' -> (1950, 1959), '1950年代' -> (1950, 1959)."""
+    value = text.strip()
+    decade = re.match(r"^(\d{3})0\s*(?:'?s|年代)$", value, re.IGNORECASE)
+    if decade:
+        start = int(decade.group(1)) * 10
+        return start, start + 9
+    m = re.match(r"^(\d{4})(?:[-/.年]\d{1,2}(?:[-/.月]\d{1,2}日?)?月?)?年?$", value)
     if not m:
-        raise QueryError(f"cannot read {text!r} as a year: use 1955, 1950..1960, ..1949")
-    return int(m.group(1))
+        raise QueryError(f"cannot read {text!r} as a year: use 1955, 1950s, 1950..1960, "
+                         "..1949")
+    return int(m.group(1)), int(m.group(1))
 
 
 def _range(field: str, value: str) -> Range:
-    convert = _year if field == "date" else _duration
-    for op, lo_hi in ((">=", "lo"), ("<=", "hi"), (">", "lo"), ("<", "hi")):
+    """A range from a date or duration value. Each date bound may be a decade: its first year
+    where the range starts, its last where it ends ('date:1950s..1960s' is 1950..1969)."""
+    def low(text: str) -> float:
+        return _years(text)[0] if field == "date" else _duration(text)
+
+    def high(text: str) -> float:
+        return _years(text)[1] if field == "date" else _duration(text)
+
+    for op in (">=", "<=", ">", "<"):
         if value.startswith(op):
-            bound = convert(value[len(op):])
-            if field == "date" and op in (">", "<"):
-                bound += 1 if op == ">" else -1
-            return Range(field, bound, None) if lo_hi == "lo" else Range(field, None, bound)
+            rest = value[len(op):]
+            if op == ">=":
+                return Range(field, low(rest), None)
+            if op == "<=":
+                return Range(field, None, high(rest))
+            if field == "date":  # whole years: after 1960 starts in 1961
+                return Range(field, high(rest) + 1, None) if op == ">" else \
+                    Range(field, None, low(rest) - 1)
+            return Range(field, low(rest), None) if op == ">" else Range(field, None, high(rest))
     if ".." in value:
         lo, hi = value.split("..", 1)
-        low = convert(lo) if lo.strip() else None
-        high = convert(hi) if hi.strip() else None
-        if low is None and high is None:
+        start = low(lo) if lo.strip() else None
+        end = high(hi) if hi.strip() else None
+        if start is None and end is None:
             raise QueryError(f"{field}:.. needs at least one end")
-        if low is not None and high is not None and low > high:
+        if start is not None and end is not None and start > end:
             raise QueryError(f"{field}:{value}: the range runs backwards")
-        return Range(field, low, high)
-    single = convert(value)
-    return Range(field, single, single)
+        return Range(field, start, end)
+    return Range(field, low(value), high(value))
 
 
 class _Parser:
@@ -259,3 +282,86 @@ def parse_query(query: str) -> Node | None:
     if parser.peek() is not None:
         raise QueryError("unbalanced parenthesis: a ')' has no '('")
     return node
+
+
+def filters_only(node: Node | None) -> bool:
+    """True when nothing in the query ranks: fields, ranges and exclusions only. Such a query
+    lists its hits in date order with no score, as an empty query or the --type option does.
+
+        filters_only(parse_query('type:photograph'))               -> True
+        filters_only(parse_query('scientist:钱学森 date:1940..1960')) -> True
+        filters_only(parse_query('type:letter OR type:audio'))     -> True
+        filters_only(parse_query('-type:letter'))                  -> True
+        filters_only(parse_query('火箭 type:letter'))              -> False
+        filters_only(parse_query('title:火箭'))                    -> False
+        filters_only(None)                                         -> True
+    """
+    if node is None or isinstance(node, (Field, Range, Not)):
+        return True  # an exclusion removes hits; it never ranks the ones left
+    if isinstance(node, (And, Or)):
+        return all(filters_only(n) for n in node.nodes)
+    return False
+
+
+MAX_NAME_WORDS = 3  # words a scientist: value may take from the words after it
+
+
+def complete_names(node: Node | None, is_name: Callable[[str], bool]) -> Node | None:
+    """A scientist: value followed by plain words takes as many of them as make a known name,
+    so `scientist:Hua Luogeng` need not be quoted. `is_name` says whether a written form is a
+    scientist's whole name (the searcher asks its index).
+
+        scientist:Hua Luogeng 数学  -> And(Field('scientist', 'Hua Luogeng'), Text('数学'))
+                                       when is_name('Hua Luogeng')
+        scientist:Hua 数学          -> unchanged (no name 'Hua 数学')
+    """
+    if isinstance(node, Not):
+        return Not(complete_names(node.node, is_name))  # type: ignore[arg-type]
+    if isinstance(node, Or):
+        return Or(tuple(complete_names(n, is_name) for n in node.nodes))  # type: ignore[misc]
+    if not isinstance(node, And):
+        return node
+    out: list[Node] = []
+    nodes = [complete_names(n, is_name) for n in node.nodes]
+    i = 0
+    while i < len(nodes):
+        n = nodes[i]
+        i += 1
+        if isinstance(n, Field) and n.field == "scientist":
+            words: list[str] = []
+            while i + len(words) < len(nodes) and len(words) < MAX_NAME_WORDS:
+                following = nodes[i + len(words)]
+                if not (isinstance(following, Text) and following.field is None
+                        and not following.phrase):
+                    break
+                words.append(following.value)
+            for take in range(len(words), 0, -1):
+                candidate = " ".join([n.value, *words[:take]])
+                if is_name(candidate):
+                    n = Field("scientist", candidate)
+                    i += take
+                    break
+        out.append(n)  # type: ignore[arg-type]
+    return out[0] if len(out) == 1 else And(tuple(out))
+
+
+def loose_name_words(node: Node | None) -> tuple[str, str] | None:
+    """(scientist value, the plain word after it) when a scientist: value is followed by a
+    plain word: the hint to quote a name that was meant whole (see complete_names).
+
+        loose_name_words(parse_query('scientist:Hua Luogeng')) -> ('Hua', 'Luogeng')
+        loose_name_words(parse_query('scientist:"Hua Luogeng"')) -> None
+    """
+    if isinstance(node, And):
+        for a, b in zip(node.nodes, node.nodes[1:]):
+            if isinstance(a, Field) and a.field == "scientist" and isinstance(b, Text) \
+                    and b.field is None and not b.phrase:
+                return a.value, b.value
+        for n in node.nodes:
+            if (found := loose_name_words(n)) is not None:
+                return found
+    if isinstance(node, (Or, Not)):
+        for n in (node.nodes if isinstance(node, Or) else (node.node,)):
+            if (found := loose_name_words(n)) is not None:
+                return found
+    return None

@@ -7,7 +7,6 @@ from archive.fields import SEARCH_FIELDS
 from search.analysis import chinese_analyzer, word_analyzer
 
 
-
 def build_schema() -> wf.Schema:
     kinds = {
         "id": lambda name: wf.ID(stored=True, unique=name == "accession", sortable=True),

@@ -1,26 +1,59 @@
 """Running a query: the parsed tree becomes Whoosh queries, public-only unless asked, with
-facets, snippets cut from the catalog's text and, for transcripts, the time of the match."""
+facets, snippets cut from the catalog's text and, for transcripts, the time of the match.
+
+The search service, for callers that keep one open (the site, exhibits, benchmarks):
+
+    service = SearchService(catalog)                 # read-only: never writes the index
+    service = SearchService(catalog, writable=True)  # may bring a stale index up to date first
+    result = service.search(SearchOptions(query="导弹", facets=True))
+    result.total, result.hits, result.facets         # what `archive search --json` prints
+    result.behind        # items changed in the catalog since the index was last brought up
+                         # to date (0 when current); result.index_note says it in words
+    service.close()                                  # or use it as a context manager
+
+A read-only service answers from the index it has: the site uses it, so that a request never
+writes (keeping the index current is the writers' job: ingest, reindex, the CLI search). It
+notices a newer index (after `archive reindex` or an update) within FRESHNESS_EVERY seconds.
+Missing, busy and damaged indexes raise IndexMissing, IndexBusy and IndexDamaged (all
+IndexProblem). Totals are exact: the same at every page and limit and after every rebuild
+(ExactTopCollector says why Whoosh's own ranking collector is not).
+"""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 from sqlalchemy import select
-from whoosh import collectors
+from whoosh import collectors, sorting
 from whoosh import query as wq
-from whoosh import sorting
+from whoosh.searching import Searcher
 
 from archive.catalog import Catalog
 from archive.errors import QueryError
 from archive.fields import MATERIAL_TYPES, type_word
 from archive.models import File, FileText, Item, Scientist
-from archive.names import name_keys
+from archive.names import has_han, name_keys
 from search.analysis import cjk_terms, quiet_jieba, stem_word, word_analyzer
+from search.documents import PART
 from search.facets import CodeTables, RecordingCollector
-from search.index import Freshness, damage_guard, freshness, open_index, update
-from search.query import And, Field, Node, Not, Or, Range, Text, parse_query
+from search.index import damage_guard, open_index, update
+from search.query import (
+    And,
+    Field,
+    Node,
+    Not,
+    Or,
+    Range,
+    Text,
+    complete_names,
+    filters_only,
+    loose_name_words,
+    parse_query,
+)
 from search.snippets import best_cue, make_snippet, match_patterns
+from search.state import IndexState, freshness, items_behind, read_state
 
 MAX_LIMIT = 1000
 
@@ -44,6 +77,7 @@ class SearchResult:
     hits: list[dict[str, Any]]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     index_note: str = ""
+    behind: int = 0  # catalog items the index has not caught up with (read-only services)
 
     def to_json(self) -> dict[str, Any]:
         return {"total": self.total, "hits": self.hits, "facets": self.facets}
@@ -88,8 +122,15 @@ def _free_text(value: str, phrase: bool, fields: tuple[str, ...]) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
+def _name_keys(text: str, parts: bool) -> list[str]:
+    """Index keys a written name may match: whole names, and with `parts` a surname or given
+    name alone (search.documents marks those with PART)."""
+    keys = sorted(name_keys(text))
+    return keys + [PART + k for k in keys if k.isascii()] if parts else keys
+
+
 def _scientist_filter(name: str) -> wq.Query:
-    keys = sorted(name_keys(name))
+    keys = _name_keys(name, parts=True)
     if not keys:
         raise QueryError(f"scientist:{name!r} has no letters or characters to match")
     return wq.Or([wq.Term("scientist", k) for k in keys])
@@ -159,7 +200,9 @@ def compile_query(node: Node | None, reader=None) -> wq.Query:  # type: ignore[n
     if isinstance(node, Range):
         return _range(node)
     if isinstance(node, Not):
-        return wq.Not(compile_query(node.node, reader))
+        # Alone (`-火箭`, or one side of an OR) an exclusion means everything but its matches;
+        # inside an AND with something positive, _and_parts subtracts it instead.
+        return wq.AndNot(wq.Every(), compile_query(node.node, reader))
     if isinstance(node, Or):
         return wq.Or([compile_query(n, reader) for n in node.nodes])
     return wq.And(_and_parts(node, reader))
@@ -170,15 +213,20 @@ def _and_parts(node: And, reader) -> list[wq.Query]:  # type: ignore[no-untyped-
     together as a scientist before taking them one by one."""
     parts: list[wq.Query] = []
     nodes = list(node.nodes)
+    positive = any(not isinstance(n, Not) for n in nodes)
     i = 0
     while i < len(nodes):
         n = nodes[i]
+        if isinstance(n, Not) and positive:
+            parts.append(wq.Not(compile_query(n.node, reader)))
+            i += 1
+            continue
         run: list[Text] = []
         while i + len(run) < len(nodes):
-            following = nodes[i + len(run)]
-            if not isinstance(following, Text) or following.field is not None or following.phrase:
+            word = nodes[i + len(run)]
+            if not (isinstance(word, Text) and word.field is None and not word.phrase):
                 break
-            run.append(following)
+            run.append(word)
         if len(run) >= 2 and reader is not None:
             names = _name_match(" ".join(t.value for t in run), reader)
             if names is not None:
@@ -192,7 +240,10 @@ def _and_parts(node: And, reader) -> list[wq.Query]:  # type: ignore[no-untyped-
 
 
 def _name_match(text: str, reader) -> wq.Query | None:  # type: ignore[no-untyped-def]
-    keys = [k for k in name_keys(text) if len(k) >= 2 and reader.doc_frequency("scientist", k)]
+    """Free words that are a scientist's name, or (romanised) a surname or given name alone:
+    `Tsien`, `Xuesen`. Characters alone are left to the text (学森 is in titles too)."""
+    keys = [k for k in _name_keys(text, parts=not has_han(text))
+            if len(k.lstrip(PART)) >= 2 and reader.doc_frequency("scientist", k)]
     return wq.Or([wq.Term("scientist", k) for k in keys]) if keys else None
 
 
@@ -238,46 +289,95 @@ def _filters(options: SearchOptions) -> list[wq.Query]:
 _NOT_PUBLIC = wq.Or([wq.Term("access", "restricted"), wq.Term("access", "closed")])
 
 
+class ExactTopCollector(collectors.TopCollector):
+    """Whoosh's TopCollector, counting every match. Every few matches Whoosh replaces the
+    matcher with one tuned for the lowest score still in the top N, and that replacement drops
+    branches (or the whole query: AndMaybe, Intersection) that cannot beat it: the rest of the
+    matches are never visited, so the total, and the facets recorded from the same matches,
+    depended on the limit, the page and how the build spread documents over segments (`究所`:
+    639 at --limit 1, 14,713 at --offset 990, on one index). Replacing with no minimum keeps
+    the cheap part, dropping exhausted branches, and never skips a match."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit, usequality=False)
+
+    def matches(self):  # type: ignore[no-untyped-def]
+        matcher = self.matcher
+        countdown = self.replace
+        while matcher.is_active():
+            yield matcher.id()
+            matcher.next()
+            countdown -= 1
+            if countdown <= 0:
+                self.matcher = matcher = matcher.replace(0)
+                countdown = self.replace
+
+
+@dataclass(frozen=True)
+class _Collected:
+    """What one pass over the index found, read out of Whoosh (no lazy segment reads left)."""
+    total: int
+    page: list[tuple[float, dict[str, Any]]]  # (score, stored fields) of the requested page
+    docnums: Any  # array of every match's global document number (with facets)
+
+
 class SearchService:
     """A searcher kept open across queries (opening an index costs more than most queries),
-    checking now and then that the index still matches the catalog."""
+    checking now and then whether the index or the catalog moved on (see the module docstring:
+    read-only unless `writable`)."""
 
     FRESHNESS_EVERY = 5.0  # seconds between checks of the catalog's mark
 
-    def __init__(self, catalog: Catalog, refresh: bool = True):
+    def __init__(self, catalog: Catalog, writable: bool = False):
         quiet_jieba()
         self.catalog = catalog
-        self.refresh = refresh
+        self.writable = writable
         self.note = ""
-        self._searcher = None
+        self.behind = 0
+        self._searcher: Searcher | None = None
+        self._state: IndexState | None = None
+        self._identity: tuple[int, str] | None = None
         self._checked = 0.0
         self._codes: CodeTables | None = None
         self._hidden: tuple[Any, set[int]] | None = None
         self._names: dict[int, str] = {}
 
-    def _current(self):  # type: ignore[no-untyped-def]
+    def _current(self) -> Searcher:
         now = time.monotonic()
-        if now - self._checked > self.FRESHNESS_EVERY:
-            self._checked = now
+        if self._searcher is not None and now - self._checked <= self.FRESHNESS_EVERY:
+            return self._searcher
+        self._checked = now
+        if self.writable:
             if self._searcher is None:
                 open_index(self.catalog)  # missing, damaged or another version: say so now
-            state: Freshness = freshness(self.catalog)
-            if state.stale and self.refresh:
+            stale = freshness(self.catalog)
+            if stale.stale:
                 n = update(self.catalog)
-                self.note = f"the index was behind the catalog ({state.reason}); " \
+                self.note = f"the index was behind the catalog ({stale.reason}); " \
                             f"updated {n} item(s)"
-            if self._searcher is None:
-                self._searcher = open_index(self.catalog).searcher()
-            else:
+        identity = _index_identity(self.catalog.settings.index_dir)
+        if self._searcher is None or identity != self._identity:
+            # First use, or a rebuild swapped in a new folder: open it afresh (refresh()
+            # compares generations, and a new index may start at the old one's number).
+            self.close()
+            self._searcher = open_index(self.catalog).searcher()
+        else:
+            with damage_guard(self.catalog.settings.index_dir):
                 self._searcher = self._searcher.refresh()
+        self._identity = identity
+        self._state = read_state(self.catalog.settings.index_dir)
+        if not self.writable:
+            self.behind = items_behind(self.catalog, self._state) if self._state else 0
+            self.note = (f"the index is behind the catalog by {self.behind} item(s); "
+                         "results are from the index as it is") if self.behind else ""
         return self._searcher
 
-    def _code_tables(self, searcher) -> CodeTables:  # type: ignore[no-untyped-def]
+    def _code_tables(self, searcher: Searcher) -> CodeTables:
         if self._codes is None or self._codes.searcher is not searcher:
             self._codes = CodeTables(searcher)
         return self._codes
 
-    def _not_public(self, searcher) -> set[int]:  # type: ignore[no-untyped-def]
+    def _not_public(self, searcher: Searcher) -> set[int]:
         """The restricted and closed documents, found once per searcher: given as a query,
         Whoosh ran it again for every search (16 ms a query at 20,000 items)."""
         if self._hidden is None or self._hidden[0] is not searcher:
@@ -297,8 +397,10 @@ class SearchService:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
+            self._codes = None
+            self._hidden = None
 
-    def __enter__(self) -> SearchService:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -307,55 +409,93 @@ class SearchService:
     def search(self, options: SearchOptions) -> SearchResult:
         if not 1 <= options.limit <= MAX_LIMIT:
             raise QueryError(f"--limit must be between 1 and {MAX_LIMIT}")
+        if options.offset < 0:
+            raise QueryError("--offset must be 0 or more")
         node = parse_query(options.query)
-        with damage_guard(self.catalog.settings.index_dir):
-            return self._run(self._current(), node, options)
-
-    def _run(self, searcher, node: Node | None, options: SearchOptions) -> SearchResult:  # type: ignore[no-untyped-def]
-        main = compile_query(node, searcher.reader())
+        searcher = self._current()
+        reader = searcher.reader()
+        node = complete_names(node, lambda text: _is_whole_name(text, reader))
+        main = compile_query(node, reader)
         filters = _filters(options)
         query = wq.And([main, *filters]) if filters else main
+        ranked = not filters_only(node)
+        with damage_guard(self.catalog.settings.index_dir):
+            found = self._collect(searcher, query, ranked, options)
+        return self._result(found, node, ranked, options)
+
+    def _collect(self, searcher: Searcher, query: wq.Query, ranked: bool,
+                 options: SearchOptions) -> _Collected:
+        """The one pass over the index that ranks (or sorts by date) and counts every match,
+        recording each match's document number for the facets."""
         limit = options.offset + options.limit
-        if node is None:
+        collector: collectors.Collector
+        if ranked:
+            collector = ExactTopCollector(limit)
+        else:
+            # Nothing ranks: hits in date order (undated last), accession breaking ties.
             collector = searcher.collector(limit=limit, sortedby=[
                 sorting.FieldFacet("date_sort"), sorting.FieldFacet("accession")])
-        else:
-            # One pass that ranks and counts: block-skipping would rank faster, but the exact
-            # total then costs a second full pass over the matches.
-            collector = collectors.TopCollector(limit, usequality=False)
         recorder = RecordingCollector(collector) if options.facets else None
-        top = recorder or collector
+        top: collectors.Collector = recorder or collector
         if not options.include_restricted:
             top = collectors.FilterCollector(top, restrict=self._not_public(searcher))
         searcher.search_with_collector(query, top)
         results = top.results()
-        page = list(results[options.offset:options.offset + options.limit])
+        page = [(hit.score, dict(hit.fields()))
+                for hit in results[options.offset:options.offset + options.limit]]
+        return _Collected(len(results), page, recorder.docnums if recorder else None)
+
+    def _result(self, found: _Collected, node: Node | None, ranked: bool,
+                options: SearchOptions) -> SearchResult:
         patterns = match_patterns(node)
-        texts = _texts(self.catalog, [h["item_id"] for h in page]) if patterns else {}
+        texts = _texts(self.catalog, [fields["item_id"] for _, fields in found.page]) \
+            if patterns else {}
         hits = []
-        for hit in page:
-            item_texts, cue_lists = texts.get(hit["item_id"], ([], []))
+        for score, fields in found.page:
+            item_texts, cue_lists = texts.get(fields["item_id"], ([], []))
             at = next((t for cues in cue_lists if (t := best_cue(cues, node)) is not None),
                       None)
-            duration = hit.get("duration")
+            duration = fields.get("duration")
             hits.append({
-                "accession": hit["accession"], "title": hit.get("title_stored", ""),
-                "scientist": hit.get("scientist_name") or None, "type": hit["type"],
-                "date": hit.get("date") or None,
+                "accession": fields["accession"], "title": fields.get("title_stored", ""),
+                "scientist": fields.get("scientist_name") or None, "type": fields["type"],
+                "date": fields.get("date") or None,
                 "duration": duration if duration is not None and duration >= 0 else None,
-                "path": hit.get("path") or None,
-                "score": round(float(hit.score), 4) if node is not None else None,
+                "path": fields.get("path") or None,
+                "score": round(float(score), 4) if ranked and score is not None else None,
                 "snippet": make_snippet("\n".join(item_texts), patterns) if patterns else "",
                 "at_seconds": at,
             })
         facets = {}
-        if recorder is not None:
-            facets = self._code_tables(searcher).count(recorder.docnums, self._scientist_names)
-        return SearchResult(len(results), hits, facets, self.note)
+        if found.docnums is not None:
+            assert self._searcher is not None
+            with damage_guard(self.catalog.settings.index_dir):
+                codes = self._code_tables(self._searcher)
+            facets = codes.count(found.docnums, self._scientist_names)
+        note = self.note
+        if found.total == 0 and (loose := loose_name_words(node)) is not None:
+            hint = f'to search for the scientist "{loose[0]} {loose[1]}", quote the name: ' \
+                   f'scientist:"{loose[0]} {loose[1]}"'
+            note = f"{note}; {hint}" if note else hint
+        return SearchResult(found.total, hits, facets, note, self.behind)
 
 
-def search(catalog: Catalog, options: SearchOptions, refresh: bool = True) -> SearchResult:
-    """One search (the CLI's). With `refresh`, an index behind the catalog is brought up to date
-    first; a missing or damaged one raises IndexProblem."""
-    with SearchService(catalog, refresh) as service:
+def _index_identity(index_dir: Path) -> tuple[int, str] | None:
+    """Which build of the index is in the folder: a rebuild swaps in a new folder."""
+    state = read_state(index_dir)
+    try:
+        return (index_dir.stat().st_ino, state.built_at) if state else None
+    except OSError:
+        return None
+
+
+def _is_whole_name(text: str, reader) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a written form of a name is some indexed scientist's whole name."""
+    return any(len(k) >= 2 and reader.doc_frequency("scientist", k) for k in name_keys(text))
+
+
+def search(catalog: Catalog, options: SearchOptions, writable: bool = True) -> SearchResult:
+    """One search (the CLI's). A writable search brings an index behind the catalog up to date
+    first; a missing, busy or damaged index raises IndexProblem."""
+    with SearchService(catalog, writable) as service:
         return service.search(options)

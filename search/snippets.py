@@ -13,7 +13,6 @@ import html
 import re
 from typing import Any
 
-
 from search.analysis import _folded_chars, cjk_terms, fold, stem_word
 from search.query import And, Node, Or, Text
 

@@ -14,7 +14,7 @@ from archive.catalog import Catalog
 from archive.models import Item
 
 STATE_FILE = "archive-index.json"
-SCHEMA_VERSION = 3  # bump when the schema or analysis changes: indexes are then rebuilt
+SCHEMA_VERSION = 4  # bump when the schema or analysis changes: indexes are then rebuilt
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,24 @@ def read_state(index_dir: Path) -> IndexState | None:
 
 def write_state(index_dir: Path, items: int, updated: dt.datetime | None) -> None:
     state = IndexState(SCHEMA_VERSION, items, updated.isoformat() if updated else None,
-                       dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+                       dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"))
     tmp = index_dir / (STATE_FILE + ".part")
     tmp.write_text(json.dumps(state.to_json()), "utf-8")
     os.replace(tmp, index_dir / STATE_FILE)
+
+
+def items_behind(catalog: Catalog, state: IndexState) -> int:
+    """How many catalog items were added or changed after the index last caught up (items
+    removed are not counted: the archive does not delete them). Two counts on indexed
+    columns, so the site can ask every few seconds at any size."""
+    since = dt.datetime.fromisoformat(state.updated) if state.updated else None
+    with catalog.session() as s:
+        added = s.scalar(select(func.count(Item.id)).where(Item.id > state.items)) or 0
+        changed = 0
+        if since is not None:
+            changed = s.scalar(select(func.count(Item.id)).where(
+                Item.id <= state.items, Item.updated_at > since)) or 0
+    return added + changed
 
 
 def freshness(catalog: Catalog) -> Freshness:

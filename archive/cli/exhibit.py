@@ -95,7 +95,7 @@ def delete(app: AppContext, slug: str, yes: bool) -> None:
 def _query_accessions(app: AppContext, query: str, include_restricted: bool) -> list[str]:
     from search.searcher import MAX_LIMIT, SearchOptions, SearchService
     found: list[str] = []
-    with SearchService(app.open_catalog()) as service:
+    with SearchService(app.open_catalog(), writable=True) as service:
         while True:
             page = service.search(SearchOptions(query=query, limit=MAX_LIMIT,
                                                 offset=len(found),

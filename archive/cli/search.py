@@ -1,7 +1,9 @@
 """`archive search`: the query language, facets and snippets, for people and for scripts."""
 from __future__ import annotations
 
+import difflib
 import html
+import itertools
 import json
 import re
 import time
@@ -43,8 +45,37 @@ def render(result: SearchResult, query: str, seconds: float) -> str:
     return "\n".join(lines)
 
 
-@click.command("search")
-@click.argument("query", required=False, default="")
+class QueryCommand(click.Command):
+    """A command whose free words are a query, and a query may start with '-' (`-火箭`
+    excludes): any word that is not one of the command's options is a query word, wherever
+    it stands, so options may come before or after the query. After `--` everything is query.
+    A word starting with `--` that is no option is a mistyped option, not a query."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = {name: p for p in self.get_params(ctx) if isinstance(p, click.Option)
+                   for name in (*p.opts, *p.secondary_opts)}
+        head: list[str] = []
+        words: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            name = arg.split("=", 1)[0]
+            if arg == "--":
+                words.extend(rest)
+            elif name in options:
+                head.append(arg)
+                option = options[name]
+                if not option.is_flag and not option.count and "=" not in arg:
+                    head.extend(itertools.islice(rest, option.nargs))
+            elif arg.startswith("--") and len(arg) > 2:
+                raise click.NoSuchOption(name, possibilities=difflib.get_close_matches(
+                    name, [o for o in options if o.startswith("--")]), ctx=ctx)
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, [*head, "--", *words])
+
+
+@click.command("search", cls=QueryCommand)
+@click.argument("query", nargs=-1)
 @click.option("--scientist", metavar="NAME", help="Only this scientist (any name or variant).")
 @click.option("--type", "material", metavar="TYPE",
               help=f"Only this material type: {', '.join(MATERIAL_TYPES)} (or 信件, 录音, …).")
@@ -58,13 +89,15 @@ def render(result: SearchResult, query: str, seconds: float) -> str:
               help="Include restricted and closed items (for staff).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_obj
-def command(app: AppContext, query: str, scientist: str | None, material: str | None,
+def command(app: AppContext, query: tuple[str, ...], scientist: str | None, material: str | None,
             year_from: int | None, year_to: int | None, limit: int, offset: int, facets: bool,
             include_restricted: bool, as_json: bool) -> None:
     """Search the archive. QUERY takes words and "phrases" in Chinese or English, and
-    scientist:, type:, date:1950..1960, duration:>30m, title:, -excluded, OR and ( )."""
+    scientist:, type:, date:1950..1960 or 1950s, duration:>30m, title:, -excluded, OR and ( ).
+    Its words need no quotes and may start with '-' (`archive search 火箭 -卫星`)."""
     catalog = app.open_catalog()
-    options = SearchOptions(query=query, scientist=scientist, type=material,
+    text = " ".join(query)
+    options = SearchOptions(query=text, scientist=scientist, type=material,
                             year_from=year_from, year_to=year_to, limit=limit, offset=offset,
                             facets=facets, include_restricted=include_restricted)
     started = time.perf_counter()
@@ -75,4 +108,4 @@ def command(app: AppContext, query: str, scientist: str | None, material: str | 
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render(result, query, elapsed))
+        click.echo(render(result, text, elapsed))
