@@ -64,7 +64,9 @@ def name_keys(name: str) -> set[str]:
 
 
 # Two-character surnames: the given name starts after them.
-_COMPOUND_SURNAMES = frozenset(["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "端木", "歐陽", "司馬", "諸葛", "長孫"])
+_COMPOUND_SURNAMES = frozenset({
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
+    "司徒", "夏侯", "轩辕", "令狐", "钟离", "端木", "歐陽", "司馬", "諸葛", "長孫"})
 
 
 def name_parts(name: str) -> set[str]:

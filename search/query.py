@@ -7,7 +7,7 @@
     parse_query('date:1950..1960')           -> Range('date', 1950, 1960)
     parse_query('date:1955')                 -> Range('date', 1955, 1955)
     parse_query('date:..1949')               -> Range('date', None, 1949)
-    parse_query('年代:1950s')                 -> Range('date', 1950, 1959)   (also decade:, 1950年代)
+    parse_query('年代:1950s')                 -> Range('date', 1950, 1959)  (decade:, 1950年代)
     parse_query('date:1950s..1960s')         -> Range('date', 1950, 1969)
     parse_query('duration:>30m')             -> Range('duration', 1800, None)
     parse_query('duration:10m..1h')          -> Range('duration', 600, 3600)
@@ -35,7 +35,8 @@ MAX_QUERY_CHARS = 1000
 
 FIELD_NAMES: dict[str, str] = {
     "scientist": "scientist", "type": "type", "date": "date", "year": "date",
-    "decade": "date", "duration": "duration", "title": "title", "text": "text", "accession": "accession",
+    "decade": "date", "duration": "duration", "title": "title", "text": "text",
+    "accession": "accession",
     "access": "access", "format": "format", "collection": "collection",
     "科学家": "scientist", "人物": "scientist", "类型": "type", "類型": "type", "日期": "date",
     "年份": "date", "年代": "date", "时长": "duration", "時長": "duration", "标题": "title",
@@ -353,7 +354,7 @@ def loose_name_words(node: Node | None) -> tuple[str, str] | None:
         loose_name_words(parse_query('scientist:"Hua Luogeng"')) -> None
     """
     if isinstance(node, And):
-        for a, b in zip(node.nodes, node.nodes[1:]):
+        for a, b in zip(node.nodes, node.nodes[1:], strict=False):
             if isinstance(a, Field) and a.field == "scientist" and isinstance(b, Text) \
                     and b.field is None and not b.phrase:
                 return a.value, b.value

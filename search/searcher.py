@@ -21,6 +21,7 @@ IndexProblem). Totals are exact: the same at every page and limit and after ever
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -298,12 +299,14 @@ class ExactTopCollector(collectors.TopCollector):
     639 at --limit 1, 14,713 at --offset 990, on one index). Replacing with no minimum keeps
     the cheap part, dropping exhausted branches, and never skips a match."""
 
+    matcher: Any  # set by Whoosh for each segment
+
     def __init__(self, limit: int):
         super().__init__(limit, usequality=False)
 
-    def matches(self):  # type: ignore[no-untyped-def]
-        matcher = self.matcher
-        countdown = self.replace
+    def matches(self) -> Iterator[int]:
+        matcher: Any = self.matcher
+        countdown: int = self.replace
         while matcher.is_active():
             yield matcher.id()
             matcher.next()
