@@ -39,6 +39,7 @@ from archive.events import FIXITY_CHECK, agent_name, event_row, record_events
 from archive.lock import writer_lock
 from archive.models import File, IngestProblem, IngestRun, Root, utcnow
 from archive.paths import filesystem_path
+from archive.runs import StoredRun
 
 log = logging.getLogger(__name__)
 
@@ -569,15 +570,16 @@ def summary_text(report: FixityReport) -> str:
     return "\n".join(lines)
 
 
-def report_from_run(run: IngestRun, problems: Sequence[IngestProblem]) -> FixityReport:
-    """Rebuild a verify run's report from its catalog rows (`archive runs show`)."""
+def report_from_run(stored: StoredRun) -> FixityReport:
+    """A verify run's report rebuilt from its catalog rows (`archive runs show`). A run killed
+    before it wrote its counts gets them from its `fixity check` events."""
+    run = stored.summary
     counts = run.counts or {}
-    report = FixityReport(paths=list(run.roots or []), run_id=run.id,
-                          interrupted=run.status != "completed",
+    report = FixityReport(paths=run.roots, run_id=run.id, interrupted=run.status != "completed",
                           time_limit_reached=bool(counts.get("time_limit_reached")),
                           seconds=float(counts.get("seconds") or 0.0),
                           bytes=int(counts.get("bytes") or 0))
-    for p in problems:
+    for p in stored.problems:
         if p.kind == CHANGED:
             expected, actual = parse_changed(p.reason)
             report.changed.append(ChangedFile(p.path, expected, actual))
@@ -586,6 +588,6 @@ def report_from_run(run: IngestRun, problems: Sequence[IngestProblem]) -> Fixity
         elif p.kind == UNREADABLE:
             report.unreadable.append(UnreadableFile(p.path, p.reason))
     failed = len(report.changed) + len(report.missing) + len(report.unreadable)
-    report.ok = int(counts.get("ok", 0))
-    report.checked = int(counts.get("checked", report.ok + failed))
+    report.checked = int(counts.get("checked", stored.events.get(FIXITY_CHECK, failed)))
+    report.ok = int(counts.get("ok", report.checked - failed))
     return report

@@ -188,8 +188,11 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
             report.seconds = time.monotonic() - started
             with catalog.session() as s:
                 s.execute(update(IngestRun).where(IngestRun.id == run_id).values(
-                    status=status, finished_at=utcnow(), counts=report.counts()))
+                    status=status, finished_at=utcnow(), counts=report.stored_counts()))
     _update_index(catalog, report)
+    with catalog.session() as s:  # the index line of the summary, for `archive runs show`
+        s.execute(update(IngestRun).where(IngestRun.id == run_id).values(
+            counts=report.stored_counts()))
     return report
 
 

@@ -1,8 +1,14 @@
-"""The result of an ingest run: counts and every skipped, duplicate or failed file."""
+"""The result of an ingest run: counts and every skipped, duplicate or failed file; the summary
+the run prints, and the same report rebuilt from the catalog for `archive runs show`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from archive.runs import StoredRun
+
+LIST_LIMIT = 50  # skipped files shown in the text summary; --json has them all
+_DUPLICATE = "same bytes as "  # how the writer words a duplicate's reason
 
 
 @dataclass
@@ -34,6 +40,11 @@ class IngestReport:
                 "duplicates": len(self.duplicates), "skipped": len(self.skipped),
                 "problems": len(self.problems)}
 
+    def stored_counts(self) -> dict[str, Any]:
+        """What the run's row keeps: the counts and what else its summary prints."""
+        return {**self.counts(), "bytes_read": self.bytes_read, "seconds": self.seconds,
+                "indexed": self.indexed, "index_error": self.index_error}
+
     def to_json(self) -> dict[str, Any]:
         return {
             "run": self.run_id, "roots": self.roots, "dry_run": self.dry_run,
@@ -58,3 +69,59 @@ class Progress(Protocol):
 class NullProgress:
     def update(self, report: IngestReport, current: str) -> None:
         return None
+
+
+def summary_text(report: IngestReport) -> str:
+    """What `archive ingest` prints at the end, and `archive runs show` prints again."""
+    c = report.counts()
+    rate = f" ({report.seen / report.seconds:.0f} files/s)" if report.seconds > 0 else ""
+    verb = "Would ingest" if report.dry_run else "Ingested"
+    lines = [f"{verb}: {c['seen']} files seen in {report.seconds:.1f} s{rate}",
+             "  " + " · ".join(f"{k} {v}" for k, v in c.items() if k != "seen")]
+    if report.duplicates:
+        lines.append("Duplicates (same bytes as an earlier file):")
+        lines += [f"  {a}  =  {b}" for a, b in report.duplicates]
+    if report.skipped:
+        lines.append("Skipped:")
+        lines += [f"  {s['path']}: {s['reason']}" for s in report.skipped[:LIST_LIMIT]]
+        if len(report.skipped) > LIST_LIMIT:
+            lines.append(f"  … and {len(report.skipped) - LIST_LIMIT} more (see --json)")
+    if report.problems:
+        lines.append("Problems (catalogued with the error unless the file was unreadable):")
+        lines += [f"  {p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems]
+    if report.index_error:
+        lines.append(f"Search index not updated: {report.index_error}")
+    elif report.indexed:
+        lines.append(f"Search index: {report.indexed} item(s) indexed")
+    if report.interrupted:
+        lines.append("Interrupted: the files above were catalogued; running the same command "
+                     "again goes on from there.")
+    return "\n".join(lines)
+
+
+def report_from_run(stored: StoredRun) -> IngestReport:
+    """An ingest run's report rebuilt from its catalog rows. A run killed before it wrote its
+    counts gets them from the events it recorded (new, changed, moved files)."""
+    run = stored.summary
+    counts = run.counts
+    report = IngestReport(roots=run.roots, run_id=run.id, interrupted=run.status != "completed")
+    for p in stored.problems:
+        if p.kind == "duplicate":
+            original = p.reason[len(_DUPLICATE):] if p.reason.startswith(_DUPLICATE) else p.reason
+            report.duplicates.append((p.path, original))
+        elif p.kind == "skipped":
+            report.skipped.append({"path": p.path, "reason": p.reason})
+        elif p.kind == "problem":
+            report.problems.append({"path": p.path, "stage": p.stage or "", "reason": p.reason})
+    if counts is None:
+        report.new = stored.events.get("ingestion", 0)
+        report.changed = stored.events.get("modification", 0)
+        report.moved = stored.events.get("move", 0)
+        report.seen = report.new + report.changed + report.moved
+        return report
+    for key in ("seen", "new", "changed", "unchanged", "moved", "bytes_read"):
+        setattr(report, key, int(counts.get(key) or 0))
+    report.seconds = float(counts.get("seconds") or 0.0)
+    report.indexed = counts.get("indexed")
+    report.index_error = counts.get("index_error")
+    return report

@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "serve": "archive.cli.serve",
     "verify": "archive.cli.verify",
     "edit": "archive.cli.edit",
+    "runs": "archive.cli.runs",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -66,6 +67,7 @@ SHORT_HELP: dict[str, str] = {
     "serve": "The read-only researchers' site.",
     "verify": "Fixity: re-read files and compare their SHA-256 with the catalog.",
     "edit": "Correct an item's title, date, scientist, type, access, description, ….",
+    "runs": "Past ingest and verify runs; `runs show N` prints one again.",
 }
 
 

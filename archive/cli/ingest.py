@@ -15,10 +15,7 @@ from archive.fields import MATERIAL_TYPES
 from archive.errors import ArchiveError
 from ingest.pipeline import IngestOptions, ingest, resolve_roots
 from ingest.walk import walk
-from ingest.report import IngestReport
-
-LIST_LIMIT = 50  # skipped files shown in the text summary; --json has them all
-
+from ingest.report import IngestReport, summary_text
 
 def _done(report: IngestReport) -> int:
     c = report.counts()
@@ -28,30 +25,6 @@ def _done(report: IngestReport) -> int:
 def _describe(report: IngestReport) -> str:
     c = report.counts()
     return f"new {c['new']} · unchanged {c['unchanged']} · problems {c['problems']}"
-
-
-def _summary(report: IngestReport) -> str:
-    c = report.counts()
-    rate = f" ({report.seen / report.seconds:.0f} files/s)" if report.seconds > 0 else ""
-    verb = "Would ingest" if report.dry_run else "Ingested"
-    lines = [f"{verb}: {c['seen']} files seen in {report.seconds:.1f} s{rate}",
-             "  " + " · ".join(f"{k} {v}" for k, v in c.items() if k != "seen")]
-    if report.duplicates:
-        lines.append("Duplicates (same bytes as an earlier file):")
-        lines += [f"  {a}  =  {b}" for a, b in report.duplicates]
-    if report.skipped:
-        lines.append("Skipped:")
-        lines += [f"  {s['path']}: {s['reason']}" for s in report.skipped[:LIST_LIMIT]]
-        if len(report.skipped) > LIST_LIMIT:
-            lines.append(f"  … and {len(report.skipped) - LIST_LIMIT} more (see --json)")
-    if report.problems:
-        lines.append("Problems (catalogued with the error unless the file was unreadable):")
-        lines += [f"  {p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems]
-    if report.index_error:
-        lines.append(f"Search index not updated: {report.index_error}")
-    elif report.indexed:
-        lines.append(f"Search index: {report.indexed} item(s) indexed")
-    return "\n".join(lines)
 
 
 @click.command("ingest")
@@ -101,7 +74,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
-        click.echo(_summary(report))
+        click.echo(summary_text(report))
     if report.exit_code:
         sys.exit(EXIT_PROBLEMS)
 
