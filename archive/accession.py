@@ -3,6 +3,9 @@
     accession_prefix("QXS", "letter") -> "QXS-L"
     format_accession("QXS-L", 12)     -> "QXS-L-00012"
     normalise_accession(" qxs-l-00012") -> "QXS-L-00012"  (typed in any case, full-width too)
+
+Every place that takes an accession number from a person (`archive show`, the site's URLs,
+exhibits, edits) looks it up through these functions, so none of them is case-sensitive.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.errors import NotFound
 from archive.fields import TYPE_CODES
 from archive.models import Counter, Item
 
@@ -36,9 +40,35 @@ def next_accession(session: Session, scientist_code: str | None, material_type: 
 
 
 def normalise_accession(text: str) -> str:
-    """Accession numbers are upper-case by construction: a typed one is matched in any case."""
+    """The form accession numbers are catalogued in (upper-case by construction): full-width
+    forms folded (a number typed with a Chinese input method), spaces trimmed, upper-case.
+
+    normalise_accession("qxs-l-00001")  -> "QXS-L-00001"
+    normalise_accession("ＱＸＳ－Ｌ－００００１") -> "QXS-L-00001"
+    normalise_accession(" UNK-O-00003\n") -> "UNK-O-00003"
+    """
     return unicodedata.normalize("NFKC", text).strip().upper()
 
 
 def item_by_accession(session: Session, text: str) -> Item | None:
     return session.scalars(select(Item).where(Item.accession == normalise_accession(text))).first()
+
+
+def find_item(session: Session, accession: str) -> Item:
+    """The item with this accession number, however it was typed; NotFound otherwise."""
+    item = item_by_accession(session, accession)
+    if item is None:
+        raise NotFound(f"no item with accession number {accession.strip()!r}; "
+                       "`archive export` lists them all")
+    return item
+
+
+def find_items(session: Session, accessions: list[str]) -> list[Item]:
+    """Items in the order asked for; one NotFound naming every number that is not there."""
+    wanted = [normalise_accession(a) for a in accessions if a.strip()]
+    found = {i.accession: i for i in session.scalars(
+        select(Item).where(Item.accession.in_(set(wanted))))}
+    missing = [a for a in wanted if a not in found]
+    if missing:
+        raise NotFound(f"no item with accession number {', '.join(missing)}")
+    return [found[a] for a in wanted]

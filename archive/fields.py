@@ -44,8 +44,29 @@ def type_word(word: str) -> str | None:
     return _WORD_TO_TYPE.get(key) or _WORD_TO_TYPE.get(re.sub(r"^\d+[\s._-]*", "", key))
 
 
+# How each type is named to people, Chinese then English: the site, the printable exhibit
+# catalogue and the IIIF metadata all say it the same way.
+TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "letter": ("信件", "Letter"), "manuscript": ("手稿", "Manuscript"),
+    "photograph": ("照片", "Photograph"), "audio": ("录音", "Audio"), "video": ("录像", "Video"),
+    "document": ("文件", "Document"), "other": ("其他", "Other"),
+}
+
+
+def type_label(material: str) -> str:
+    """A material type as the bilingual interface shows it; an unknown value as it is.
+
+    type_label("letter") -> "信件 Letter";  type_label("audio") -> "录音 Audio";  type_label("x") -> "x"
+    """
+    zh, en = TYPE_LABELS.get(material, ("", material))
+    return f"{zh} {en}".strip()
+
+
 ACCESS_LEVELS: tuple[str, ...] = ("open", "restricted", "closed")
 FILE_ROLES: tuple[str, ...] = ("master", "page", "transcript", "sidecar")
+# The roles of the files that are the item itself (shown, played, pictured), as opposed to its
+# transcripts and sidecars.
+MAIN_ROLES: tuple[str, ...] = ("master", "page")
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.accession import find_item
 from archive.derivatives import existing_derivatives
-from archive.errors import NotFound
-from archive.models import Event, File, FileText, Item, Root
+from archive.models import Event, File, FileText, Root
 
 SHOW_TEXT_CHARS = 500
 
 
 def item_record(s: Session, accession: str,
                 derivatives_dir: Path | None = None) -> dict[str, Any]:
-    item = s.scalars(select(Item).where(Item.accession == accession.strip())).first()
-    if item is None:
-        raise NotFound(f"no item with accession number {accession!r}; "
-                       "`archive export` lists them all")
+    item = find_item(s, accession)
     roots = dict(s.execute(select(Root.id, Root.path)).all())
     files = []
     paths: dict[int, str] = {}

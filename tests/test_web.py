@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import run
 
 
@@ -172,3 +173,148 @@ def test_unknown_pages_are_404(client):
     assert client.get("/items/NOPE-1").status_code == 404
     assert client.get("/exhibits/nope").status_code == 404
     assert client.get("/nothing/here").status_code == 404
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ("offset=-1", "offset"), ("offset=abc", "offset"), ("offset=1e3", "offset"),
+    ("limit=0", "limit"), ("limit=abc", "limit"), ("limit=5000", "limit"),
+    ("limit=" + "9" * 5000, "limit"), ("from=abc", "from"), ("to=19x", "to"),
+    ("from=1990&to=1950", "from 1990 is after to 1950"), ("facets=maybe", "facets"),
+    ("type=nonsense", "type"), ("q=" + "导" * 10_000, "q is 10000 characters long"),
+])
+def test_api_checks_every_parameter(client, query, parameter):
+    """#12.11: a bad parameter is a 400 whose message names it (as the URL spells it), never
+    a wrong answer, a CLI option's name, a wrong figure or a traceback."""
+    r = client.get("/api/search?q=导弹&" + query if not query.startswith("q=") else
+                   "/api/search?" + query)
+    assert r.status_code == 400, query
+    error = r.get_json()["error"]
+    assert error.startswith(parameter) or parameter in error, error
+    assert "--" not in error and "is not a year" not in error and "2000" not in error
+    if parameter not in ("limit", "facets"):  # the page pages by `page`, always with facets
+        page = client.get("/search?" + query.replace("offset", "page"))
+        assert page.status_code == 400 and 'class="error"' in text(page), query
+        assert parameter.replace("offset", "page") in text(page)
+
+
+def test_api_offset_pages_through_the_hits(client):
+    everything = client.get("/api/search?limit=1000").get_json()
+    assert everything["total"] == 15
+    last = client.get("/api/search?offset=14&limit=5").get_json()["hits"]
+    assert [h["accession"] for h in last] == [everything["hits"][-1]["accession"]]
+    assert client.get("/api/search?offset=15").get_json()["hits"] == []
+    assert client.get("/search?page=2").status_code == 200
+
+
+def test_accession_numbers_in_urls_are_not_case_sensitive(client, demo_site):
+    """#12.23: the site answers any typing of a number with its catalogued address."""
+    _, catalog, _ = demo_site
+    acc = accession(catalog, "访谈_1990_第一部分.wav")
+    r = client.get(f"/items/{acc.lower()}?t=6")
+    assert r.status_code == 301 and r.headers["Location"].endswith(f"/items/{acc}?t=6")
+    assert client.get(f"/items/{acc.lower()}", follow_redirects=True).status_code == 200
+    path = "钱学森/录音/访谈_1990_第一部分.wav"
+    f = client.get(f"/items/ {acc.lower()}/files/{path}?as=waveform", follow_redirects=True)
+    assert f.status_code == 200 and f.mimetype == "image/png"
+    for name in ("restricted_letter_1965.jpg", "closed_photo_1966.jpg"):  # still not here
+        hidden = accession(catalog, name).lower()
+        assert client.get(f"/items/{hidden}", follow_redirects=True).status_code == 404
+
+
+def test_material_types_are_bilingual(client, demo_site):
+    """#12.26: types read 信件 Letter, 录音 Audio ... wherever the site names them."""
+    _, catalog, _ = demo_site
+    page = text(client.get("/search?q=导弹"))
+    assert ">录音 Audio</a>" in page and "· 录音 Audio" in page  # the facet and the hit
+    item = text(client.get(f"/items/{accession(catalog, '致陈赓_1956_02_17.jpg')}"))
+    assert "<dd>信件 Letter</dd>" in item
+    assert ">照片 Photograph</a>" in text(client.get("/scientists/钱学森"))
+    assert "信件 Letter" in text(client.get("/exhibits/liangdan"))
+
+
+def test_the_site_never_writes(demo_site, tmp_path):
+    """#13.4: a request never writes: not even an index behind the catalog is brought up to
+    date (that is the writers' job), and what a request opened is closed when it ends."""
+    import sqlite3
+
+    from archive.settings import load_settings
+    from search.searcher import SearchOptions
+    from web.app import create_app
+    from web.views import context
+    _, catalog, _ = demo_site
+    copy = tmp_path / "catalog.db"
+    with sqlite3.connect(catalog) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+        # the catalog moves on after the index was built, as when an edit is not indexed yet
+        dst.execute("UPDATE items SET title = '新标题', updated_at = datetime('now', '+1 day') "
+                    "WHERE id = 1")
+        dst.execute("INSERT INTO changes (item_id, kind, at) VALUES (1, 'update', "
+                    "datetime('now'))")
+    shutil.copytree(str(catalog) + ".index", str(copy) + ".index")
+    index = Path(str(copy) + ".index")
+    before = {p.name: p.stat().st_mtime_ns for p in index.iterdir()}
+    app = create_app(load_settings({"catalog": str(copy)}, environ={}))
+    with app.test_client() as c:
+        assert c.get("/search?q=导弹").status_code == 200
+        assert c.get("/api/search?q=卫星").get_json()["total"] == 2
+    assert {p.name: p.stat().st_mtime_ns for p in index.iterdir()} == before
+    with app.test_request_context("/"):
+        service = context.searcher()
+        service.search(SearchOptions(query="导弹"))
+        assert service._searcher is not None
+    assert service._searcher is None  # closed on teardown
+
+
+def test_a_scientist_link_always_works(tmp_path):
+    """#12.7: the site links scientists by preferred name; `/scientists/Zhu%20Guangya` must
+    answer even when another scientist's variant folds to the same key."""
+    from archive.catalog import Catalog
+    from archive.models import Scientist, ScientistName
+    from archive.settings import load_settings
+    from web.app import create_app
+    settings = load_settings({"catalog": str(tmp_path / "c.db")}, environ={})
+    catalog = Catalog.open(settings)
+    with catalog.session() as s:  # the clash `scientists add` used to make, written as rows
+        zhu = Scientist(name="Zhu Guangya", code="ZG")
+        zhu.names.append(ScientistName(name="Zhu Guangya", key="zhuguangya", kind="preferred"))
+        other = Scientist(name="朱光亚", code="ZGY")
+        other.names.append(ScientistName(name="朱光亚", key="朱光亚", kind="preferred"))
+        other.names.append(ScientistName(name="Zhu Guangya", key="zhuguangya", kind="variant"))
+        s.add_all([zhu, other])
+    catalog.close()
+    client = create_app(settings).test_client()
+    listing = text(client.get("/scientists/"))
+    links = re.findall(r'href="(/scientists/[^"]+)"', listing)
+    assert "/scientists/Zhu%20Guangya" in links
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert "<h1>Zhu Guangya</h1>" in text(client.get("/scientists/Zhu%20Guangya"))
+
+
+def test_one_duration_everywhere(cli, catalog_path, tmp_path):
+    """#12.19: a 0.956 s recording is 00:01 long in the CLI, on its item page and in the hit
+    list alike (archive/durations.py), and 0:00:01 as an exhibit extent."""
+    from archive.samplegen import make_wav
+    from archive.settings import load_settings
+    from web.app import create_app
+    make_wav(tmp_path / "coll" / "录音" / "short.wav", seconds=0.956)
+    assert cli("ingest", str(tmp_path / "coll")).exit_code == 0
+    hit = json.loads(cli("search", "type:audio", "--json").stdout)["hits"][0]
+    assert "00:01" in cli("search", "type:audio").stdout
+    assert "0.956 (00:01)" in cli("show", hit["accession"]).stdout
+    client = create_app(load_settings({"catalog": str(catalog_path)}, environ={})).test_client()
+    page = text(client.get(f"/items/{hit['accession']}"))
+    assert "<dd>00:01</dd>" in page and "short.wav · 00:01" in page
+    assert "· 00:01" in text(client.get("/search?q=type:audio"))
+    cli("exhibit", "create", "x", "--title", "x")
+    cli("exhibit", "add", "x", hit["accession"])
+    out = tmp_path / "x.json"
+    assert cli("exhibit", "export", "x", "--format", "json", "-o", str(out)).exit_code == 0
+    assert json.loads(out.read_text("utf-8"))["objects"][0]["extent"] == "0:00:01"
+
+
+def test_durations_read_the_same():
+    from archive.durations import clock, hms, length
+    assert [length(0.956), hms(0.956), clock(0.956)] == ["00:01", "0:00:01", "00:00"]
+    assert [length(3723.4), hms(3723.4), length(None)] == ["1:02:03", "1:02:03", ""]
+    assert clock(125.9) == "02:05"  # a moment plays from where it starts

@@ -8,18 +8,22 @@ from typing import Any
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
+from archive.access import item_is_public, public_items
+from archive.accession import normalise_accession
 from archive.derivatives import SUFFIXES, derivative_path
 from archive.errors import NotFound
 from archive.exhibits import get_exhibit
+from archive.fields import MAIN_ROLES
 from archive.models import Exhibit, File, FileText, Item, Root, Scientist
 from archive.paths import filesystem_path
 from archive.scientists import ScientistMatcher
 
-PUBLIC = Item.access == "open"
+PUBLIC = public_items()  # archive/access.py: the one rule of who may see an item
 
 
 def public_item(s: Session, accession: str) -> Item:
-    item = s.scalars(select(Item).where(Item.accession == accession, PUBLIC)).first()
+    item = s.scalars(select(Item).where(Item.accession == normalise_accession(accession),
+                                        PUBLIC)).first()
     if item is None:
         raise NotFound(accession)  # restricted and closed items are simply not here
     return item
@@ -76,7 +80,8 @@ class FileView:
 
 def item_files(s: Session, item: Item, derivatives: Any) -> list[FileView]:
     out = []
-    for f in sorted(item.files, key=lambda f: (f.role != "master", f.role != "page", f.path)):
+    for f in sorted(item.files, key=lambda f: (f.role not in MAIN_ROLES, f.role != "master",
+                                               f.path)):
         text = s.get(FileText, f.id)
         tech = f.tech or {}
         out.append(FileView(f.path, f.role, f.mime or "", tech.get("kind", "other"), f.size,
@@ -87,6 +92,12 @@ def item_files(s: Session, item: Item, derivatives: Any) -> list[FileView]:
 
 
 def find_scientist(s: Session, name: str) -> Scientist:
+    """The scientist whose preferred name this is, else the one scientist any of whose names
+    matches. The exact name comes first: the site links by preferred name, and that link must
+    work even when another scientist shares a matching variant (#12.7)."""
+    exact = s.scalars(select(Scientist).where(Scientist.name == name)).first()
+    if exact is not None:
+        return exact
     sid = ScientistMatcher(s).match(name)
     if sid is None:
         raise NotFound(name)
@@ -120,12 +131,12 @@ def recent_items(s: Session, scientist: Scientist, limit: int = 50) -> list[Item
 
 def main_file(item: Item) -> File | None:
     return next((f for f in sorted(item.files, key=lambda f: f.path)
-                 if f.role in ("master", "page")), None)
+                 if f.role in MAIN_ROLES), None)
 
 
 def public_exhibit(s: Session, slug: str) -> tuple[Exhibit, list[Any]]:
     exhibit = get_exhibit(s, slug)
-    return exhibit, [e for e in exhibit.entries if e.item.access == "open"]
+    return exhibit, [e for e in exhibit.entries if item_is_public(e.item)]
 
 
 def exhibits(s: Session) -> list[Exhibit]:

@@ -6,6 +6,7 @@ import json
 import click
 
 from archive.cli import AppContext
+from archive.durations import length
 from archive.records import item_record
 
 
@@ -14,7 +15,8 @@ def render(rec: dict) -> str:
     for key in ("type", "scientist", "date", "access", "description", "rights", "location",
                 "pages", "seconds"):
         if rec.get(key) is not None:
-            out.append(f"  {key:<12} {rec[key]}")
+            value = f"{rec[key]} ({length(rec[key])})" if key == "seconds" else rec[key]
+            out.append(f"  {key:<12} {value}")
     for k, v in (rec.get("extra") or {}).items():
         out.append(f"  {k:<12} {v}")
     for f in rec["files"]:

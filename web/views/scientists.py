@@ -1,0 +1,24 @@
+"""Scientists: the list, and one scientist by any of their names."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, url_for
+
+from web import data
+from web.views.context import db, site
+
+
+@site.route("/scientists/")
+def scientists_page() -> Any:
+    return render_template("scientists.html", scientists=data.scientists(db()))
+
+
+@site.route("/scientists/<name>")
+def scientist_page(name: str) -> Any:
+    s = db()
+    sci = data.find_scientist(s, name)
+    if sci.name != name:
+        return redirect(url_for("site.scientist_page", name=sci.name), 301)
+    return render_template("scientist.html", sci=sci, holdings=data.scientist_holdings(s, sci),
+                           items=data.recent_items(s, sci))
