@@ -1,5 +1,6 @@
 """Exhibits: create, list, show and delete them; add, remove, move and caption their objects.
-Positions stay 1..n with no gaps; the objects of a section stay together, in order."""
+Positions stay 1..n with no gaps; the objects of a section stay together, in order; every change
+to an exhibit or its objects moves its `updated` time."""
 from __future__ import annotations
 
 import re
@@ -8,8 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.accession import normalise_accession, find_items
 from archive.errors import NotFound, UsageError
-from archive.models import Exhibit, ExhibitItem, Item
+from archive.models import Exhibit, ExhibitItem, utcnow
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
@@ -55,18 +57,13 @@ def list_exhibits(s: Session) -> list[dict[str, object]]:
             for e in s.scalars(select(Exhibit).order_by(Exhibit.slug))]
 
 
-def _items(s: Session, accessions: list[str]) -> list[Item]:
-    wanted = [a.strip() for a in accessions if a.strip()]
-    found = {i.accession: i for i in s.scalars(select(Item).where(Item.accession.in_(wanted)))}
-    missing = [a for a in wanted if a not in found]
-    if missing:
-        raise NotFound(f"no item with accession number {', '.join(missing)}")
-    return [found[a] for a in wanted]
-
-
-def _renumber(entries: list[ExhibitItem]) -> None:
+def _renumber(exhibit: Exhibit, entries: list[ExhibitItem]) -> None:
+    """Store the new order and mark the exhibit changed: the objects' rows change, not the
+    exhibit's, so the database's on-update never fires for it."""
     for n, entry in enumerate(entries, start=1):
         entry.position = n
+    exhibit.entries = entries
+    exhibit.updated_at = utcnow()
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def add_objects(s: Session, slug: str, accessions: list[str], caption: str | Non
     present = {e.item_id for e in entries}
     added, already = [], []
     section = section.strip() if section and section.strip() else None
-    for item in _items(s, accessions):
+    for item in find_items(s, accessions):
         if item.id in present:
             already.append(item.accession)
             continue
@@ -94,43 +91,71 @@ def add_objects(s: Session, slug: str, accessions: list[str], caption: str | Non
         entries.insert(len(entries) if last is None else last + 1, entry)
         present.add(item.id)
         added.append(item.accession)
-    exhibit.entries = entries
-    _renumber(entries)
+    _renumber(exhibit, entries)
     return AddResult(added, already)
 
 
 def _entry(exhibit: Exhibit, accession: str) -> ExhibitItem:
+    wanted = normalise_accession(accession)
     for e in exhibit.entries:
-        if e.item.accession == accession:
+        if e.item.accession == wanted:
             return e
-    raise NotFound(f"{accession} is not in the exhibit {exhibit.slug!r}")
+    raise NotFound(f"{wanted} is not in the exhibit {exhibit.slug!r}")
 
 
 def remove_objects(s: Session, slug: str, accessions: list[str]) -> None:
     exhibit = get_exhibit(s, slug)
+    entries = list(exhibit.entries)
     for accession in accessions:
-        exhibit.entries.remove(_entry(exhibit, accession))
-    _renumber(list(exhibit.entries))
+        entries.remove(_entry(exhibit, accession))
+    _renumber(exhibit, entries)
 
 
 def move_object(s: Session, slug: str, accession: str, position: int,
                 section: str | None = None) -> None:
-    """Put an object at 1-based `position` (and, if given, into `section`)."""
+    """Put an object at 1-based `position`; every section's objects stay together.
+
+    Without `section` the object stays in its section and `position` counts in the whole
+    exhibit, within that section's run. With `section` ("" means none) it moves there and
+    `position` counts within that section; a new section is opened before the section that
+    holds exhibit position `position` (at the end past the last)."""
     exhibit = get_exhibit(s, slug)
-    entries = list(exhibit.entries)
-    if not 1 <= position <= len(entries):
-        raise UsageError(f"position {position} is outside 1..{len(entries)}")
     entry = _entry(exhibit, accession)
-    entries.remove(entry)
-    entries.insert(position - 1, entry)
-    if section is not None:
-        entry.section = section.strip() or None
-    exhibit.entries = entries
-    _renumber(entries)
+    groups = [(name, [e for e in exhibit.entries if e.section == name and e is not entry])
+              for name in sections_in_order(list(exhibit.entries))]
+    target = entry.section if section is None else (section.strip() or None)
+    names = [name for name, _ in groups]
+    if target not in names:  # a new section, opened where `position` falls in the exhibit
+        if not 1 <= position <= len(exhibit.entries):
+            raise UsageError(f"position {position} is outside 1..{len(exhibit.entries)}")
+        seen, at = 0, len(groups)
+        for n, (_, members) in enumerate(groups):
+            if position <= seen + len(members):
+                at = n
+                break
+            seen += len(members)
+        groups.insert(at, (target, []))
+        local = 1
+    else:
+        members = groups[names.index(target)][1]
+        offset = 0 if section is not None else \
+            sum(len(m) for _, m in groups[:names.index(target)])
+        local = position - offset
+        if not 1 <= local <= len(members) + 1:
+            span = f"{offset + 1}..{offset + len(members) + 1}"
+            room = f"section {target!r}" if target else "the objects without a section"
+            hint = f"positions count within it, 1..{len(members) + 1}" if section is not None \
+                else f"positions {span} of the exhibit; give --section to move it to another"
+            raise UsageError(f"position {position} is outside {room} ({hint})")
+    dict(groups)[target].insert(local - 1, entry)
+    entry.section = target
+    _renumber(exhibit, [e for _, members in groups for e in members])
 
 
 def set_caption(s: Session, slug: str, accession: str, caption: str) -> None:
-    _entry(get_exhibit(s, slug), accession).caption = caption.strip() or None
+    exhibit = get_exhibit(s, slug)
+    _entry(exhibit, accession).caption = caption.strip() or None
+    exhibit.updated_at = utcnow()
 
 
 def sections_in_order(entries: list[ExhibitItem]) -> list[str | None]:

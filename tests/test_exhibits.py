@@ -245,3 +245,104 @@ def test_restricted_objects_stop_every_export(cli, museum, tmp_path, fmt):
     allowed = cli("exhibit", "export", "liangdan", "--format", fmt, "-o", str(out),
                   "--include-restricted")
     assert allowed.exit_code == 0 and out.exists()
+
+
+def _updated(cli, slug: str = "liangdan") -> str:
+    return json.loads(cli("exhibit", "list", "--json").stdout)[0]["updated"]
+
+
+def _age(catalog_path, slug: str = "liangdan") -> None:
+    """Set the exhibit's updated time a year back, so any change shows without waiting."""
+    import sqlite3
+    with sqlite3.connect(catalog_path) as db:
+        db.execute("UPDATE exhibits SET updated_at = '2000-01-01 00:00:00' WHERE slug = ?",
+                   (slug,))
+
+
+def test_every_change_moves_updated(cli, museum, catalog_path):
+    """#12.12: add, remove, move and caption each change the exhibit's `updated` time."""
+    acc = build(cli)
+    for args in (["add", "liangdan", accession_of(cli, "secret.jpg")],
+                 ["remove", "liangdan", accession_of(cli, "secret.jpg")],
+                 ["move", "liangdan", acc["lab.jpg"], "--to", "1"],
+                 ["caption", "liangdan", acc["lab.jpg"], "新说明"]):
+        _age(catalog_path)
+        assert _updated(cli).startswith("2000-"), args
+        assert cli("exhibit", *args).exit_code == 0, args
+        assert not _updated(cli).startswith("2000-"), args
+
+
+def _order(cli) -> list[tuple[str | None, str]]:
+    objects = json.loads(cli("exhibit", "show", "liangdan", "--json").stdout)["objects"]
+    assert [o["position"] for o in objects] == list(range(1, len(objects) + 1))
+    return [(o["section"], o["accession"]) for o in objects]
+
+
+def test_move_within_a_section_keeps_sections_together(cli, museum):
+    """#12.18: with --section, --to counts within the section; sections are never split."""
+    acc = build(cli)
+    letter, lab, talk, lecture = (acc[k] for k in ("letter_1956.jpg", "lab.jpg", "talk.mp3",
+                                                   "lecture.mp4"))
+    first, second = "第一展厅", "第二展厅"
+    assert cli("exhibit", "move", "liangdan", lecture, "--to", "1", "--section", second) \
+        .exit_code == 0
+    assert _order(cli) == [(first, letter), (first, lab), (second, lecture), (second, talk)]
+    # into another section, at its first place: the section does not move
+    assert cli("exhibit", "move", "liangdan", talk, "--to", "1", "--section", first) \
+        .exit_code == 0
+    assert _order(cli) == [(first, talk), (first, letter), (first, lab), (second, lecture)]
+    # without --section the position counts in the whole exhibit, inside the object's section
+    assert cli("exhibit", "move", "liangdan", lab, "--to", "1").exit_code == 0
+    assert _order(cli)[0] == (first, lab)
+    outside = cli("exhibit", "move", "liangdan", lab, "--to", "4")
+    assert outside.exit_code == 2 and "--section" in outside.stderr
+    too_far = cli("exhibit", "move", "liangdan", lab, "--to", "5", "--section", second)
+    assert too_far.exit_code == 2 and "1..2" in too_far.stderr
+    assert _order(cli)[0] == (first, lab)  # a refused move changes nothing
+
+
+def test_accession_numbers_are_not_case_sensitive(cli, museum):
+    """#12.23: `show`, exhibits and their commands take a number however it is typed."""
+    acc = build(cli)
+    lower = acc["talk.mp3"].lower()
+    shown = cli("show", lower)
+    assert shown.exit_code == 0 and shown.stdout.startswith(acc["talk.mp3"])
+    assert cli("show", "Ｕ" + lower[1:]).exit_code == 0  # full-width, from a Chinese keyboard
+    assert cli("exhibit", "caption", "liangdan", lower, "小写").exit_code == 0
+    assert cli("exhibit", "move", "liangdan", lower, "--to", "4").exit_code == 0
+    assert cli("exhibit", "remove", "liangdan", lower).exit_code == 0
+    added = cli("exhibit", "add", "liangdan", lower, acc["lab.jpg"].lower())
+    assert added.exit_code == 0 and f"already there: {acc['lab.jpg']}" in added.stdout
+    assert acc["talk.mp3"] in [a for _, a in _order(cli)]
+
+
+def test_each_format_has_its_own_default_name(cli, museum, tmp_path, monkeypatch):
+    """#12.10: json and then iiif wrote SLUG.json twice, the second over the first."""
+    build(cli)
+    out = tmp_path / "here"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    for fmt in ("csv", "xlsx", "json", "html", "iiif"):
+        assert cli("exhibit", "export", "liangdan", "--format", fmt).exit_code == 0, fmt
+    assert sorted(p.name for p in out.iterdir()) == [
+        "liangdan-catalogue", "liangdan.csv", "liangdan.iiif.json", "liangdan.json",
+        "liangdan.xlsx"]
+    assert json.loads((out / "liangdan.json").read_text("utf-8"))["schema"] == \
+        "archive-exhibit/1"
+    assert json.loads((out / "liangdan.iiif.json").read_text("utf-8"))["type"] == "Manifest"
+
+
+def test_exports_name_types_in_both_languages(cli, museum, tmp_path):
+    """#12.26: the printable catalogue and the IIIF metadata say 信件 Letter, from the one
+    registry (archive/fields.py); the data formats keep the type's code."""
+    build(cli)
+    cli("exhibit", "export", "liangdan", "--format", "html", "-o", str(tmp_path / "c"))
+    page = (tmp_path / "c" / "index.html").read_text("utf-8")
+    assert "<dd>信件 Letter</dd>" in page and "<dd>录音 Audio</dd>" in page
+    cli("exhibit", "export", "liangdan", "--format", "iiif", "-o", str(tmp_path / "m.json"))
+    metadata = json.loads((tmp_path / "m.json").read_text("utf-8"))["items"][0]["metadata"]
+    assert {"label": {"zh": ["类型"], "en": ["Type"]},
+            "value": {"zh": ["信件"], "en": ["Letter"]}} in metadata
+    cli("exhibit", "export", "liangdan", "--format", "json", "-o", str(tmp_path / "x.json"))
+    assert json.loads((tmp_path / "x.json").read_text("utf-8"))["objects"][0]["type"] == \
+        "letter"

@@ -14,6 +14,10 @@ from archive.exhibits import (
 )
 
 FORMATS = ("csv", "xlsx", "json", "html", "iiif")
+# Where each format goes without -o: one name per format, so exporting one never replaces
+# another (json and iiif are both JSON files).
+DEFAULT_NAMES = {"csv": "{slug}.csv", "xlsx": "{slug}.xlsx", "json": "{slug}.json",
+                 "html": "{slug}-catalogue", "iiif": "{slug}.iiif.json"}
 
 
 @click.group("exhibit")
@@ -171,8 +175,8 @@ def caption(app: AppContext, slug: str, accession: str, text: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
               help="csv (Excel, UTF-8 BOM), xlsx, json, html (printable folder), iiif.")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="File (or, for html, folder) to write; default SLUG.<format> here "
-                   "(SLUG-catalogue/ for html).")
+              help="File (or, for html, folder) to write; default here: SLUG.csv, SLUG.xlsx, "
+                   "SLUG.json, SLUG-catalogue/ (html), SLUG.iiif.json.")
 @click.option("--include-restricted", is_flag=True,
               help="Export restricted and closed objects too (otherwise they stop the export).")
 @click.option("--base-url", default=None, metavar="URL",
@@ -186,8 +190,7 @@ def export(app: AppContext, slug: str, fmt: str, output: str | None,
     catalog = app.open_catalog()
     with catalog.session() as s:
         data = build_export(s, slug, app.settings.derivatives_dir, include_restricted)
-    default = f"{slug}-catalogue" if fmt == "html" else f"{slug}.{fmt if fmt != 'iiif' else 'json'}"
-    target = Path(output or default)
+    target = Path(output or DEFAULT_NAMES[fmt].format(slug=slug))
     try:
         written = _write(data, fmt, target, base_url)
     except OSError as exc:

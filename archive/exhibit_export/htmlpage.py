@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 
 from archive.exhibit_export.rows import ExhibitExport, ObjectRow
+from archive.fields import type_label
 
 _CSS = """
 @page { size: A4; margin: 18mm 16mm; }
@@ -34,7 +35,7 @@ _LABELS = (("accession", "档号 No."), ("scientist", "科学家"), ("type", "�
 def _object(row: ObjectRow, image: str | None) -> str:
     thumb = (f'<img src="{escape(image)}" alt="{escape(row.title)}">' if image
              else '<div class="noimage">无图像 no image</div>')
-    facts = {"accession": row.accession, "scientist": row.scientist, "type": row.type,
+    facts = {"accession": row.accession, "scientist": row.scientist, "type": type_label(row.type),
              "date": row.date, "extent": row.extent, "location": row.location,
              "rights": row.rights, "access": row.access}
     dl = "".join(f"<dt>{escape(label)}</dt><dd>{escape(str(facts[key]))}</dd>"

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from archive.exhibit_export.rows import ExhibitExport, ObjectRow
+from archive.fields import MAIN_ROLES, TYPE_LABELS
 from archive.names import has_han
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -34,15 +35,17 @@ def build_manifest(export: ExhibitExport, base_url: str = DEFAULT_BASE_URL):  # 
     sections: dict[str | None, list[str]] = {}
     n = 0
     for row in export.rows:
+        zh, en = TYPE_LABELS.get(row.type, (row.type, row.type))
         metadata = [_pair("档号", "Accession number", row.accession),
-                    _pair("类型", "Type", row.type)]
+                    {"label": {"zh": ["类型"], "en": ["Type"]},
+                     "value": {"zh": [zh], "en": [en]}}]
         for zh, en, value in (("科学家", "Scientist", row.scientist), ("日期", "Date", row.date),
                               ("说明", "Caption", row.caption),
                               ("规格", "Extent", row.extent)):
             if value:
                 metadata.append(_pair(zh, en, value))
         for f in row.files:
-            if f.role not in ("master", "page"):
+            if f.role not in MAIN_ROLES:
                 continue
             url = _file_url(base, row, f.path)
             kinds: list[tuple[str, int | None, int | None, float | None]] = []

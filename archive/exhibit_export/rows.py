@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from archive.access import item_is_public
 from archive.derivatives import derivative_path
 from archive.durations import hms
 from archive.errors import UsageError
 from archive.exhibits import get_exhibit, sections_in_order
+from archive.fields import MAIN_ROLES
 from archive.models import File
 
 SCHEMA_VERSION = "archive-exhibit/1"
@@ -103,8 +105,8 @@ def build_export(s: Session, slug: str, derivatives: Path,
     unless `include_restricted`: nothing restricted reaches a file by accident."""
     exhibit = get_exhibit(s, slug)
     entries = list(exhibit.entries)
-    hidden = [f"{e.item.accession} ({e.item.access})" for e in entries
-              if e.item.access != "open"]
+    hidden = [f"{e.item.accession} ({'withdrawn' if e.item.withdrawn_at else e.item.access})"
+              for e in entries if not item_is_public(e.item)]
     if hidden and not include_restricted:
         raise UsageError(f"exhibit {slug!r} holds objects that are not open: "
                          f"{', '.join(hidden)}; remove them or pass --include-restricted")
@@ -112,7 +114,7 @@ def build_export(s: Session, slug: str, derivatives: Path,
     for e in entries:
         item = e.item
         files = sorted(item.files, key=lambda f: (f.role != "master", f.path))
-        main = next((f for f in files if f.role in ("master", "page")), None)
+        main = next((f for f in files if f.role in MAIN_ROLES), None)
         infos = [FileInfo(f.path, f.role, f.mime, f.sha256, f.width, f.height, f.duration,
                           f.pages) for f in files]
         rows.append(ObjectRow(
