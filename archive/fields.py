@@ -56,7 +56,8 @@ TYPE_LABELS: dict[str, tuple[str, str]] = {
 def type_label(material: str) -> str:
     """A material type as the bilingual interface shows it; an unknown value as it is.
 
-    type_label("letter") -> "信件 Letter";  type_label("audio") -> "录音 Audio";  type_label("x") -> "x"
+    type_label("letter") -> "信件 Letter";  type_label("audio") -> "录音 Audio"
+    type_label("x")      -> "x"
     """
     zh, en = TYPE_LABELS.get(material, ("", material))
     return f"{zh} {en}".strip()

@@ -2,12 +2,12 @@
 value is a QueryError whose message names the parameter as the URL spells it (answered 400),
 never a traceback, a wrong figure, or the name of a CLI option.
 
-    api_options({"q": "导弹", "limit": "5"})  -> SearchOptions(query="导弹", limit=5, offset=0)
-    api_options({"offset": "-1"})            -> QueryError("offset must be a whole number, 0 or more (got '-1')")
-    api_options({"limit": "0"})              -> QueryError("limit must be a whole number from 1 to 1000 (got '0')")
-    api_options({"from": "abc"})             -> QueryError("from must be a year such as 1956 (got 'abc')")
-    api_options({"q": "x" * 10000})          -> QueryError("q is 10000 characters long; the limit is 1000")
-    page_options({"page": "2"}, 20)          -> SearchOptions(limit=20, offset=20, facets=True)
+    api_options({"q": "导弹", "limit": "5"}) -> SearchOptions(query="导弹", limit=5, offset=0)
+    api_options({"offset": "-1"})  -> "offset must be a whole number 0 or more (got '-1')"
+    api_options({"limit": "0"})    -> "limit must be a whole number from 1 to 1000 (got '0')"
+    api_options({"from": "abc"})   -> "from must be a year such as 1956 (got 'abc')"
+    api_options({"q": "x" * 10000}) -> "q is 10000 characters long; the limit is 1000"
+    page_options({"page": "2"}, 20) -> SearchOptions(limit=20, offset=20, facets=True)
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ class SiteState:
 
 
 def state() -> SiteState:
-    return current_app.extensions["archive"]  # type: ignore[no-any-return]
+    return current_app.extensions["archive"]
 
 
 def open_search(catalog: Catalog) -> SearchService:
@@ -36,13 +36,13 @@ def db() -> Session:
     changed an object could not write."""
     if "archive_session" not in g:
         g.archive_session = Session(state().catalog.engine)
-    return g.archive_session  # type: ignore[no-any-return]
+    return g.archive_session
 
 
 def searcher() -> SearchService:
     if "archive_search" not in g:
         g.archive_search = open_search(state().catalog)
-    return g.archive_search  # type: ignore[no-any-return]
+    return g.archive_search
 
 
 def close(_exc: BaseException | None = None) -> None:
