@@ -27,8 +27,9 @@ def state() -> SiteState:
 
 
 def open_search(catalog: Catalog) -> SearchService:
-    """The one place the site opens the index: never refreshed or rebuilt by a request."""
-    return SearchService(catalog, refresh=False)
+    """The one place the site opens the index: read-only (the service's default), so a request
+    never updates or rebuilds it."""
+    return SearchService(catalog, writable=False)
 
 
 def db() -> Session:
