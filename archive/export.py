@@ -9,6 +9,7 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from archive.access import not_withdrawn
 from archive.fields import EXPORT_KEYS
 from archive.models import File, FileText, Item, Root, Scientist
 
@@ -31,6 +32,7 @@ def export_records(s: Session) -> Iterator[dict[str, Any]]:
         .outerjoin(Scientist, Item.scientist_id == Scientist.id)
         .outerjoin(FileText, FileText.file_id == File.id)
         .outerjoin(original, File.duplicate_of_id == original.id)
+        .where(not_withdrawn())  # withdrawn items leave every export
         .order_by(File.id)
         .execution_options(yield_per=_CHUNK)
     )

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import File, FileText, Item, Scientist
+from archive.access import not_withdrawn
+from archive.models import Change, File, FileText, Item, Scientist
 from archive.names import name_keys, name_parts
 from search.facets import decade_code, type_code
 
@@ -92,11 +93,13 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText],
 
 def item_documents(s: Session, item_ids: list[int] | None = None,
                    updated_since: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
-    """Documents for all items, for some ids, or for those changed since a time."""
+    """Documents for all items, for some ids, or for those changed since a time. Withdrawn
+    items are not documents: they leave the index entirely (see removed_items)."""
     last_id = 0
     scientists = _Scientists(s)
     while True:
-        query = select(Item).where(Item.id > last_id).order_by(Item.id).limit(CHUNK)
+        query = select(Item).where(Item.id > last_id, not_withdrawn()).order_by(Item.id) \
+            .limit(CHUNK)
         if item_ids is not None:
             query = query.where(Item.id.in_(item_ids))
         if updated_since is not None:
@@ -115,3 +118,14 @@ def item_documents(s: Session, item_ids: list[int] | None = None,
             yield _document(item, files.get(item.id, []), texts, scientists[item.scientist_id])
         last_id = ids[-1]
         s.expunge_all()  # the session would otherwise keep every item of the catalog
+
+
+def removed_items(s: Session, since: dt.datetime | None) -> set[int]:
+    """Ids of items the index must drop: withdrawn, or gone from the catalog (forgotten), since
+    `since` (ever, when None)."""
+    withdrawn = select(Item.id).where(Item.withdrawn_at.is_not(None))
+    deleted = select(Change.item_id).where(Change.kind == "delete")
+    if since is not None:
+        withdrawn = withdrawn.where(Item.updated_at >= since)
+        deleted = deleted.where(Change.at >= since)
+    return set(s.scalars(withdrawn)) | set(s.scalars(deleted))

@@ -26,7 +26,7 @@ from archive.catalog import Catalog
 from archive.errors import IndexBusy, IndexDamaged, IndexMissing
 from archive.models import Item
 from search.analysis import quiet_jieba
-from search.documents import item_documents
+from search.documents import item_documents, removed_items
 from search.schema import build_schema
 from search.state import (
     SCHEMA_VERSION,
@@ -138,10 +138,14 @@ def open_index(catalog: Catalog):  # type: ignore[no-untyped-def]
 
 
 def _apply_changes(writer, catalog: Catalog, since: dt.datetime | None) -> int:  # type: ignore[no-untyped-def]
-    """Replace the documents of items changed since `since`, and commit."""
+    """Replace the documents of items changed since `since`, drop those withdrawn or
+    forgotten since, and commit."""
     index_dir = catalog.settings.index_dir
     n = 0
     with catalog.session() as s:
+        for item_id in removed_items(s, since):
+            with damage_guard(index_dir):
+                writer.delete_by_term("item_id", item_id)
         for doc in item_documents(s, updated_since=since):
             # Deleting the old version reads the existing segments (damage shows here);
             # adding only writes the new segment, so a bad document is a bug, not damage.

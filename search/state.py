@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from archive.catalog import Catalog
-from archive.models import Item
+from archive.models import Change, Item
 
 STATE_FILE = "archive-index.json"
 SCHEMA_VERSION = 4  # bump when the schema or analysis changes: indexes are then rebuilt
@@ -36,10 +36,14 @@ class Freshness:
 
 def catalog_mark(catalog: Catalog) -> tuple[int, dt.datetime | None]:
     """(highest item id, newest change): both read from indexes, so checking is cheap at any
-    size (count(*) is a full scan in SQLite). Items are never deleted by the archive."""
+    size (count(*) is a full scan in SQLite). A forgotten item leaves no item row to date its
+    going: the change log's last row does."""
     with catalog.session() as s:
-        return (s.scalar(select(func.max(Item.id))) or 0,
-                s.scalar(select(func.max(Item.updated_at))))
+        updated = s.scalar(select(func.max(Item.updated_at)))
+        last_change = s.scalar(select(Change.at).order_by(Change.seq.desc()).limit(1))
+        if last_change is not None and (updated is None or last_change > updated):
+            updated = last_change
+        return s.scalar(select(func.max(Item.id))) or 0, updated
 
 
 def read_state(index_dir: Path) -> IndexState | None:

@@ -52,6 +52,9 @@ COMMANDS: dict[str, str] = {
     "verify": "archive.cli.verify",
     "edit": "archive.cli.edit",
     "runs": "archive.cli.runs",
+    "items": "archive.cli.items",
+    "withdraw": "archive.cli.withdraw",
+    "reinstate": "archive.cli.reinstate",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -68,6 +71,9 @@ SHORT_HELP: dict[str, str] = {
     "verify": "Fixity: re-read files and compare their SHA-256 with the catalog.",
     "edit": "Correct an item's title, date, scientist, type, access, description, ….",
     "runs": "Past ingest and verify runs; `runs show N` prints one again.",
+    "items": "List items; export and import them as a spreadsheet for bulk edits.",
+    "withdraw": "Take items off search, the site, exhibits and exports (kept in the catalog).",
+    "reinstate": "Bring withdrawn items back.",
 }
 
 

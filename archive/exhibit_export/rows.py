@@ -104,9 +104,11 @@ def build_export(s: Session, slug: str, derivatives: Path,
     """Collect the exhibit's rows. Restricted and closed objects stop the export, by name,
     unless `include_restricted`: nothing restricted reaches a file by accident."""
     exhibit = get_exhibit(s, slug)
-    entries = list(exhibit.entries)
-    hidden = [f"{e.item.accession} ({'withdrawn' if e.item.withdrawn_at else e.item.access})"
-              for e in entries if not item_is_public(e.item)]
+    # A withdrawn object leaves every export, even a deliberate one of restricted material;
+    # it comes back when reinstated.
+    entries = [e for e in exhibit.entries if e.item.withdrawn_at is None]
+    hidden = [f"{e.item.accession} ({e.item.access})" for e in entries
+              if not item_is_public(e.item)]
     if hidden and not include_restricted:
         raise UsageError(f"exhibit {slug!r} holds objects that are not open: "
                          f"{', '.join(hidden)}; remove them or pass --include-restricted")
