@@ -55,6 +55,7 @@ COMMANDS: dict[str, str] = {
     "items": "archive.cli.items",
     "withdraw": "archive.cli.withdraw",
     "reinstate": "archive.cli.reinstate",
+    "forget": "archive.cli.forget",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -74,6 +75,7 @@ SHORT_HELP: dict[str, str] = {
     "items": "List items; export and import them as a spreadsheet for bulk edits.",
     "withdraw": "Take items off search, the site, exhibits and exports (kept in the catalog).",
     "reinstate": "Bring withdrawn items back.",
+    "forget": "Remove files catalogued by mistake (a manifest, a stray file), with a record.",
 }
 
 
