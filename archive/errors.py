@@ -11,7 +11,8 @@
     │   ├── IndexMissing         no index, or one built by another version: run reindex
     │   ├── IndexBusy            another process writes the index and kept it past the wait
     │   └── IndexDamaged         the index's files cannot be read: run reindex (an ingest mends it)
-    └── ManifestError            a CSV manifest with bad rows (all rows listed, nothing written)
+    ├── ManifestError            a CSV manifest with bad rows (all rows listed, nothing written)
+    └── SpreadsheetError         a sheet of item edits with bad rows (all listed, none written)
 """
 from __future__ import annotations
 
@@ -78,5 +79,16 @@ class ManifestError(ArchiveError):
         self.path = path
         self.errors = errors
         lines = [f"manifest {path}: {len(errors)} bad row(s); nothing was written"]
+        lines += [f"  row {e.row}: {e.reason}" for e in errors]
+        super().__init__("\n".join(lines))
+
+
+class SpreadsheetError(ArchiveError):
+    """A sheet of item edits (`archive items import`) with bad rows: all listed, none written."""
+
+    def __init__(self, path: str, errors: list[RowError]):
+        self.path = path
+        self.errors = errors
+        lines = [f"{path}: {len(errors)} bad row(s); nothing was changed"]
         lines += [f"  row {e.row}: {e.reason}" for e in errors]
         super().__init__("\n".join(lines))

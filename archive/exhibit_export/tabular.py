@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,57 @@ def neutralise_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(export: ExhibitExport, path: Path) -> None:
-    # utf-8-sig: the BOM is how Excel knows the file is UTF-8 and shows Chinese correctly.
+def write_table_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Any table as CSV the way every CSV of the archive is written: UTF-8 with a BOM (how
+    Excel knows the file is UTF-8 and shows Chinese correctly), formula-like text neutralised.
+    Streams the rows; returns how many."""
+    count = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([_HEADERS.get(c, c) for c in COLUMNS])
-        for row in export.rows:
-            cells = row.cells()
-            writer.writerow([neutralise_cell(cells[c]) for c in COLUMNS])
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([neutralise_cell(v) for v in row])
+            count += 1
+    return count
+
+
+def write_csv(export: ExhibitExport, path: Path) -> None:
+    write_table_csv(path, [_HEADERS.get(c, c) for c in COLUMNS],
+                    ([row.cells()[c] for c in COLUMNS] for row in export.rows))
+
+
+def write_table_xlsx(path: Path, sheet: str, header: Sequence[str],
+                     rows: Iterable[Sequence[Any]], widths: Sequence[int]) -> int:
+    """Any table as XLSX, streamed (openpyxl's write-only mode: flat memory at any size):
+    header bold and frozen, set widths, every text stored as text, never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet[:31])
+    ws.freeze_panes = "A2"
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    bold = []
+    for name in header:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = Font(bold=True)
+        bold.append(cell)
+    ws.append(bold)
+    count = 0
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            cells.append(cell)
+        ws.append(cells)
+        count += 1
+    wb.save(path)
+    return count
 
 
 _WIDTHS = {"position": 6, "section": 16, "accession": 16, "title": 40, "scientist": 12,
