@@ -82,6 +82,9 @@ def _av(path: str, fmt: Format) -> dict[str, Any]:
     tech: dict[str, Any] = {
         "container": info.container, "bit_rate": info.bit_rate,
         "duration_source": info.duration_source,
+        # A file cut short plays for `duration`; what its headers claim is kept here.
+        **({"claimed_duration": info.claimed_duration}
+           if info.duration != info.claimed_duration else {}),
         "streams": [{k: v for k, v in vars(s).items() if v not in (None, False)}
                     for s in info.streams],
     }

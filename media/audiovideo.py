@@ -36,8 +36,12 @@ class StreamInfo:
 class AVInfo:
     container: str
     kind: str  # "audio" or "video": the content decides, not the extension
-    duration: float
-    duration_source: str  # container, stream, packets
+    # Seconds that can be played: for a file cut short, the data actually present (None when
+    # that cannot be known); the headers' claim is kept apart in claimed_duration, so no sum
+    # of durations is ever inflated by a broken file.
+    duration: float | None
+    duration_source: str  # container, stream, packets, data (what a cut-short file holds)
+    claimed_duration: float  # what the headers (or, failing them, the packets) say
     bit_rate: int | None
     streams: tuple[StreamInfo, ...]
     tags: dict[str, str] = field(default_factory=dict)
@@ -118,6 +122,27 @@ def _end_reached(container: av.container.InputContainer, duration: float) -> flo
     return last
 
 
+def _data_end(path: str, budget: float) -> float | None:
+    """The end of the data a file cut short really holds: the last timestamp reached by
+    demuxing from the start (no decoding). None when no data packet is there or the work
+    would pass `budget` seconds (a long recording cut late: unknown beats a guess)."""
+    deadline = time.monotonic() + budget
+    end = None
+    try:
+        with av.open(path, metadata_errors="ignore") as container:
+            streams = [s for s in container.streams
+                       if s.type in ("audio", "video") and not _is_cover_art(s)]
+            for packet in container.demux(*streams):
+                if packet.pts is not None and packet.size and packet.time_base is not None:
+                    t = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                    end = t if end is None else max(end, t)
+                if time.monotonic() > deadline:
+                    return None
+    except av.FFmpegError:
+        pass  # the data stops being readable where it was cut: what was read is what is there
+    return end if end else None
+
+
 def _truncation(container: av.container.InputContainer, duration: float) -> str | None:
     try:
         end = _end_reached(container, duration)
@@ -169,13 +194,17 @@ def probe_av(path: str | os.PathLike[str]) -> AVInfo:
         tags = {k: repair_mislabelled_latin1(str(v)) for k, v in container.metadata.items()
                 if k.lower() in _TAGS and str(v).strip()}
         damage = _truncation(container, duration) if source != "packets" else None
+        playable: float | None = duration
+        if damage:
+            playable, source = _data_end(os.fspath(path), _MAX_DEMUX_SECONDS_OF_WORK), "data"
         rotation = 0
         if moving and "mp4" in container.format.name:
             try:
                 rotation = next(iter(video_rotations(path)), 0)
             except OSError:
                 rotation = 0
-        return AVInfo(container=container.format.name, kind=kind, duration=round(duration, 3),
-                      duration_source=source, bit_rate=bit_rate, streams=streams,
+        return AVInfo(container=container.format.name, kind=kind,
+                      duration=round(playable, 3) if playable is not None else None,
+                      duration_source=source, claimed_duration=round(duration, 3), bit_rate=bit_rate, streams=streams,
                       tags={k.lower(): v for k, v in tags.items()}, warnings=tuple(warns),
                       damage=damage, rotation=rotation)

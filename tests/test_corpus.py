@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from archive.catalog import Catalog
-from archive.models import File, FileText
+from archive.models import File, FileText, Item
+from archive.stats import catalog_stats
+from search.searcher import SearchOptions, search
 from archive.settings import load_settings
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
@@ -49,12 +51,19 @@ def expected_facts(text: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def corpus_catalog(tmp_path_factory):
+def corpus_db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
     settings = load_settings({"catalog": str(folder / "catalog.db"), "jobs": 2,
                               "file_timeout": 60.0}, environ={})
     catalog = Catalog.open(settings)
     report = ingest(catalog, [str(CORPUS)])
+    yield catalog, report
+    catalog.close()
+
+
+@pytest.fixture(scope="module")
+def corpus_catalog(corpus_db):
+    catalog, report = corpus_db
     with open(CORPUS / "SOURCES.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     with catalog.session() as s:
@@ -177,3 +186,30 @@ def test_chinese_pdf_text(corpus_catalog):
                  "documents/pdfplumber/issue-71-duplicate-chars.pdf"):
         text = texts.get(files[path].id, "")
         assert re.search(r"[\u4e00-\u9fff]", text), path
+
+
+def test_cut_short_media_count_only_what_they_hold(corpus_db, corpus_catalog):
+    """#12.2: headers of files cut short claim hours; the programme's minutes count only the
+    data present, and the claim stays in the technical metadata."""
+    catalog, _ = corpus_db
+    _, _, files, _ = corpus_catalog
+    nero = files["audio-bad/mutagen/nero-chapters.m4b"]  # 80 KB claiming 46:57:03
+    assert nero.problem.startswith("truncated") and nero.duration is None
+    assert nero.tech["claimed_duration"] == pytest.approx(169022.7, abs=0.1)
+    vbri = files["audio-bad/mutagen/vbri.mp3"]  # claims 222 s, holds 0.4 s
+    assert vbri.duration == pytest.approx(0.44, abs=0.05)
+    assert vbri.tech["claimed_duration"] == pytest.approx(222.2, abs=0.1)
+    for f in files.values():
+        if f.problem and f.problem.startswith("truncated") and f.duration is not None:
+            assert f.duration < f.tech["claimed_duration"], f.path
+    with catalog.session() as s:
+        seconds = dict(s.execute(select(File.path, Item.seconds)
+                                 .join(Item, Item.id == File.item_id)).all())
+        nero_accession = s.scalar(select(Item.accession).join(File, File.item_id == Item.id)
+                                  .where(File.path == "audio-bad/mutagen/nero-chapters.m4b"))
+        stats = catalog_stats(s)
+    assert seconds["audio-bad/mutagen/nero-chapters.m4b"] is None
+    assert seconds["audio-bad/mutagen/vbri.mp3"] == pytest.approx(0.44, abs=0.05)
+    assert stats["audio_minutes"] < 120  # was 2,834.8 with the headers' claims
+    long = search(catalog, SearchOptions(query="duration:>1h", limit=500))
+    assert nero_accession not in {h["accession"] for h in long.hits}
