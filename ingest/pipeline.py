@@ -23,7 +23,7 @@ from archive.lock import writer_lock
 from archive.models import IngestRun, Root, utcnow
 from archive.paths import catalog_path, manifest_key
 from archive.scientists import ScientistMatcher, find_scientist
-from ingest.attribution import ScientistResolver
+from ingest.attribution import ScientistResolver, attribute_unattributed
 from archive.fields import type_word
 from ingest.classify import Grouping, plan_folder
 from ingest.manifest import ManifestRow, load_manifest
@@ -172,7 +172,7 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
             s.flush()
             run_id = run.id
             forced = find_scientist(s, options.scientist).id if options.scientist else None
-            resolver = ScientistResolver(s, forced)
+            resolver = ScientistResolver(s, forced, report.unattributed)
         report.run_id = run_id
         writer = CatalogWriter(catalog, run_id, resolver, report,
                                WriteOptions(plan.material, settings.default_access,
@@ -256,9 +256,12 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
         finally:
             # Whatever finished before an interrupt is kept; the rest is redone next time.
             writer.flush()
+    with catalog.session() as s:
+        root_ids = {r.path: r.id for r in s.scalars(select(Root))}
+        if writer.resolver.forced_id is not None:
+            attribute_unattributed(s, [root_ids[r] for r in plan.roots],
+                                   writer.resolver.forced_id, writer.run_id)
     if plan.manifest:
-        with catalog.session() as s:
-            root_ids = {r.path: r.id for r in s.scalars(select(Root))}
         writer.apply_manifest([(root_ids[r.root], r) for r in plan.manifest.values()])
 
 

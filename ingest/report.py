@@ -26,6 +26,8 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, path of original)
     skipped: list[dict[str, str]] = field(default_factory=list)  # {path, reason}
     problems: list[dict[str, str]] = field(default_factory=list)  # {path, stage, reason}
+    # First folders under a root left unattributed: their names cannot be a person's.
+    unattributed: list[str] = field(default_factory=list)
     interrupted: bool = False
     indexed: int | None = None  # items (re)indexed for search at the end of the run
     index_error: str | None = None  # why the index was not updated (the catalog is fine)
@@ -43,7 +45,8 @@ class IngestReport:
     def stored_counts(self) -> dict[str, Any]:
         """What the run's row keeps: the counts and what else its summary prints."""
         return {**self.counts(), "bytes_read": self.bytes_read, "seconds": self.seconds,
-                "indexed": self.indexed, "index_error": self.index_error}
+                "indexed": self.indexed, "index_error": self.index_error,
+                "unattributed": self.unattributed}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class IngestReport:
             "unchanged": self.unchanged, "moved": self.moved,
             "duplicates": [list(pair) for pair in self.duplicates],
             "skipped": self.skipped, "problems": self.problems,
+            "unattributed": self.unattributed,
             "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3),
             "files_per_second": round(self.seen / self.seconds, 1) if self.seconds else None,
             "interrupted": self.interrupted,
@@ -89,6 +93,10 @@ def summary_text(report: IngestReport) -> str:
     if report.problems:
         lines.append("Problems (catalogued with the error unless the file was unreadable):")
         lines += [f"  {p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems]
+    if report.unattributed:
+        lines.append("Not attributed to a scientist (these folder names are not people's "
+                     "names; run the ingest again with --scientist NAME to attribute them):")
+        lines += [f"  {folder}/" for folder in report.unattributed]
     if report.index_error:
         lines.append(f"Search index not updated: {report.index_error}")
     elif report.indexed:
@@ -124,4 +132,5 @@ def report_from_run(stored: StoredRun) -> IngestReport:
     report.seconds = float(counts.get("seconds") or 0.0)
     report.indexed = counts.get("indexed")
     report.index_error = counts.get("index_error")
+    report.unattributed = list(counts.get("unattributed") or [])
     return report

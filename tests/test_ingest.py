@@ -392,3 +392,39 @@ def test_ingest_run_is_recorded(cli, cli_json, demo, catalog):
         run = s.scalars(select(IngestRun)).one()
         assert run.status == "completed" and run.counts["new"] == 20
         assert {p.kind for p in run.problems} == {"skipped", "problem", "duplicate"}
+
+
+def test_only_folders_named_like_people_become_scientists(cli, cli_json, tmp_path, catalog):
+    """#12.25: ingesting /etc/ssl made a scientist "Certs", the corpus "Images"."""
+    root = tmp_path / "ssl"
+    (root / "certs").mkdir(parents=True)
+    (root / "certs" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n")
+    make_jpeg(root / "Images" / "a.jpg")
+    make_jpeg(root / "备份" / "b.jpg")
+    make_jpeg(root / "zhao_jiuzhang" / "c.jpg")
+    make_jpeg(root / "华罗庚" / "d.jpg")
+    code, report = cli_json("ingest", str(root))
+    assert code == 0
+    assert report["unattributed"] == ["Images", "certs", "备份"]
+    with catalog.session() as s:
+        assert sorted(s.scalars(select(Scientist.name))) == ["Zhao Jiuzhang", "华罗庚"]
+        owners = {f.path: (f.item.scientist.name if f.item.scientist else None)
+                  for f in s.scalars(select(File))}
+    assert owners == {"certs/ca.pem": None, "Images/a.jpg": None, "备份/b.jpg": None,
+                      "zhao_jiuzhang/c.jpg": "Zhao Jiuzhang", "华罗庚/d.jpg": "华罗庚"}
+    make_jpeg(root / "Images" / "e.jpg")
+    text = cli("ingest", str(root)).stdout
+    assert "Not attributed to a scientist" in text and "  Images/" in text
+    assert "--scientist" in text
+    # As the hint says: --scientist on a re-run attributes what has no scientist, only that.
+    cli("scientists", "add", "钱学森")
+    code, report = cli_json("ingest", str(root), "--scientist", "钱学森")
+    assert report["unattributed"] == []
+    with catalog.session() as s:
+        owners = {f.path: f.item.scientist.name for f in s.scalars(select(File))}
+        events = s.scalars(select(Event).where(Event.field == "scientist")).all()
+    assert owners == {"certs/ca.pem": "钱学森", "Images/a.jpg": "钱学森", "Images/e.jpg": "钱学森",
+                      "备份/b.jpg": "钱学森", "zhao_jiuzhang/c.jpg": "Zhao Jiuzhang",
+                      "华罗庚/d.jpg": "华罗庚"}
+    assert {(e.old_value, e.new_value) for e in events} == {(None, "钱学森")}
+    assert len(events) == 4  # one per item that had no scientist

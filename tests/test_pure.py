@@ -188,3 +188,25 @@ def test_durations():
     assert (clock(125.5), clock(125.9), clock(3723), clock(None)) == ("02:05", "02:05",
                                                                        "1:02:03", "")
     assert (hms(20), hms(3725.4), hms(None)) == ("0:00:20", "1:02:05", "")
+
+
+def _docstring_examples(module, function: str) -> list[tuple[str, bool]]:
+    import re
+    return [(m.group(1), m.group(2) == "True") for m in re.finditer(
+        function + r'\("(.+?)"\)\s+-> (True|False)', module.__doc__)]
+
+
+def test_could_be_person_name_docstring_table():
+    """#12.25: only folders whose names can be people's become scientists."""
+    import archive.personnames as personnames
+    examples = _docstring_examples(personnames, "could_be_person_name")
+    assert len(examples) >= 20
+    for name, expected in examples:
+        assert personnames.could_be_person_name(name) is expected, name
+
+
+@pytest.mark.parametrize("name", ["Certs", "Images", "Audio-bad", "documents", "misc", "backup",
+                                  "New Folder", "扫描件", "备份", "新建文件夹", "2019年"])
+def test_folders_that_are_not_names(name):
+    from archive.personnames import could_be_person_name
+    assert not could_be_person_name(name)
