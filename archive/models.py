@@ -180,6 +180,19 @@ class IngestRun(Base):
     problems: Mapped[list[IngestProblem]] = relationship(order_by="IngestProblem.id")
 
 
+class UsedManifest(Base):
+    """A file the catalog has read as a manifest, by path and by content: never catalogued as
+    an item (its rows may describe closed material), wherever it or a copy of it lies."""
+    __tablename__ = "used_manifests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(2000))  # absolute, as ingest resolved it
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    first_used_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (UniqueConstraint("path", "sha256"),)
+
+
 class IngestProblem(Base):
     """One line of a run's report: a failed, skipped or duplicate file."""
     __tablename__ = "ingest_problems"

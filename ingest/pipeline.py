@@ -27,6 +27,7 @@ from ingest.attribution import ScientistResolver, attribute_unattributed
 from archive.fields import type_word
 from ingest.classify import Grouping, plan_folder
 from ingest.manifest import ManifestRow, load_manifest
+from ingest.manifest_guard import load_guard, remember_manifest
 from ingest.report import IngestReport, NullProgress, Progress
 from ingest.walk import WalkedFolder, walk
 from ingest.extract import Extraction, extract_file
@@ -45,6 +46,7 @@ class IngestOptions:
     manifest: str | None = None
     dry_run: bool = False
     retry_problems: bool = False
+    include_manifests: bool = False  # catalogue CSVs at a root that look like manifests
 
 
 def resolve_roots(paths: Sequence[str]) -> list[str]:
@@ -171,6 +173,8 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
             s.add(run)
             s.flush()
             run_id = run.id
+            if plan.manifest_path:
+                remember_manifest(s, plan.manifest_path, run_id)
             forced = find_scientist(s, options.scientist).id if options.scientist else None
             resolver = ScientistResolver(s, forced, report.unattributed)
         report.run_id = run_id
@@ -214,7 +218,8 @@ def _update_index(catalog: Catalog, report: IngestReport) -> None:
 def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogWriter,
          report: IngestReport, progress: Progress) -> None:
     settings = catalog.settings
-    exclude = frozenset({plan.manifest_path} if plan.manifest_path else ())
+    with catalog.session() as s:
+        guard = load_guard(s, plan.manifest_path, options.include_manifests)
     max_in_flight = settings.worker_count * IN_FLIGHT_PER_WORKER
     # Results reach the writer in walk order, whatever order workers finish in: the same
     # folders always get the same accession numbers, and the first of two identical files
@@ -242,7 +247,7 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
                 with catalog.session() as s:
                     root = ensure_root(s, root_path)
                 root_name = os.path.basename(root_path)
-                for folder in walk(root_path, exclude):
+                for folder in walk(root_path, guard.exclude, guard.screen_csv):
                     writer.record_skipped([{"path": catalog_path(k.rel)[0], "reason": k.reason}
                                            for k in folder.skipped])
                     known = lookup(root.id, catalog_path(folder.rel)[0])
@@ -270,7 +275,11 @@ def _dry_run(catalog: Catalog | None, plan: _Plan, options: IngestOptions,
     """Walk and compare with the catalog; extract nothing, write nothing."""
     report = IngestReport(roots=plan.roots, dry_run=True)
     started = time.monotonic()
-    exclude = frozenset({plan.manifest_path} if plan.manifest_path else ())
+    if catalog is None:
+        guard = load_guard(None, plan.manifest_path, options.include_manifests)
+    else:
+        with catalog.session() as s:
+            guard = load_guard(s, plan.manifest_path, options.include_manifests)
     with KnownFiles(catalog) as lookup:  # a dry run's look, on one connection
         for root_path in plan.roots:
             root_id = None
@@ -278,7 +287,7 @@ def _dry_run(catalog: Catalog | None, plan: _Plan, options: IngestOptions,
                 with catalog.session() as s:
                     root_id = s.scalars(select(Root.id).where(Root.path == root_path)).first()
             fake_root = Root(id=root_id or 0, path=root_path)
-            for folder in walk(root_path, exclude):
+            for folder in walk(root_path, guard.exclude, guard.screen_csv):
                 report.skipped += [{"path": catalog_path(k.rel)[0], "reason": k.reason}
                                    for k in folder.skipped]
                 known = lookup(root_id, catalog_path(folder.rel)[0])

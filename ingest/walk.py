@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -53,10 +53,18 @@ def junk_reason(name: str, is_dir: bool) -> str | None:
     return None
 
 
-def walk(root: str, exclude: frozenset[str] = frozenset()) -> Iterator[WalkedFolder]:
+# Called for each .csv file as (absolute path, size, lies at the root): a reason to skip it
+# (a manifest), or None. CSV files are few, so the test costs the walk nothing.
+CsvScreen = Callable[[str, int, bool], "str | None"]
+
+
+def walk(root: str, exclude: Mapping[str, str] | None = None,
+         screen_csv: CsvScreen | None = None) -> Iterator[WalkedFolder]:
     """Yield each folder under `root` (depth first, names sorted) with its files and what was
     skipped. Symbolic links are never followed: a link out of the root would catalogue
-    someone else's files, and one inside it would catalogue the same file twice."""
+    someone else's files, and one inside it would catalogue the same file twice.
+    `exclude` maps absolute paths never catalogued to the reason given for skipping them."""
+    exclude = exclude or {}
     stack: list[str] = [""]
     while stack:
         rel_dir = stack.pop()
@@ -91,7 +99,10 @@ def walk(root: str, exclude: frozenset[str] = frozenset()) -> Iterator[WalkedFol
             elif not stat.S_ISREG(st.st_mode):
                 skipped.append(Skipped(rel, "not a regular file (device, pipe or socket)"))
             elif entry.path in exclude:
-                skipped.append(Skipped(rel, "the manifest of this ingest"))
+                skipped.append(Skipped(rel, exclude[entry.path]))
+            elif screen_csv is not None and entry.name[-4:].lower() == ".csv" and \
+                    (why := screen_csv(entry.path, st.st_size, not rel_dir)):
+                skipped.append(Skipped(rel, why))
             else:
                 files.append(WalkedFile(entry.name, rel, entry.path, st.st_size, st.st_mtime_ns))
         yield WalkedFolder(rel_dir, files, skipped)

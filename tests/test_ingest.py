@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from archive.access import item_is_public
 from archive.catalog import Catalog
 from archive.models import Event, File, FileText, IngestProblem, IngestRun, Item, Scientist
 from archive.samplegen import make_jpeg, make_pdf, make_photo, make_wav, make_audio
@@ -50,7 +51,8 @@ def test_text_summary_and_exit_code(cli, demo):
     result = cli("ingest", str(demo / "collection"))
     assert result.exit_code == 1
     assert "damaged_scan_truncated.jpg [extract]: truncated" in result.stdout
-    assert "new 21" in result.stdout  # manifest.csv is catalogued when not given as manifest
+    assert "new 20" in result.stdout  # manifest.csv looks like one: skipped all the same
+    assert "manifest.csv: likely a manifest" in result.stdout
 
 
 def test_rerun_changes_nothing(cli, cli_json, demo, catalog):
@@ -428,3 +430,61 @@ def test_only_folders_named_like_people_become_scientists(cli, cli_json, tmp_pat
                       "华罗庚/d.jpg": "华罗庚"}
     assert {(e.old_value, e.new_value) for e in events} == {(None, "钱学森")}
     assert len(events) == 4  # one per item that had no scientist
+
+
+def test_a_used_manifest_is_never_an_item(cli, cli_json, tmp_path, catalog):
+    """#12.1: a re-run without --manifest catalogued manifest.csv as an open item, so the
+    titles and descriptions of closed items came back from search and the file downloaded."""
+    root = tmp_path / "coll"
+    make_jpeg(root / "zhao_jiuzhang" / "secret.jpg")
+    manifest = write_manifest(root / "manifest.csv", [
+        ["path", "title", "access", "description"],
+        ["zhao_jiuzhang/secret.jpg", "绝密导弹图纸", "closed", "核试验 内容"]])
+    code, report = cli_json("ingest", str(root), "--manifest", str(manifest))
+    assert code == 0 and report["new"] == 1
+    # Copied elsewhere under the root, under another name: still the same manifest.
+    shutil.copy(manifest, root / "zhao_jiuzhang" / "rows_backup.csv")
+    code, report = cli_json("ingest", str(root))
+    assert (code, report["new"], report["unchanged"]) == (0, 0, 1)
+    skipped = {s["path"]: s["reason"] for s in report["skipped"]}
+    assert skipped["manifest.csv"].startswith("a manifest this catalog has used")
+    assert skipped["zhao_jiuzhang/rows_backup.csv"].startswith("the same bytes as a manifest")
+    hits = cli_json("search", "核试验")[1]
+    assert hits["total"] == 0
+    with catalog.session() as s:
+        assert [f.path for f in s.scalars(select(File))] == ["zhao_jiuzhang/secret.jpg"]
+
+
+def test_a_csv_with_a_path_column_at_the_root_is_a_likely_manifest(cli_json, tmp_path, catalog):
+    root = tmp_path / "coll"
+    make_jpeg(root / "a.jpg")
+    write_manifest(root / "inventory.csv", [["Path", "Title"], ["a.jpg", "内部"]],
+                   encoding="gb18030")
+    write_manifest(root / "measurements.csv", [["x", "y"], ["1", "2"]])
+    (root / "sub").mkdir()
+    write_manifest(root / "sub" / "deeper.csv", [["path", "title"], ["a.jpg", "x"]])
+    code, report = cli_json("ingest", str(root))
+    assert {s["path"]: s["reason"] for s in report["skipped"]} == {
+        "inventory.csv": "likely a manifest (a CSV at the root with a path column); "
+                         "pass --include-manifests to catalogue it"}
+    assert report["new"] == 3  # a.jpg, measurements.csv and sub/deeper.csv
+    code, report = cli_json("ingest", str(root), "--include-manifests")
+    assert (report["new"], report["skipped"]) == (1, [])
+
+
+def test_an_item_catalogued_from_a_manifest_is_withdrawn_when_it_is_used(cli, cli_json,
+                                                                          tmp_path, catalog):
+    root = tmp_path / "coll"
+    make_jpeg(root / "a.jpg")
+    (root / "meta").mkdir()
+    manifest = write_manifest(root / "meta" / "rows.csv", [
+        ["path", "title", "access", "description"], ["a.jpg", "封存照片", "closed", "封存 内容"]])
+    code, report = cli_json("ingest", str(root))  # not at the root: catalogued
+    assert report["new"] == 2
+    code, report = cli_json("ingest", str(root), "--manifest", str(manifest))
+    with catalog.session() as s:
+        item = s.scalars(select(Item).join(File).where(File.path == "meta/rows.csv")).one()
+        assert item.withdrawn_at is not None and "used as a manifest" in item.withdrawn_reason
+        assert not item_is_public(item)  # the one rule every public surface asks
+        assert "withdrawal" in [e.kind for e in s.scalars(select(Event)
+                                                            .where(Event.item_id == item.id))]

@@ -40,7 +40,7 @@ def test_ingest_rerun_stats_export_on_postgres(pg_cli, demo):
     report = json.loads(first.stdout)
     assert (first.exit_code, report["new"], len(report["duplicates"])) == (1, 20, 1)
     again = json.loads(pg_cli("ingest", str(coll), "--json").stdout)
-    assert (again["new"], again["unchanged"]) == (1, 20)  # the manifest, not excluded this time
+    assert (again["new"], again["unchanged"]) == (0, 20)  # a used manifest is never an item (#12.1)
     stats = json.loads(pg_cli("stats", "--by", "year", "--json").stdout)
     assert stats["items"] == 16 and stats["by_year"]["1956"] == 2
     assert stats["audio_minutes"] == pytest.approx(50 / 60, abs=0.05)

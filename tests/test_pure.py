@@ -210,3 +210,12 @@ def test_could_be_person_name_docstring_table():
 def test_folders_that_are_not_names(name):
     from archive.personnames import could_be_person_name
     assert not could_be_person_name(name)
+
+
+@pytest.mark.parametrize("head, expected", [
+    (b"path,title\na.jpg,x\n", True), (b"\xef\xbb\xbf Path ,Title\r\n", True),
+    ("路径,path,标题\n".encode("gb18030"), True), (b"\xef\xbb\xbfPath;Title\r\n", False),
+    (b"name,variants\n", False), (b"", False), (b"\xff\xfe\x00garbage", False)])
+def test_has_path_column(head, expected):
+    from ingest.manifest_guard import has_path_column
+    assert has_path_column(head) is expected

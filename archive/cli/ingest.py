@@ -36,6 +36,10 @@ def _describe(report: IngestReport) -> str:
 @click.option("--manifest", type=click.Path(dir_okay=False), metavar="FILE",
               help="CSV manifest: path, scientist, type, title, date, description, access, "
                    "rights, location (+ any extra columns). Paths are relative to the folder.")
+@click.option("--include-manifests", is_flag=True,
+              help="Catalogue CSV files at the root whose header has a path column (they "
+                   "are taken for manifests and skipped otherwise). A file once used as a "
+                   "manifest is never catalogued.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
               help="Extraction worker processes (default: one per core).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=None,
@@ -49,7 +53,8 @@ def _describe(report: IngestReport) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.pass_obj
 def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
-            material: str | None, manifest: str | None, jobs: int | None,
+            material: str | None, manifest: str | None, include_manifests: bool,
+            jobs: int | None,
             timeout: float | None, wait: float | None, retry_problems: bool, dry_run: bool,
             as_json: bool, quiet: bool) -> None:
     """Catalogue every file under the PATHS folders, in place. Unchanged files are skipped;
@@ -59,7 +64,8 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
                                    ("lock_wait", wait)) if v is not None}
     app.settings = replace(app.settings, **overrides)
     options = IngestOptions(scientist=scientist, type=material, manifest=manifest,
-                            dry_run=dry_run, retry_problems=retry_problems)
+                            dry_run=dry_run, retry_problems=retry_problems,
+                            include_manifests=include_manifests)
     if dry_run:
         catalog = _existing_catalog(app)
     else:
