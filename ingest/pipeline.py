@@ -107,6 +107,12 @@ def _prepare(catalog: Catalog | None, paths: Sequence[str], options: IngestOptio
     return _Plan(roots, material, manifest, manifest_path)
 
 
+def check_ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions) -> None:
+    """Raise what ingest would raise before writing anything (bad folder, type, scientist or
+    manifest), so a caller can check before it creates a catalog."""
+    _prepare(catalog, paths, options)
+
+
 def _folder_jobs(folder: WalkedFolder, root: Root, root_name: str,
                  known: dict[str, tuple[int, int, int, bool, bool]], plan: _Plan,
                  options: IngestOptions, report: IngestReport) -> Iterator[FileJob]:

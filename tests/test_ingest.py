@@ -488,3 +488,15 @@ def test_an_item_catalogued_from_a_manifest_is_withdrawn_when_it_is_used(cli, cl
         assert not item_is_public(item)  # the one rule every public surface asks
         assert "withdrawal" in [e.kind for e in s.scalars(select(Event)
                                                             .where(Event.item_id == item.id))]
+
+
+def test_bad_manifest_leaves_no_catalog_behind(cli, tmp_path, catalog_path):
+    """#12.16: "nothing was written", yet an empty catalog file was left behind."""
+    make_jpeg(tmp_path / "coll" / "a.jpg")
+    manifest = write_manifest(tmp_path / "m.csv", [["path", "type"], ["missing.jpg", "poem"]])
+    result = cli("ingest", str(tmp_path / "coll"), "--manifest", str(manifest))
+    assert result.exit_code == 2 and "nothing was written" in result.stderr
+    assert not catalog_path.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coll", "m.csv"]
+    result = cli("ingest", str(tmp_path / "coll"), "--scientist", "Nobody Known")
+    assert result.exit_code == 2 and not catalog_path.exists()

@@ -13,7 +13,7 @@ from archive.cli import EXIT_PROBLEMS, AppContext
 from archive.cli.progress import RichBar
 from archive.fields import MATERIAL_TYPES
 from archive.errors import ArchiveError
-from ingest.pipeline import IngestOptions, ingest, resolve_roots
+from ingest.pipeline import IngestOptions, check_ingest, ingest, resolve_roots
 from ingest.walk import walk
 from ingest.report import IngestReport, summary_text
 
@@ -69,6 +69,8 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
     if dry_run:
         catalog = _existing_catalog(app)
     else:
+        if _no_catalog_yet(app):
+            check_ingest(None, paths, options)  # a bad manifest must leave no empty catalog
         catalog = app.open_catalog(create=True)
     show_progress = not quiet and sys.stderr.isatty()
     if show_progress:
@@ -95,7 +97,11 @@ def count_files(paths: tuple[str, ...]) -> int | None:
 
 def _existing_catalog(app: AppContext):  # type: ignore[no-untyped-def]
     """A dry run never creates a catalog: with none yet, everything is simply new."""
-    if app.settings.is_sqlite and not os.path.exists(
-            app.settings.catalog_url.removeprefix("sqlite:///")):
+    if _no_catalog_yet(app):
         return None
     return app.open_catalog(create=False)
+
+
+def _no_catalog_yet(app: AppContext) -> bool:
+    return app.settings.is_sqlite and not os.path.exists(
+        app.settings.catalog_url.removeprefix("sqlite:///"))
