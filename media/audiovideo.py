@@ -205,6 +205,7 @@ def probe_av(path: str | os.PathLike[str]) -> AVInfo:
                 rotation = 0
         return AVInfo(container=container.format.name, kind=kind,
                       duration=round(playable, 3) if playable is not None else None,
-                      duration_source=source, claimed_duration=round(duration, 3), bit_rate=bit_rate, streams=streams,
+                      duration_source=source, claimed_duration=round(duration, 3),
+                      bit_rate=bit_rate, streams=streams,
                       tags={k.lower(): v for k, v in tags.items()}, warnings=tuple(warns),
                       damage=damage, rotation=rotation)
