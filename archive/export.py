@@ -14,6 +14,7 @@ from archive.fields import EXPORT_KEYS
 from archive.models import File, FileText, Item, Root, Scientist
 
 EXCERPT_CHARS = 200
+PRESENT = "present"  # a file's status when none is recorded (catalogs made before statuses)
 _CHUNK = 500
 
 
@@ -26,7 +27,8 @@ def export_records(s: Session) -> Iterator[dict[str, Any]]:
                Item.date, Item.access, File.duration.label("duration_seconds"), File.width,
                File.height, File.pages, File.camera_make, File.camera_model, File.date_taken,
                func.substr(FileText.text, 1, EXCERPT_CHARS).label("text_excerpt"),
-               File.problem, original.path.label("duplicate_of"))
+               File.problem, original.path.label("duplicate_of"),
+               func.coalesce(File.status, PRESENT).label("status"), File.last_verified)
         .join(Item, File.item_id == Item.id)
         .join(Root, File.root_id == Root.id)
         .outerjoin(Scientist, Item.scientist_id == Scientist.id)
@@ -38,6 +40,8 @@ def export_records(s: Session) -> Iterator[dict[str, Any]]:
     )
     for row in s.execute(query):
         record = dict(row._mapping)
+        if record["last_verified"] is not None:
+            record["last_verified"] = record["last_verified"].isoformat(timespec="seconds")
         yield {key: record.get(key) for key in EXPORT_KEYS}
 
 

@@ -101,6 +101,10 @@ EXPORT_FIELDS: tuple[Field, ...] = (
     Field("text_excerpt", "text", "first 200 characters of the extracted text"),
     Field("problem", "text", "why extraction failed, if it did"),
     Field("duplicate_of", "keyword", "path (root-relative) of the first copy of the same bytes"),
+    Field("status", "keyword", "present, missing (not at its path) or changed (its bytes differ "
+                               "from sha256), as ingest or `archive verify` last found it"),
+    Field("last_verified", "keyword", "when `archive verify` last checked the file, ISO 8601 "
+                                      "UTC; null if never"),
 )
 EXPORT_KEYS: tuple[str, ...] = tuple(f.name for f in EXPORT_FIELDS)
 

@@ -1,6 +1,7 @@
 """One item as a plain dict, with its files and provenance: what `archive show` prints."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,10 @@ from archive.derivatives import existing_derivatives
 from archive.models import Event, File, FileText, Root
 
 SHOW_TEXT_CHARS = 500
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return at.isoformat(timespec="seconds") if at is not None else None
 
 
 def item_record(s: Session, accession: str,
@@ -29,6 +34,11 @@ def item_record(s: Session, accession: str,
             "camera_make": f.camera_make, "camera_model": f.camera_model,
             "date_taken": f.date_taken, "gps": [f.gps_lat, f.gps_lon] if f.gps_lat else None,
             "orientation": f.orientation, "technical": f.tech, "problem": f.problem,
+            # A missing or changed file says so and since when; a present one says nothing.
+            "status": f.status if f.status in ("missing", "changed") else None,
+            "status_since": _iso(f.status_since) if f.status in ("missing", "changed")
+            else None,
+            "last_verified": _iso(f.last_verified),
             "duplicate_of": s.scalar(select(File.path).where(File.id == f.duplicate_of_id))
             if f.duplicate_of_id else None,
             "text": text.text[:SHOW_TEXT_CHARS] if text else None,

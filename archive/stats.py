@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import Session
 
 from archive.fields import MATERIAL_TYPES
@@ -12,6 +12,15 @@ from archive.models import File, Item, Scientist
 
 def _minutes(seconds: float | None) -> float:
     return round((seconds or 0.0) / 60, 1)
+
+
+def _fixity_counts(s: Session) -> dict[str, int]:
+    """Files missing or changed as ingest or `archive verify` last found them (File.status;
+    NULL is present), in one pass."""
+    missing, changed = s.execute(select(
+        func.sum(case((File.status == "missing", 1), else_=0)),
+        func.sum(case((File.status == "changed", 1), else_=0)))).one()
+    return {"missing_files": int(missing or 0), "changed_files": int(changed or 0)}
 
 
 def catalog_stats(s: Session, by_year: bool = False) -> dict[str, Any]:
@@ -60,6 +69,7 @@ def catalog_stats(s: Session, by_year: bool = False) -> dict[str, Any]:
                                         .where(File.problem.is_not(None))) or 0,
         "duplicate_files": s.scalar(select(func.count(File.id))
                                     .where(File.duplicate_of_id.is_not(None))) or 0,
+        **_fixity_counts(s),
     }
     if by_year:
         year = extract("year", Item.date_start)

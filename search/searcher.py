@@ -269,6 +269,20 @@ def _texts(catalog: Catalog, item_ids: list[int]) -> dict[int, tuple[list[str], 
     return out
 
 
+def _missing(catalog: Catalog, item_ids: list[int]) -> dict[int, list[str]]:
+    """item id -> paths of its files found missing (ingest or `archive verify`): the item is
+    still found, its description still true, and the hit says the file is gone (#11)."""
+    out: dict[int, list[str]] = {}
+    if item_ids:
+        with catalog.session() as s:
+            for item_id, path in s.execute(
+                    select(File.item_id, File.path).where(File.item_id.in_(item_ids),
+                                                          File.status == "missing")
+                    .order_by(File.path)):
+                out.setdefault(item_id, []).append(path)
+    return out
+
+
 # -- the search ------------------------------------------------------------------------------
 
 def _filters(options: SearchOptions) -> list[wq.Query]:
@@ -453,6 +467,7 @@ class SearchService:
         patterns = match_patterns(node)
         texts = _texts(self.catalog, [fields["item_id"] for _, fields in found.page]) \
             if patterns else {}
+        missing = _missing(self.catalog, [fields["item_id"] for _, fields in found.page])
         hits = []
         for score, fields in found.page:
             item_texts, cue_lists = texts.get(fields["item_id"], ([], []))
@@ -468,6 +483,7 @@ class SearchService:
                 "score": round(float(score), 4) if ranked and score is not None else None,
                 "snippet": make_snippet("\n".join(item_texts), patterns) if patterns else "",
                 "at_seconds": at,
+                "missing": missing.get(fields["item_id"], []),
             })
         facets = {}
         if found.docnums is not None:

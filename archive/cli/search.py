@@ -39,6 +39,7 @@ def render(result: SearchResult, query: str, seconds: float) -> str:
             lines.append("     " + _terminal_snippet(h["snippet"]))
         if h["path"]:
             lines.append(click.style(f"     {h['path']}", dim=True))
+        lines += [f"     file missing: {p}" for p in h.get("missing", [])]
     for name, counts in result.facets.items():
         if counts:
             lines.append(f"{name}: " + " · ".join(f"{k} {v}" for k, v in counts.items()))

@@ -10,6 +10,16 @@ from archive.durations import length
 from archive.records import item_record
 
 
+def _fixity(f: dict) -> str:
+    """The note on a file's line when it is not as catalogued, e.g. "  MISSING since
+    2026-12-01 16:03:12 UTC"; nothing for a present file."""
+    if f.get("status") not in ("missing", "changed"):
+        return ""
+    since = (f.get("status_since") or "").replace("T", " ")
+    what = "MISSING" if f["status"] == "missing" else "CHANGED (bytes differ from sha256)"
+    return f"  {what} since {since} UTC" if since else f"  {what}"
+
+
 def render(rec: dict) -> str:
     out = [f"{rec['accession']}  {rec['title']}"]
     for key in ("type", "scientist", "date", "access", "description", "rights", "location",
@@ -20,9 +30,9 @@ def render(rec: dict) -> str:
     for k, v in (rec.get("extra") or {}).items():
         out.append(f"  {k:<12} {v}")
     for f in rec["files"]:
-        out.append(f"  file {f['path']}  [{f['role']}]")
+        out.append(f"  file {f['path']}  [{f['role']}]{_fixity(f)}")
         for key, value in f.items():
-            if key in ("path", "role", "technical", "derivatives"):
+            if key in ("path", "role", "technical", "derivatives", "status", "status_since"):
                 continue
             if key == "text":
                 value = value.replace("\n", " ")[:120] + ("…" if len(value) > 120 else "")

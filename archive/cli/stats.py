@@ -33,7 +33,9 @@ def render(stats: dict, by: str) -> str:
     out = [f"Items: {stats['items']:,}   Files: {stats['files']:,}   "
            f"Audio: {stats['audio_minutes']:,.1f} min   Video: {stats['video_minutes']:,.1f} min",
            f"Bytes: {stats['bytes']:,}   Files with problems: {stats['files_with_problems']:,}"
-           f"   Duplicate files: {stats['duplicate_files']:,}", ""]
+           f"   Duplicate files: {stats['duplicate_files']:,}",
+           f"Missing files: {stats['missing_files']:,}   Changed files: "
+           f"{stats['changed_files']:,}", ""]
     if by == "type":
         rows = [[t, f"{v['items']:,}", f"{v['files']:,}", f"{v['seconds'] / 60:,.1f}"]
                 for t, v in stats["by_type"].items()]
