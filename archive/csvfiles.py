@@ -1,10 +1,15 @@
-"""Reading the archivists' CSV files (manifests, scientist lists) in whatever encoding Excel or
-WPS saved them: UTF-8, UTF-8 with BOM, or GB18030 (which covers GBK and GB2312)."""
+"""CSV files both ways. Reading the archivists' files (manifests, scientist lists) in whatever
+encoding Excel or WPS saved them: UTF-8, UTF-8 with BOM, or GB18030 (which covers GBK and
+GB2312). Writing every CSV the archive makes (`archive export`, exhibit checklists) one way:
+UTF-8 with a BOM, so Excel shows Chinese; text that a spreadsheet would run as a formula made
+inert; numbers left numbers."""
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO, Any
 
 from charset_normalizer import from_bytes
 
@@ -79,3 +84,49 @@ def read_csv(path: str, required: tuple[str, ...]) -> CsvTable:
     except csv.Error as exc:
         raise UsageError(f"{path} line {reader.line_num}: {exc}") from None
     return CsvTable(path, encoding, header, rows)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+# The BOM is how Excel knows a CSV is UTF-8; without it Chinese comes out garbled.
+BOM = "\ufeff"
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """OWASP CSV injection: a text cell that a spreadsheet would run as a formula gets a
+    leading apostrophe; numbers stay numbers; None is an empty cell.
+
+    neutralise_cell("=HYPERLINK(...)") -> "'=HYPERLINK(...)"
+    neutralise_cell("-1950 draft")     -> "'-1950 draft"
+    neutralise_cell(12)                -> 12
+    neutralise_cell(-3.5)              -> -3.5
+    neutralise_cell(None)              -> ""
+    neutralise_cell("钱学森")            -> "钱学森"
+    neutralise_cell("a\\0b")            -> "a\\0b" (only a leading NUL is neutralised)
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+class CsvWriter:
+    """The one CSV writer: BOM, a header row, then one row per record, every cell neutralised.
+    `out` is a text stream (a file opened with newline="", or standard output)."""
+
+    def __init__(self, out: IO[str], columns: Sequence[str],
+                 header: Sequence[str] | None = None):
+        self.columns = tuple(columns)
+        out.write(BOM)
+        self._writer = csv.writer(out, lineterminator="\r\n")
+        self._writer.writerow(list(header or self.columns))
+
+    def row(self, record: Mapping[str, Any]) -> None:
+        """A record by column name (a missing key is an empty cell)."""
+        self.values([record.get(c) for c in self.columns])
+
+    def values(self, cells: Sequence[Any]) -> None:
+        """A row as cells in column order."""
+        self._writer.writerow([neutralise_cell(v) for v in cells])

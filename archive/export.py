@@ -1,7 +1,6 @@
 """`archive export`: the whole catalog, one record per file, streamed in file order."""
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from archive.access import not_withdrawn
+from archive.csvfiles import CsvWriter
 from archive.fields import EXPORT_KEYS
 from archive.models import File, FileText, Item, Root, Scientist
 
@@ -46,16 +46,16 @@ def export_records(s: Session) -> Iterator[dict[str, Any]]:
 
 
 def write_export(records: Iterator[dict[str, Any]], fmt: str, out: IO[str]) -> int:
-    """Write records as JSON Lines or CSV (UTF-8, header row); returns the count."""
+    """Write records as JSON Lines, or as CSV through the archive's one CSV writer (a BOM for
+    Excel, formula-safe text, numbers as numbers); returns the count."""
     count = 0
     if fmt == "jsonl":
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
         return count
-    writer = csv.DictWriter(out, fieldnames=list(EXPORT_KEYS), lineterminator="\n")
-    writer.writeheader()
+    writer = CsvWriter(out, EXPORT_KEYS)
     for record in records:
-        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+        writer.row(record)
         count += 1
     return count

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from archive.exhibit_export.tabular import neutralise_cell
+from archive.csvfiles import neutralise_cell
 from archive.samplegen import exif_block, make_audio, make_jpeg, make_photo, make_video
 from tests.conftest import write_manifest
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 
@@ -91,7 +92,7 @@ def test_export_csv_to_file(cli, ingested, tmp_path):
     out = tmp_path / "catalog.csv"
     result = cli("export", "--format", "csv", "-o", str(out))
     assert result.exit_code == 0 and "Exported 20 files" in result.stderr
-    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
     assert len(rows) == 20 and tuple(rows[0]) == EXPORT_KEYS
 
 
@@ -150,3 +151,26 @@ def test_scientists_import_missing_column(cli, tmp_path):
     f.write_text("who,born\nx,1900\n", encoding="utf-8")
     result = cli("scientists", "import", str(f))
     assert result.exit_code == 2 and "lacks the column(s) name" in result.stderr
+
+
+def test_export_csv_is_the_exhibit_csv(cli, tmp_path):
+    """#12.9: `archive export --format csv` goes through the one CSV writer: a BOM for Excel,
+    text that would run as a formula made inert, numbers still numbers, to a file and to
+    standard output alike."""
+    from archive.samplegen import make_jpeg
+    from tests.conftest import write_manifest
+    folder = tmp_path / "coll"
+    make_jpeg(folder / "信件" / "letter.jpg")
+    evil = '=HYPERLINK("http://evil.example","点我")'
+    manifest = write_manifest(tmp_path / "m.csv", [["path", "title"], ["信件/letter.jpg", evil]])
+    assert cli("ingest", str(folder), "--manifest", str(manifest)).exit_code == 0
+    out = tmp_path / "catalog.csv"
+    assert cli("export", "--format", "csv", "-o", str(out)).exit_code == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and "信件".encode() in raw
+    for text in (raw.decode("utf-8"), cli("export", "--format", "csv").stdout):
+        assert text.startswith("\ufeff")  # the BOM on standard output too
+        (row,) = csv.DictReader(io.StringIO(text[1:]))
+        assert row["title"] == "'" + evil and row["type"] == "letter"
+        assert row["size"] == str(os.path.getsize(folder / "信件" / "letter.jpg"))
+        assert row["width"] == "640" and row["duration_seconds"] == ""

@@ -12,7 +12,8 @@ from archive.export import export_records, write_export
 
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True, help="JSON Lines or CSV (UTF-8 with a header row).")
+              show_default=True,
+              help="JSON Lines, or CSV for Excel (UTF-8 with a BOM, formula-safe).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")
 @click.pass_obj

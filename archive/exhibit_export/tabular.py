@@ -1,42 +1,24 @@
-"""CSV (UTF-8 with BOM, for Excel) and XLSX (openpyxl) checklists."""
+"""CSV (the archive's one CSV writer, archive/csvfiles.py: UTF-8 with BOM, formula-safe) and
+XLSX (openpyxl) tables and checklists."""
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from archive.csvfiles import CsvWriter
 from archive.exhibit_export.rows import COLUMNS, ExhibitExport
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\0")
 _HEADERS = {"position": "No.", "sha256": "SHA-256"}
 
 
-def neutralise_cell(value: Any) -> Any:
-    """OWASP CSV injection: a text cell that a spreadsheet would run as a formula gets a
-    leading apostrophe; numbers stay numbers.
-
-    neutralise_cell("=HYPERLINK(...)") -> "'=HYPERLINK(...)"
-    neutralise_cell("-1950 draft")     -> "'-1950 draft"
-    neutralise_cell(12)                -> 12
-    neutralise_cell("钱学森")            -> "钱学森"
-    neutralise_cell("a\\0b")            -> "a\\0b" (only a leading NUL is neutralised)
-    """
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
-
-
 def write_table_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Any table as CSV the way every CSV of the archive is written: UTF-8 with a BOM (how
-    Excel knows the file is UTF-8 and shows Chinese correctly), formula-like text neutralised.
-    Streams the rows; returns how many."""
+    """Any table as a CSV file through the one CSV writer. Streams the rows; returns how many."""
     count = 0
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = CsvWriter(fh, header)
         for row in rows:
-            writer.writerow([neutralise_cell(v) for v in row])
+            writer.values(row)
             count += 1
     return count
 
