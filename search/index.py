@@ -23,6 +23,7 @@ from whoosh import index as windex
 from whoosh.index import EmptyIndexError, LockError
 
 from archive.catalog import Catalog
+from archive.changes import CHANGE_WINDOW, changed_since
 from archive.errors import IndexBusy, IndexDamaged, IndexMissing
 from archive.models import Item
 from search.analysis import quiet_jieba
@@ -32,6 +33,7 @@ from search.state import (
     SCHEMA_VERSION,
     Freshness,
     catalog_mark,
+    change_mark,
     freshness,
     read_state,
     write_state,
@@ -82,7 +84,9 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
     building = target.with_name(target.name + f".building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
+    # Marks taken before reading: a change made while the build runs is applied again later.
     total, updated = catalog_mark(catalog)
+    seq = change_mark(catalog)
     with catalog.session() as s:
         total = s.scalar(select(func.count(Item.id))) or 0  # for the progress bar only
     try:
@@ -100,7 +104,7 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
         except BaseException:  # Ctrl-C included: drop the half-built segment, then go on
             writer.cancel()
             raise
-        write_state(building, catalog_mark(catalog)[0] if done else 0, updated)
+        write_state(building, catalog_mark(catalog)[0] if done else 0, updated, seq)
         old = target.with_name(target.name + f".old-{os.getpid()}")
         if target.exists():
             os.replace(target, old)
@@ -137,20 +141,31 @@ def open_index(catalog: Catalog):  # type: ignore[no-untyped-def]
     return ix
 
 
-def _apply_changes(writer, catalog: Catalog, since: dt.datetime | None) -> int:  # type: ignore[no-untyped-def]
-    """Replace the documents of items changed since `since`, drop those withdrawn or
-    forgotten since, and commit."""
+def _apply_changes(writer, catalog: Catalog, since: dt.datetime | None, seq: int) -> int:  # type: ignore[no-untyped-def]
+    """Re-read every item changed after change-log `seq` (a window behind it: see
+    archive/changes.py) or dated after `since`, as it now is: its old document goes, its new
+    one (if it is still on record and not withdrawn) comes. Then commit."""
     index_dir = catalog.settings.index_dir
     n = 0
     with catalog.session() as s:
-        for item_id in removed_items(s, since):
+        # SQLite has one writer, so seqs commit in order: no window needed there. Elsewhere a
+        # slower transaction's lower seq may appear after a higher one was applied.
+        window = 0 if catalog.engine.dialect.name == "sqlite" else CHANGE_WINDOW
+        logged = set(changed_since(s, max(0, seq - window)))
+        gone = removed_items(s, since) | logged
+        for item_id in sorted(gone):
+            # Deleting reads the existing segments (damage shows here); adding only writes
+            # the new segment, so a bad document is a bug, not damage.
             with damage_guard(index_dir):
                 writer.delete_by_term("item_id", item_id)
+        for doc in item_documents(s, item_ids=sorted(logged)) if logged else ():
+            writer.add_document(**doc)
+            n += 1
         for doc in item_documents(s, updated_since=since):
-            # Deleting the old version reads the existing segments (damage shows here);
-            # adding only writes the new segment, so a bad document is a bug, not damage.
+            if doc["item_id"] in logged:
+                continue  # done above
             with damage_guard(index_dir):
-                writer.delete_by_term("accession", doc["accession"])
+                writer.delete_by_term("item_id", doc["item_id"])
             writer.add_document(**doc)
             n += 1
     with damage_guard(index_dir):
@@ -175,9 +190,10 @@ def update(catalog: Catalog) -> int:
     except IndexDamaged as problem:
         log.warning("%s: rebuilding it", problem)
         return rebuild(catalog)  # an ingest is a writer anyway: mend the index for everyone
+    seq = change_mark(catalog)  # before reading, as in rebuild
     writer = _writer(ix, catalog.settings.index_wait)
     try:
-        n = _apply_changes(writer, catalog, since)
+        n = _apply_changes(writer, catalog, since, state.seq)
     except IndexDamaged as problem:
         writer.cancel()
         log.warning("%s: rebuilding it", problem)
@@ -185,7 +201,7 @@ def update(catalog: Catalog) -> int:
     except BaseException:  # Ctrl-C or a bug: release the lock, leave the index as it was
         writer.cancel()
         raise
-    write_state(index_dir, items, updated)
+    write_state(index_dir, items, updated, seq)
     return n
 
 

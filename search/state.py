@@ -1,5 +1,10 @@
 """The index's bookkeeping, readable without importing Whoosh: which catalog state it was
-built from, and whether the catalog has moved on since (a no-op ingest asks this)."""
+built from, and whether the catalog has moved on since (a no-op ingest asks this).
+
+The index follows the catalog's change log (archive/changes.py): it records the last `seq` it
+applied, and an update re-reads the items changed after it. The highest item id and newest
+change time are kept too, for items written without a change row (records bulk-loaded by
+the benchmarks and by tests)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from archive.catalog import Catalog
+from archive.changes import latest_seq
 from archive.models import Change, Item
 
 STATE_FILE = "archive-index.json"
@@ -23,6 +29,7 @@ class IndexState:
     items: int  # highest item id indexed
     updated: str | None  # newest Item.updated_at indexed, ISO
     built_at: str
+    seq: int = 0  # last change-log seq applied (archive/changes.py)
 
     def to_json(self) -> dict[str, object]:
         return dict(vars(self))
@@ -54,26 +61,32 @@ def read_state(index_dir: Path) -> IndexState | None:
         return None
 
 
-def write_state(index_dir: Path, items: int, updated: dt.datetime | None) -> None:
+def change_mark(catalog: Catalog) -> int:
+    """The catalog's last change-log seq (0 before any change)."""
+    with catalog.session() as s:
+        return latest_seq(s)
+
+
+def write_state(index_dir: Path, items: int, updated: dt.datetime | None, seq: int) -> None:
     state = IndexState(SCHEMA_VERSION, items, updated.isoformat() if updated else None,
-                       dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"))
+                       dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"), seq)
     tmp = index_dir / (STATE_FILE + ".part")
     tmp.write_text(json.dumps(state.to_json()), "utf-8")
     os.replace(tmp, index_dir / STATE_FILE)
 
 
 def items_behind(catalog: Catalog, state: IndexState) -> int:
-    """How many catalog items were added or changed after the index last caught up (items
-    removed are not counted: the archive does not delete them). Two counts on indexed
-    columns, so the site can ask every few seconds at any size."""
+    """How many catalog items were added, changed, withdrawn or forgotten after the index last
+    caught up: the items of change rows after its seq, with items added or dated after its
+    marks. Indexed look-ups only, so the site can ask every few seconds at any size."""
     since = dt.datetime.fromisoformat(state.updated) if state.updated else None
+    late = Item.id > state.items
+    if since is not None:
+        late = late | (Item.updated_at > since)
+    ids = select(Change.item_id).where(Change.seq > state.seq).union(
+        select(Item.id).where(late)).subquery()
     with catalog.session() as s:
-        added = s.scalar(select(func.count(Item.id)).where(Item.id > state.items)) or 0
-        changed = 0
-        if since is not None:
-            changed = s.scalar(select(func.count(Item.id)).where(
-                Item.id <= state.items, Item.updated_at > since)) or 0
-    return added + changed
+        return s.scalar(select(func.count()).select_from(ids)) or 0
 
 
 def freshness(catalog: Catalog) -> Freshness:
@@ -86,5 +99,7 @@ def freshness(catalog: Catalog) -> Freshness:
     if items < state.items:
         return Freshness(True, "items went away from the catalog")
     if (updated.isoformat() if updated else None) != state.updated or items != state.items:
+        return Freshness(True, "items changed since the index was built")
+    if change_mark(catalog) > state.seq:
         return Freshness(True, "items changed since the index was built")
     return Freshness(False)

@@ -266,3 +266,30 @@ def test_read_only_service_reads_a_read_only_index(tmp_path):
             assert service.search(SearchOptions(query="导弹")).total == 3
     finally:
         os.chmod(index_dir, mode)
+
+
+# -- the index follows the change log (issue 14) ----------------------------------------------
+
+def test_index_follows_the_change_log(tmp_path):
+    """A change another server made with its clock behind (updated_at older than the index's
+    mark) is still applied: the change log's seq, not the clock, says what changed."""
+    from archive.changes import latest_seq, record_changes
+    from search.state import freshness, read_state
+    catalog = _open(tmp_path)
+    _add_records(catalog, RECORDS)
+    rebuild(catalog)
+    assert read_state(catalog.settings.index_dir).seq == 0
+    long_ago = dt.datetime(2000, 1, 1)
+    with catalog.session() as s:
+        item = s.query(Item).filter_by(accession="ZJZ-V-00001").one()
+        item.title = "探空火箭讲座 风洞"
+        s.flush()
+        record_changes(s, {item.id})
+        s.query(Item).filter_by(id=item.id).update({"updated_at": long_ago})
+        seq = latest_seq(s)
+    assert seq > 0 and freshness(catalog).stale
+    with SearchService(catalog) as service:
+        assert service.search(SearchOptions(query="风洞")).behind == 1
+    assert found(catalog, "风洞") == {"ZJZ-V-00001"}  # the CLI's search caught up
+    assert read_state(catalog.settings.index_dir).seq == seq
+    assert not freshness(catalog).stale
