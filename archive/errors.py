@@ -12,7 +12,9 @@
     │   ├── IndexBusy            another process writes the index and kept it past the wait
     │   └── IndexDamaged         the index's files cannot be read: run reindex (an ingest mends it)
     ├── ManifestError            a CSV manifest with bad rows (all rows listed, nothing written)
-    └── SpreadsheetError         a sheet of item edits with bad rows (all listed, none written)
+    ├── SpreadsheetError         a sheet of item edits with bad rows (all listed, none written)
+    ├── BagProblem               a bag could not be built: originals missing or changed (all listed)
+    └── NotABag                  a folder given to verify-bag is not a BagIt bag
 """
 from __future__ import annotations
 
@@ -92,3 +94,18 @@ class SpreadsheetError(ArchiveError):
         lines = [f"{path}: {len(errors)} bad row(s); nothing was changed"]
         lines += [f"  row {e.row}: {e.reason}" for e in errors]
         super().__init__("\n".join(lines))
+
+
+class BagProblem(ArchiveError):
+    def __init__(self, target: str, problems: list[str]):
+        self.problems = problems
+        head = (f"bag {target} was not made ({len(problems)} problem(s); nothing was left "
+                "behind). Originals missing or changed since they were catalogued need "
+                "`archive ingest` again before they can be bagged:")
+        lines = [head]
+        lines += [f"  {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+class NotABag(ArchiveError):
+    pass

@@ -56,6 +56,7 @@ COMMANDS: dict[str, str] = {
     "withdraw": "archive.cli.withdraw",
     "reinstate": "archive.cli.reinstate",
     "forget": "archive.cli.forget",
+    "verify-bag": "archive.cli.verify_bag",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -65,7 +66,7 @@ SHORT_HELP: dict[str, str] = {
     "reindex": "Rebuild the search index from the catalog.",
     "stats": "The programme's figures: items, files, minutes of audio and video.",
     "show": "One item with its files, metadata and provenance.",
-    "export": "The whole catalog, one record per file (JSON Lines or CSV).",
+    "export": "The whole catalog (JSON Lines, CSV); EAD3, EAC-CPF, Dublin Core, BagIt.",
     "scientists": "Add, import and list scientists and their names.",
     "exhibit": "Exhibit lists for the museum: build, order, caption, export.",
     "serve": "The read-only researchers' site.",
@@ -76,6 +77,7 @@ SHORT_HELP: dict[str, str] = {
     "withdraw": "Take items off search, the site, exhibits and exports (kept in the catalog).",
     "reinstate": "Bring withdrawn items back.",
     "forget": "Remove files catalogued by mistake (a manifest, a stray file), with a record.",
+    "verify-bag": "Check a BagIt bag (as `archive export bag` makes them).",
 }
 
 

@@ -6,11 +6,14 @@ import sys
 import click
 
 from archive.cli import AppContext
+from archive.cli.export_standards import SUBCOMMANDS
 from archive.errors import UsageError
 from archive.export import export_records, write_export
 
 
-@click.command("export")
+# A group: `archive export` alone is the whole-catalog export; `archive export ead|eac|dc|bag`
+# are the archives' standards (archive/cli/export_standards.py).
+@click.group("export", invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True,
               help="JSON Lines, or CSV for Excel (UTF-8 with a BOM, formula-safe).")
@@ -18,7 +21,10 @@ from archive.export import export_records, write_export
               help="Write to this file instead of standard output.")
 @click.pass_obj
 def command(app: AppContext, fmt: str, output: str | None) -> None:
-    """Export every catalogued file with its item's metadata (keys in README)."""
+    """Export every catalogued file with its item's metadata (keys in README); or, with a
+    subcommand, a finding aid (ead), an authority record (eac), Dublin Core (dc) or a bag."""
+    if click.get_current_context().invoked_subcommand is not None:
+        return
     catalog = app.open_catalog()
     with catalog.session() as s:
         if output is None:
@@ -30,3 +36,7 @@ def command(app: AppContext, fmt: str, output: str | None) -> None:
             except OSError as exc:
                 raise UsageError(f"cannot write {output}: {exc.strerror}") from None
             click.echo(f"Exported {count} files to {output}", err=True)
+
+
+for _sub in SUBCOMMANDS:
+    command.add_command(_sub)
