@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from archive.catalog import Catalog
 from archive.cli import main
-from archive.models import File, Item, Scientist
+from archive.models import File, Item
 from archive.samplegen import build_demo_collection, make_jpeg
 from archive.settings import load_settings
 from archive.standards.text import normal_date, romanization, script_of
@@ -72,8 +72,6 @@ def archive_site(tmp_path_factory):  # type: ignore[no-untyped-def]
     with cat.session() as s:
         s.execute(update(Item).where(Item.accession == "QXS-L-00001")
                   .values(withdrawn_at=dt.datetime(2026, 1, 1), withdrawn_reason="test"))
-        s.execute(update(Scientist).where(Scientist.name == "钱学森").values(
-            biography="钱学森，中国航天事业的奠基人。\n\nHe returned to China in 1955."))
     cat.close()
     return catalog, coll
 
@@ -149,9 +147,9 @@ def test_ead_finding_aid_validates_with_series_items_and_dates(archive_site, tmp
     assert (ranged.text, ranged.get("normal")) == ("1955/1957", "1955/1957")
     traditional = by_title["錢學森歸國"].find("e:did/e:unittitle", ns)
     assert traditional.get("script") == "Hant"
-    bio = doc.findall(".//e:archdesc/e:bioghist/e:p", ns)
-    assert "力学 / aerospace engineering" in bio[0].text
-    assert bio[1].text == "钱学森，中国航天事业的奠基人。"
+    bio = doc.find(".//e:archdesc/e:bioghist/e:p", ns)
+    assert bio.text == "钱学森 (1911–2009). 力学 / aerospace engineering."
+    assert bio.get("script") == "Hans"
 
 
 @needs_schemas
@@ -206,8 +204,26 @@ def test_eac_record_validates_with_every_name_and_its_script(archive_site, tmp_p
     assert doc.find(".//c:existDates/c:dateRange/c:toDate", ns).get("standardDate") == "2009"
     assert doc.findtext(".//c:localDescription[@localType='field']/c:term",
                         namespaces=ns) == "力学 / aerospace engineering"
-    assert [p.text for p in doc.findall(".//c:biogHist/c:p", ns)][1] == \
-        "He returned to China in 1955."
+    assert [p.text for p in doc.findall(".//c:biogHist/c:p", ns)] == \
+        ["钱学森 (1911–2009). 力学 / aerospace engineering."]
+
+
+@needs_schemas
+def test_eac_of_a_record_with_a_biography_and_only_a_death_date_validates(tmp_path):
+    from archive.standards.eac import eac_document
+    from archive.standards.records import ScientistRecord
+    record = ScientistRecord("趙九章", "ZJZ", ("Chao Jiu-zhang", "赵九章"), died=1968,
+                             biography="气象学家。\n\nHe led China's first satellite work.")
+    out = tmp_path / "zjz.xml"
+    out.write_bytes(eac_document(record, dt.datetime(2026, 12, 1, 12, 0)))
+    assert_valid("eac-cpf/eac.xsd", out)
+    ns = {"c": EAC}
+    doc = etree.parse(str(out))
+    assert [p.text for p in doc.findall(".//c:biogHist/c:p", ns)] == \
+        ["趙九章 (died 1968).", "气象学家。", "He led China's first satellite work."]
+    assert doc.find(".//c:existDates/c:dateRange/c:fromDate", ns) is None
+    assert doc.find(".//c:nameEntry[@preferredForm='true']", ns).get("scriptOfElement") == \
+        "Hant"
 
 
 # -- Dublin Core -----------------------------------------------------------------------------

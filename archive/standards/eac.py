@@ -83,10 +83,9 @@ def _description(sc: ScientistRecord) -> etree._Element | None:
         if sc.died:
             dates.append(E.toDate(str(sc.died), standardDate=f"{sc.died:04d}"))
         parts.append(E.existDates(E.dateRange(*dates)))
-    if sc.biography:
-        paras = [E.p(p.strip(), **_lang(p)) for p in sc.biography.split("\n\n") if p.strip()]
-        if paras:
-            parts.append(E.biogHist(*paras))
+    paras = sc.biography_paragraphs()
+    if paras:
+        parts.append(E.biogHist(*[E.p(p, **_lang(p)) for p in paras]))
     return E.description(*parts) if parts else None
 
 

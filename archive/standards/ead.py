@@ -3,9 +3,10 @@ catalogued item. Pure builders of each part (control, the fonds' did, a series' 
 component) and a writer that streams the items, so a fonds of any size needs one item's
 element at a time.
 
-    item_component(letter) -> <c level="item"><did><unittitle lang="chi" script="Hans">钱学森致陈赓信
-        </unittitle><unitid>QXS-L-00001</unitid><unitdate normal="1956-02-17">1956-02-17
-        </unitdate> ... </did><accessrestrict localtype="open">...</accessrestrict></c>
+    item_component(letter) -> <c level="item"><did>
+        <unittitle lang="chi" script="Hans">钱学森致陈赓信</unittitle><unitid>QXS-L-00002</unitid>
+        <unitdate normal="1956-02-17">1956-02-17</unitdate> ... </did>
+        <accessrestrict localtype="open">...</accessrestrict></c>
 """
 from __future__ import annotations
 
@@ -127,16 +128,8 @@ def fonds_did(fonds: Fonds) -> etree._Element:
 
 
 def bioghist(sc: ScientistRecord) -> etree._Element | None:
-    """Dates, field and the biography as catalogued; None when nothing is known."""
-    paras = []
-    life = year_span(sc.born, sc.died) if sc.born and sc.died else None
-    facts = [sc.name + (f" ({life[0]})" if life else f" (born {sc.born})" if sc.born else "")]
-    if sc.field:
-        facts.append(sc.field)
-    if life or sc.born or sc.field:
-        paras.append(_el("p", ". ".join(facts) + "."))
-    if sc.biography:
-        paras += [_el("p", p.strip()) for p in sc.biography.split("\n\n") if p.strip()]
+    """Dates, field and any biography; None when nothing is known."""
+    paras = [_el("p", p) for p in sc.biography_paragraphs()]
     return E.bioghist(*paras) if paras else None
 
 

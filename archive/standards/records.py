@@ -132,7 +132,27 @@ class ScientistRecord:
     born: int | None = None
     died: int | None = None
     field: str | None = None
-    biography: str | None = None
+    biography: str | None = None  # the catalog keeps none yet; a summary is written instead
+
+    def biography_paragraphs(self) -> list[str]:
+        """A summary of what the catalog knows (life dates, field), then the biography's
+        paragraphs (blank-line separated), if any.
+
+        ScientistRecord("钱学森", "QXS", born=1911, died=2009, field="力学")
+            .biography_paragraphs() -> ["钱学森 (1911–2009). 力学."]
+        """
+        paras = []
+        if self.born and self.died:
+            life = f" ({self.born}–{self.died})"
+        elif self.born:
+            life = f" (born {self.born})"
+        else:
+            life = f" (died {self.died})" if self.died else ""
+        if life or self.field:
+            paras.append(f"{self.name}{life}" + (f". {self.field}" if self.field else "") + ".")
+        if self.biography:
+            paras += [p.strip() for p in self.biography.split("\n\n") if p.strip()]
+        return paras
 
     @property
     def names(self) -> list[NameRecord]:

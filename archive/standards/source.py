@@ -40,7 +40,7 @@ def scientist_record(s: Session, name: str) -> tuple[int, ScientistRecord]:
     sc = find_scientist(s, name)
     return sc.id, ScientistRecord(
         name=sc.name, code=sc.code, variants=tuple(v for v in (sc.variants or []) if v),
-        born=sc.born, died=sc.died, field=sc.field, biography=sc.biography)
+        born=sc.born, died=sc.died, field=sc.field)
 
 
 def fonds(s: Session, scientist_id: int, scientist: ScientistRecord,
@@ -60,7 +60,7 @@ def fonds(s: Session, scientist_id: int, scientist: ScientistRecord,
 def _item_query(condition: ColumnElement[bool]) -> ItemQuery:
     query: ItemQuery = (select(Item.id, Item.accession, Item.title, Item.type,
                    Scientist.name.label("scientist"), Item.date, Item.date_start,
-                   Item.date_end, Item.date_precision, Item.description, Item.language,
+                   Item.date_end, Item.date_precision, Item.description,
                    Item.extra, Item.access, Item.rights, Item.location, Item.pages,
                    Item.seconds, Item.updated_at)
             .outerjoin(Scientist, Item.scientist_id == Scientist.id)
@@ -137,7 +137,8 @@ def _records(s: Session, query: ItemQuery, with_events: bool) -> Iterator[ItemRe
         files = _files(s, ids)
         events = _events(s, ids) if with_events else {}
         for r in chunk:
-            language = r.language or (r.extra or {}).get("language") or None
+            # The language is a manifest column kept among the item's extra fields.
+            language = (r.extra or {}).get("language") or None
             yield ItemRecord(
                 accession=r.accession, title=r.title, type=r.type, scientist=r.scientist,
                 date=r.date, date_start=r.date_start, date_end=r.date_end,
