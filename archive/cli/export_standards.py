@@ -58,7 +58,8 @@ def _search_accessions(app: AppContext, query: str,
     """The hits of a search, a page at a time."""
     from search.searcher import MAX_LIMIT, SearchOptions, SearchService
     seen = 0
-    with SearchService(app.open_catalog()) as service:
+    # writable: a CLI brings a stale index up to date first, as `archive search` does.
+    with SearchService(app.open_catalog(), writable=True) as service:
         while True:
             page = service.search(SearchOptions(query=query, limit=MAX_LIMIT, offset=seen,
                                                 include_restricted=include_restricted))
