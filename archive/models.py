@@ -27,6 +27,7 @@ class Scientist(Base):
     born: Mapped[int | None]
     died: Mapped[int | None]
     field: Mapped[str | None] = mapped_column(String(200))
+    biography: Mapped[str | None] = mapped_column(Text)  # `archive scientists edit --biography`
     code: Mapped[str] = mapped_column(String(16))  # accession prefix, e.g. QXS
     names: Mapped[list[ScientistName]] = relationship(
         back_populates="scientist", cascade="all, delete-orphan", order_by="ScientistName.id"

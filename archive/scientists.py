@@ -137,7 +137,8 @@ def list_scientists(session: Session) -> list[dict[str, Any]]:
     out = []
     for s in session.scalars(select(Scientist).order_by(Scientist.name)):
         out.append({"name": s.name, "variants": list(s.variants or []), "born": s.born,
-                    "died": s.died, "field": s.field, "code": s.code, "items": counts.get(s.id, 0)})
+                    "died": s.died, "field": s.field, "biography": s.biography, "code": s.code,
+                    "items": counts.get(s.id, 0)})
     return out
 
 

@@ -6,14 +6,17 @@ import json
 import click
 
 from archive.cli import AppContext
-from archive.scientists import (
-    ScientistRecord, import_scientists, list_scientists, require_name, upsert_scientist,
+from archive.cli.indexing import follow_index
+from archive.events import agent_name
+from archive.scientist_upkeep import (
+    add_scientist, edit_scientist, merge_scientists, rename_scientist,
 )
+from archive.scientists import ScientistRecord, import_scientists, list_scientists, require_name
 
 
 @click.group("scientists")
 def command() -> None:
-    """Import, add and list scientists and their name variants."""
+    """Import, add, list, merge, rename and correct scientists and their name variants."""
 
 
 @command.command("import")
@@ -37,11 +40,13 @@ def import_(app: AppContext, file: str) -> None:
 @click.pass_obj
 def add(app: AppContext, name: str, variants: tuple[str, ...], born: int | None,
         died: int | None, field_: str | None) -> None:
-    """Add a scientist by preferred NAME, or add variants to an existing one."""
+    """Add a scientist by preferred NAME, or add variants to an existing one. A name or
+    variant that matches another scientist is refused, naming the command to run instead."""
     catalog = app.open_catalog(create=True)
     with catalog.session() as s:
-        _, created = upsert_scientist(s, ScientistRecord(require_name(name), variants, born,
-                                                         died, field_))
+        _, created = add_scientist(s, ScientistRecord(
+            require_name(name), tuple(v.strip() for v in variants if v.strip()), born, died,
+            field_))
     click.echo(f"{'Added' if created else 'Updated'} {name}.")
 
 
@@ -62,3 +67,58 @@ def list_(app: AppContext, as_json: bool) -> None:
                    f"items: {r['items']}".replace("  ", " ").strip())
         if r["variants"]:
             click.echo(f"    also: {'; '.join(r['variants'])}")
+
+
+BY = click.option("--by", "by", metavar="NAME",
+                  help="Who makes the change, for the provenance (default: the system user).")
+
+
+@command.command("merge")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="INTO")
+@BY
+@click.pass_obj
+def merge(app: AppContext, source: str, target: str, by: str | None) -> None:
+    """Make FROM and INTO one scientist: every item and name of FROM moves to INTO (FROM's
+    names become variants of INTO) and FROM is removed. Accession numbers do not change."""
+    catalog = app.open_catalog()
+    with catalog.session() as s:
+        moved = merge_scientists(s, source, target, agent_name(by))
+    click.echo(f"Merged {source} into {target}: {moved} item(s) moved.")
+    follow_index(catalog)
+
+
+@command.command("rename")
+@click.argument("name")
+@click.argument("new_preferred")
+@BY
+@click.pass_obj
+def rename(app: AppContext, name: str, new_preferred: str, by: str | None) -> None:
+    """Make NEW_PREFERRED the preferred name of the scientist NAME; the old preferred name
+    becomes a variant (and still finds them). The accession code stays."""
+    catalog = app.open_catalog()
+    with catalog.session() as s:
+        old = rename_scientist(s, name, new_preferred, agent_name(by))
+    click.echo(f"Renamed {old} to {new_preferred}; {old} stays as a variant.")
+    follow_index(catalog)
+
+
+@command.command("edit")
+@click.argument("name")
+@click.option("--born", type=click.IntRange(1000, 2100), help="Year of birth.")
+@click.option("--died", type=click.IntRange(1000, 2100), help="Year of death.")
+@click.option("--field", "field_", metavar="FIELD", help='Field of science ("" clears it).')
+@click.option("--biography", metavar="TEXT", help='A short biography ("" clears it).')
+@BY
+@click.pass_obj
+def edit(app: AppContext, name: str, born: int | None, died: int | None, field_: str | None,
+         biography: str | None, by: str | None) -> None:
+    """Correct the facts of the scientist NAME (any name or variant)."""
+    catalog = app.open_catalog()
+    with catalog.session() as s:
+        changed = edit_scientist(s, name, {"born": born, "died": died, "field": field_,
+                                           "biography": biography}, agent_name(by))
+    if not changed:
+        click.echo("Nothing changed.")
+    for fact, old, new in changed:
+        click.echo(f"{name}: {fact}: {old or '∅'} → {new or '∅'}")
