@@ -206,6 +206,18 @@ class IngestProblem(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class ManifestValue(Base):
+    """The value a manifest row last gave one field of an item, and when it was seen: a row
+    re-applied unchanged is then known to be unchanged, and does not undo a later edit
+    (archive/precedence.py)."""
+    __tablename__ = "manifest_values"
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    field: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Change(Base):
     """The change log the search index (and OAI-PMH harvesters) follow: every write to an item
     (ingest, edit, withdrawal, merge, forget) adds a row, so `seq` only grows. An index keeps

@@ -20,6 +20,7 @@ from archive.catalog import Catalog, ensure_root
 from archive.errors import UnknownScientist, UsageError
 from archive.fields import MATERIAL_TYPES
 from archive.lock import writer_lock
+from archive.precedence import file_changed_at
 from archive.models import IngestRun, Root, utcnow
 from archive.paths import catalog_path, manifest_key
 from archive.scientists import ScientistMatcher, find_scientist
@@ -273,7 +274,8 @@ def _run(catalog: Catalog, plan: _Plan, options: IngestOptions, writer: CatalogW
             attribute_unattributed(s, [root_ids[r] for r in plan.roots],
                                    writer.resolver.forced_id, writer.run_id)
     if plan.manifest:
-        writer.apply_manifest([(root_ids[r.root], r) for r in plan.manifest.values()])
+        writer.apply_manifest([(root_ids[r.root], r) for r in plan.manifest.values()],
+                              file_changed_at(plan.manifest_path))
 
 
 def _dry_run(catalog: Catalog | None, plan: _Plan, options: IngestOptions,

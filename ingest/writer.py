@@ -2,6 +2,7 @@
 killed run loses at most one uncommitted batch and a re-run redoes exactly that."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from archive.catalog import Catalog
 from archive.changes import record_changes
 from archive.dates import date_from_filename, iso_exif_datetime, parse_date
 from archive.models import Event, File, FileText, IngestProblem, Item, Root, utcnow
+from archive.precedence import manifest_overrides
 from archive.paths import filesystem_path
 from ingest.attribution import ScientistResolver
 from ingest.classify import Grouping, kind_from_extension, material_type, title_from_base
@@ -306,8 +308,11 @@ class CatalogWriter:
         return item
 
     # -- manifest rows for files that did not change ----------------------------------------
-    def apply_manifest(self, rows: list[tuple[int, ManifestRow]]) -> int:
-        """Bring items in line with their manifest rows; returns how many items changed."""
+    def apply_manifest(self, rows: list[tuple[int, ManifestRow]],
+                       changed_at: dt.datetime | None = None) -> int:
+        """Bring items in line with their manifest rows, unless a later edit outranks a row
+        (archive/precedence.py; `changed_at`: when the manifest file was saved); returns how
+        many items changed."""
         changed = 0
         with self.catalog.session() as s:
             for root_id, row in rows:
@@ -315,7 +320,9 @@ class CatalogWriter:
                                                  File.path == row.path)).first()
                 if f is None:
                     continue
-                diffs = _manifest_changes(f.item, row, self.resolver.matcher.match)
+                diffs = manifest_overrides(
+                    s, f.item, _manifest_wanted(f.item, row, self.resolver.matcher.match),
+                    changed_at, self.run_id, row.number)
                 if diffs:
                     for attr, value in diffs.items():
                         setattr(f.item, attr, value)
@@ -327,7 +334,8 @@ class CatalogWriter:
         return changed
 
 
-def _manifest_changes(item: Item, row: ManifestRow, match) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _manifest_wanted(item: Item, row: ManifestRow, match) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Every item column the row sets (equal to the item's or not)."""
     wanted: dict[str, Any] = {}
     for attr in ("title", "description", "access", "rights", "location", "type"):
         value = getattr(row, attr)
@@ -342,7 +350,7 @@ def _manifest_changes(item: Item, row: ManifestRow, match) -> dict[str, Any]:  #
             wanted["scientist_id"] = sid
     if row.extra:
         wanted["extra"] = {**(item.extra or {}), **row.extra}
-    return {k: v for k, v in wanted.items() if getattr(item, k) != v}
+    return wanted
 
 
 def _file_columns(res: Extraction) -> dict[str, Any]:
