@@ -320,3 +320,24 @@ def test_durations_read_the_same():
     assert [length(0.956), hms(0.956), clock(0.956)] == ["00:01", "0:00:01", "00:00"]
     assert [length(3723.4), hms(3723.4), length(None)] == ["1:02:03", "1:02:03", ""]
     assert clock(125.9) == "02:05"  # a moment plays from where it starts
+
+
+def test_query_string_checks_without_a_site():
+    """web/params.py is pure: the docstring's table, checked."""
+    from archive.errors import QueryError
+    from web.params import api_options, page_options
+    ok = api_options({"q": "导弹", "limit": "5", "offset": "10", "facets": "1", "from": "1950"})
+    assert (ok.query, ok.limit, ok.offset, ok.facets, ok.year_from) == ("导弹", 5, 10, True, 1950)
+    assert (page_options({"page": "3"}, 20).offset, page_options({}, 20).offset) == (40, 0)
+    for args, message in (({"offset": "-1"}, "offset must be a whole number 0 or more"),
+                          ({"limit": "1001"}, "limit must be a whole number from 1 to 1000"),
+                          ({"page": "0"}, "page must be"), ({"to": "1e3"}, "to must be a year")):
+        with pytest.raises(QueryError, match=message):
+            page_options(args, 20) if "page" in args else api_options(args)
+
+
+def test_every_type_has_both_labels():
+    from archive.fields import MATERIAL_TYPES, TYPE_LABELS, type_label
+    assert set(TYPE_LABELS) == set(MATERIAL_TYPES)
+    assert all(zh and en for zh, en in TYPE_LABELS.values())
+    assert type_label("letter") == "信件 Letter" and type_label("unknown") == "unknown"
