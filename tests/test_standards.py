@@ -414,4 +414,4 @@ def test_export_without_a_subcommand_is_still_the_whole_catalog(archive_site, tm
     assert {"accession", "sha256", "path"} <= set(first)
     out = tmp_path / "all.csv"
     assert run(catalog, "export", "--format", "csv", "-o", str(out)).exit_code == 0
-    assert out.read_text("utf-8").startswith("accession,")
+    assert out.read_text("utf-8-sig").startswith("accession,")  # a BOM or not
