@@ -63,3 +63,50 @@ def test_missing_and_changed_files_in_export_stats_show_and_search(cli, cli_json
     assert f"file missing: {WAV}" in cli("search", "type:audio").stdout
     code, letters = cli_json("search", "type:letter")
     assert all(h["missing"] == [] for h in letters["hits"])
+
+
+def test_the_site_says_missing_and_never_serves_a_broken_file(cli, coll, catalog_path):  # noqa: F811
+    from urllib.parse import quote
+
+    from archive.settings import load_settings
+    from web.app import create_app
+    ingested(cli, coll)
+    (coll / WAV).unlink()
+    assert cli("verify", "--quiet").exit_code == 1
+    gone_unnoticed = coll / "钱学森" / "信件" / "letter_4.jpg"
+    gone_unnoticed.unlink()  # after the check: only the disk knows
+    records = _records(cli)
+    app = create_app(load_settings({"catalog": str(catalog_path)}, environ={}))
+    app.testing = True
+    client = app.test_client()
+
+    wav = records[WAV]
+    page = client.get(f"/items/{wav['accession']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    since = wav["last_verified"][:10]
+    assert "文件缺失 File missing" in html and f"since {since}" in html
+    file_url = f"/items/{wav['accession']}/files/{WAV}"
+    assert quote(file_url) not in html and "<audio" not in html  # no player, no link to it
+    served = client.get(file_url)
+    assert served.status_code == 404
+    text = served.get_data(as_text=True)
+    assert "File missing" in text and WAV in text and wav["accession"] in text
+
+    letter = records["钱学森/信件/letter_4.jpg"]
+    html = client.get(f"/items/{letter['accession']}").get_data(as_text=True)
+    assert "文件缺失 File missing" in html and 'class="zoomable"' not in html
+    assert quote("/files/钱学森/信件/letter_4.jpg") not in html
+    assert client.get(f"/items/{letter['accession']}/files/钱学森/信件/letter_4.jpg"
+                      ).status_code == 404
+
+    present = records["钱学森/信件/letter_1.jpg"]
+    html = client.get(f"/items/{present['accession']}").get_data(as_text=True)
+    assert "File missing" not in html and 'class="zoomable"' in html
+    assert quote("/files/钱学森/信件/letter_1.jpg") in html
+    assert client.get(f"/items/{present['accession']}/files/钱学森/信件/letter_1.jpg"
+                      ).status_code == 200
+
+    hits = client.get("/api/search?q=type:audio").get_json()["hits"]
+    assert [h["missing"] for h in hits] == [[WAV]]
+    assert "文件缺失 file missing" in client.get("/search?q=type:audio").get_data(as_text=True)

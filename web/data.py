@@ -1,6 +1,7 @@
 """What the site shows, read from the catalog: always public items only."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,21 @@ class FileView:
     derivatives: set[str]
     text: str | None
     cues: list[list[Any]] | None
+    # Not where it was catalogued (ingest or `archive verify` found it gone, or it is not on
+    # disk now): the page says so instead of showing a broken file, and it is not linked.
+    missing: bool = False
+    missing_since: dt.datetime | None = None
+
+
+def is_missing(s: Session, f: File) -> bool:
+    """The catalog says the file is missing, or it cannot be served from its root now."""
+    if f.status == "missing":
+        return True
+    try:
+        file_on_disk(s, f)
+    except NotFound:
+        return True
+    return False
 
 
 def item_files(s: Session, item: Item, derivatives: Any) -> list[FileView]:
@@ -87,7 +103,9 @@ def item_files(s: Session, item: Item, derivatives: Any) -> list[FileView]:
         out.append(FileView(f.path, f.role, f.mime or "", tech.get("kind", "other"), f.size,
                             f.width, f.height, f.duration, f.pages,
                             available_derivatives(derivatives, f),
-                            text.text if text else None, text.cues if text else None))
+                            text.text if text else None, text.cues if text else None,
+                            is_missing(s, f),
+                            f.status_since if f.status == "missing" else None))
     return out
 
 

@@ -43,5 +43,8 @@ def item_file(accession: str, path: str) -> Any:
             abort(404)
         disk, mime = data.derivative_on_disk(state().settings.derivatives_dir, f, kind), None
     else:
+        if data.is_missing(s, f):  # a clear page, never a broken file (#11.2)
+            return render_template("missing.html", accession=f.item.accession, path=f.path,
+                                   since=f.status_since if f.status == "missing" else None), 404
         disk, mime = data.file_on_disk(s, f), f.mime
     return send_file(disk, mimetype=mime, conditional=True, max_age=3600)
