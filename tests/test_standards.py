@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from lxml import etree
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from archive.catalog import Catalog
 from archive.cli import main
@@ -68,11 +68,7 @@ def archive_site(tmp_path_factory):  # type: ignore[no-untyped-def]
     assert run(catalog, "scientists", "import", str(base / "scientists.csv")).exit_code == 0
     run(catalog, "ingest", str(coll), "--manifest", str(coll / "manifest.csv"), "--quiet")
     run(catalog, "ingest", str(coll), "--manifest", str(extra), "--quiet")
-    cat = Catalog.open(load_settings({"catalog": str(catalog)}, environ={}))
-    with cat.session() as s:
-        s.execute(update(Item).where(Item.accession == "QXS-L-00001")
-                  .values(withdrawn_at=dt.datetime(2026, 1, 1), withdrawn_reason="test"))
-    cat.close()
+    assert run(catalog, "withdraw", "QXS-L-00001", "--reason", "a duplicate").exit_code == 0
     return catalog, coll
 
 
