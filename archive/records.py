@@ -48,8 +48,9 @@ def item_record(s: Session, accession: str,
         }
         files.append({k: v for k, v in entry.items() if v is not None})
         paths[f.id] = f.path
-    events = [{"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "tool": e.tool,
-               "outcome": e.outcome, "detail": e.detail,
+    events = [{"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "agent": e.agent,
+               "tool": e.tool, "outcome": e.outcome, "field": e.field, "old": e.old_value,
+               "new": e.new_value, "detail": e.detail,
                "file": paths.get(e.file_id) if e.file_id else None}
               for e in s.scalars(select(Event).where(Event.item_id == item.id)
                                  .order_by(Event.id))]
@@ -58,6 +59,8 @@ def item_record(s: Session, accession: str,
         "scientist": item.scientist.name if item.scientist else None,
         "date": item.date, "description": item.description, "access": item.access,
         "rights": item.rights, "location": item.location, "pages": item.pages,
-        "seconds": item.seconds, "extra": item.extra, "files": files,
+        "seconds": item.seconds, "extra": item.extra,
+        "withdrawn_at": _iso(item.withdrawn_at), "withdrawn_reason": item.withdrawn_reason,
+        "files": files,
         "events": [{k: v for k, v in e.items() if v is not None} for e in events],
     }

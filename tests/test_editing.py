@@ -142,3 +142,16 @@ def test_an_index_problem_does_not_undo_the_edit(cli, small, catalog, monkeypatc
     assert "run `archive reindex`" in result.stderr
     assert item(catalog, "QXS-L-00001").title == "新标题"
     assert accessions(cli, "新标题") == ["QXS-L-00001"]  # the next search catches up
+
+
+def test_show_prints_who_changed_what(cli, small):
+    assert cli("edit", "QXS-L-00001", "--title", "新标题", "--by", "Li Wei").exit_code == 0
+    assert cli("withdraw", "QXS-L-00001", "--reason", "重复").exit_code == 0
+    out = cli("show", "qxs-l-00001").stdout
+    assert "metadata modification  success  Li Wei  title: letter 1950 → 新标题" in out
+    assert "WITHDRAWN" in out and "重复" in out
+    rec = json.loads(cli("show", "QXS-L-00001", "--json").stdout)
+    edit = next(e for e in rec["events"] if e["kind"] == "metadata modification")
+    assert (edit["agent"], edit["field"], edit["old"], edit["new"]) == \
+        ("Li Wei", "title", "letter 1950", "新标题")
+    assert rec["withdrawn_reason"] == "重复"

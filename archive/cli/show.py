@@ -29,6 +29,8 @@ def render(rec: dict) -> str:
             out.append(f"  {key:<12} {value}")
     for k, v in (rec.get("extra") or {}).items():
         out.append(f"  {k:<12} {v}")
+    if rec.get("withdrawn_at"):
+        out.append(f"  {'WITHDRAWN':<12} {rec['withdrawn_at']} UTC: {rec['withdrawn_reason']}")
     for f in rec["files"]:
         out.append(f"  file {f['path']}  [{f['role']}]{_fixity(f)}")
         for key, value in f.items():
@@ -47,8 +49,11 @@ def render(rec: dict) -> str:
             out.append(f"      {kind:<16} {path}")
     out.append("  events")
     for e in rec["events"]:
-        out.append(f"      {e['at']}  {e['kind']}  {e.get('outcome', '')}  "
-                   f"{e.get('file', '')}  {e.get('detail', '')}".rstrip())
+        change = f"{e['field']}: {e.get('old') or '∅'} → {e.get('new') or '∅'}" \
+            if e.get("field") else ""
+        parts = (e["at"], e["kind"], e.get("outcome", ""), e.get("agent", ""),
+                 e.get("file", ""), change, e.get("detail", ""))
+        out.append("      " + "  ".join(p for p in parts if p))
     return "\n".join(out)
 
 
