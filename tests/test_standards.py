@@ -411,3 +411,6 @@ def test_export_without_a_subcommand_is_still_the_whole_catalog(archive_site, tm
     out = tmp_path / "all.csv"
     assert run(catalog, "export", "--format", "csv", "-o", str(out)).exit_code == 0
     assert out.read_text("utf-8-sig").startswith("accession,")  # a BOM or not
+    wrong = run(catalog, "export", "-o", str(tmp_path / "x.xml"), "eac", "钱学森")
+    assert wrong.exit_code == 2 and "belong to the whole-catalog export" in wrong.output
+    assert not (tmp_path / "x.xml").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
+from click.core import ParameterSource
 
 from archive.cli import AppContext
 from archive.cli.export_standards import SUBCOMMANDS
@@ -23,7 +24,11 @@ from archive.export import export_records, write_export
 def command(app: AppContext, fmt: str, output: str | None) -> None:
     """Export every catalogued file with its item's metadata (keys in README); or, with a
     subcommand, a finding aid (ead), an authority record (eac), Dublin Core (dc) or a bag."""
-    if click.get_current_context().invoked_subcommand is not None:
+    ctx = click.get_current_context()
+    if ctx.invoked_subcommand is not None:
+        if output is not None or ctx.get_parameter_source("fmt") != ParameterSource.DEFAULT:
+            raise UsageError(f"--format and -o before `{ctx.invoked_subcommand}` belong to the "
+                             "whole-catalog export; give the subcommand's own options after it")
         return
     catalog = app.open_catalog()
     with catalog.session() as s:
