@@ -236,7 +236,8 @@ def test_material_types_are_bilingual(client, demo_site):
 
 def test_the_site_never_writes(demo_site, tmp_path):
     """#13.4: a request never writes: not even an index behind the catalog is brought up to
-    date (that is the writers' job), and what a request opened is closed when it ends."""
+    date (that is the writers' job); a request's search service is its own and goes back to
+    the site's pool when the request ends, the pool closing them when the site stops."""
     import sqlite3
 
     from archive.settings import load_settings
@@ -263,8 +264,13 @@ def test_the_site_never_writes(demo_site, tmp_path):
     with app.test_request_context("/"):
         service = context.searcher()
         service.search(SearchOptions(query="导弹"))
-        assert service._searcher is not None
-    assert service._searcher is None  # closed on teardown
+        assert context.searcher() is service and service._searcher is not None
+    pool = app.extensions["archive"].searches
+    assert pool._idle[-1] is service  # given back at teardown, for the next request only
+    with app.test_request_context("/"):
+        assert context.searcher() is service and pool._idle.count(service) == 0
+    pool.close()
+    assert service._searcher is None and pool._idle == []
 
 
 def test_a_scientist_link_always_works(tmp_path):
