@@ -13,6 +13,7 @@ from archive.errors import UsageError
 from archive.fields import ACCESS_LEVELS
 
 DEFAULT_CATALOG = "catalog.db"
+SEARCH_ENGINES = ("whoosh", "tantivy")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Settings:
     max_text_chars: int = 2_000_000  # extracted text kept per file
     lock_wait: float = 0.0  # seconds a second ingest waits for the writer lock before giving up
     index_wait: float = 120.0  # seconds a writer of the search index waits for another one
+    search_engine: str = "whoosh"  # whoosh (pure Python) or tantivy (search/engines/)
 
     @property
     def catalog_url(self) -> str:
@@ -103,6 +105,9 @@ def load_settings(
 
     coerced = {k: _coerce(k, v, types[str(kinds[k])]) for k, v in values.items()}
     settings = replace(Settings(), **coerced)
+    if settings.search_engine not in SEARCH_ENGINES:
+        raise UsageError(f"search_engine must be one of {', '.join(SEARCH_ENGINES)} "
+                         f"(got {settings.search_engine!r})")
     if settings.default_access not in ACCESS_LEVELS:
         raise UsageError("default_access must be open, restricted or closed")
     return settings

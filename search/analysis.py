@@ -117,26 +117,34 @@ class CjkBigramTokenizer(Tokenizer):
             yield t
 
 
+def word_terms(value: str) -> Iterator[str]:
+    """jieba's search-mode words of Han runs (two characters or more) and the other words, in
+    order, folded (unstemmed): the `words` field of either engine."""
+    import jieba
+    for kind, run in _runs(value):
+        text = "".join(c for _, c in run)
+        if kind != "han":
+            yield text
+            continue
+        for word in jieba.cut_for_search(text):
+            if len(word) >= 2:
+                yield word
+
+
 class JiebaWordTokenizer(Tokenizer):
     """jieba's search-mode words for Han runs (an addition to the bigrams, never instead)."""
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,  # type: ignore[no-untyped-def]
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
                  **kwargs):
-        import jieba
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        for kind, run in _runs(value):
-            text = "".join(c for _, c in run)
-            words = jieba.cut_for_search(text) if kind == "han" else [text]
-            for word in words:
-                if kind == "han" and len(word) < 2:
-                    continue
-                t.text, t.boost, t.stopped = word, 1.0, False
-                if positions:
-                    t.pos = pos
-                pos += 1
-                yield t
+        for word in word_terms(value):
+            t.text, t.boost, t.stopped = word, 1.0, False
+            if positions:
+                t.pos = pos
+            pos += 1
+            yield t
 
 
 @functools.lru_cache(maxsize=100_000)

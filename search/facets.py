@@ -74,20 +74,29 @@ class CodeTables:
 
     def count(self, docnums: array,
               scientist_names: Callable[[list[int]], dict[int, str]]) -> dict[str, dict[str, int]]:
-        """facet -> {label: count}, most frequent first, then by label. Scientists' names
-        come from the catalog (the codes are their ids); the other labels are fixed."""
-        labels: dict[str, Callable[[list[int]], dict[int, str]]] = {
-            "type": lambda codes: {c: type_label(c) for c in codes},
-            "scientist": scientist_names,
-            "decade": lambda codes: {c: decade_label(c) for c in codes}}
-        out: dict[str, dict[str, int]] = {}
-        for facet, table in self.codes.items():
-            counts = Counter(map(table.__getitem__, docnums))
-            counts.pop(0, None)
-            names = labels[facet](sorted(counts))
-            merged: Counter[str] = Counter()
-            for code, n in counts.items():
-                if code in names:
-                    merged[names[code]] += n
-            out[facet] = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
-        return out
+        """facet -> {label: count} for these documents (see label_counts)."""
+        return label_counts({facet: Counter(map(table.__getitem__, docnums))
+                             for facet, table in self.codes.items()}, scientist_names)
+
+
+def label_counts(counts: dict[str, Counter[int]],
+                 scientist_names: Callable[[list[int]], dict[int, str]]
+                 ) -> dict[str, dict[str, int]]:
+    """facet -> {label: count} from facet -> {code: count}, most frequent first, then by label
+    (either engine's counts). Scientists' names come from the catalog (the codes are their ids);
+    the other labels are fixed; code 0 ("none") is never counted."""
+    labels: dict[str, Callable[[list[int]], dict[int, str]]] = {
+        "type": lambda codes: {c: type_label(c) for c in codes},
+        "scientist": scientist_names,
+        "decade": lambda codes: {c: decade_label(c) for c in codes}}
+    out: dict[str, dict[str, int]] = {}
+    for facet in FACETS:
+        found = Counter(counts.get(facet, {}))
+        found.pop(0, None)
+        names = labels[facet](sorted(found))
+        merged: Counter[str] = Counter()
+        for code, n in found.items():
+            if code in names:
+                merged[names[code]] += n
+        out[facet] = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out

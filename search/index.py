@@ -15,6 +15,7 @@ import shutil
 import struct
 import zlib
 from collections.abc import Callable, Iterator
+from typing import Any
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,6 +77,47 @@ def damage_guard(index_dir: Path) -> Iterator[None]:
                            "`archive reindex`") from None
 
 
+def _build_whoosh(catalog: Catalog, building: Path,
+                  progress: Callable[[int, int], None] | None, total: int) -> int:
+    ix = windex.create_in(str(building), build_schema())
+    writer = _writer(ix, catalog.settings.index_wait, catalog.settings.worker_count)
+    done = 0
+    try:
+        with catalog.session() as s:
+            for doc in item_documents(s):
+                writer.add_document(**doc)
+                done += 1
+                if progress and done % 100 == 0:
+                    progress(done, total)
+        writer.commit()
+    except BaseException:  # Ctrl-C included: drop the half-built segment, then go on
+        writer.cancel()
+        raise
+    return done
+
+
+def _build_tantivy(catalog: Catalog, building: Path,
+                   progress: Callable[[int, int], None] | None, total: int) -> int:
+    from search.engines import tantivy as engine
+    writer = engine.writer(engine.create(building), catalog.settings.index_wait,
+                           catalog.settings.worker_count)
+    done = 0
+    try:
+        with catalog.session() as s:
+            for doc in item_documents(s):
+                writer.add_document(engine.to_document(doc))
+                done += 1
+                if progress and done % 100 == 0:
+                    progress(done, total)
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:  # Ctrl-C included: the folder is dropped by the caller
+        writer.rollback()
+        writer.wait_merging_threads()  # drops the writer and its lock
+        raise
+    return done
+
+
 def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None) -> int:
     """Build the whole index from the catalog into a new folder, then swap it in: a failed or
     interrupted rebuild leaves the old index as it was. Returns the number of items."""
@@ -89,22 +131,11 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
     seq = change_mark(catalog)
     with catalog.session() as s:
         total = s.scalar(select(func.count(Item.id))) or 0  # for the progress bar only
+    engine = catalog.settings.search_engine
     try:
-        ix = windex.create_in(str(building), build_schema())
-        writer = _writer(ix, catalog.settings.index_wait, catalog.settings.worker_count)
-        done = 0
-        try:
-            with catalog.session() as s:
-                for doc in item_documents(s):
-                    writer.add_document(**doc)
-                    done += 1
-                    if progress and done % 100 == 0:
-                        progress(done, total)
-            writer.commit()
-        except BaseException:  # Ctrl-C included: drop the half-built segment, then go on
-            writer.cancel()
-            raise
-        write_state(building, catalog_mark(catalog)[0] if done else 0, updated, seq)
+        build = _build_tantivy if engine == "tantivy" else _build_whoosh
+        done = build(catalog, building, progress, total)
+        write_state(building, catalog_mark(catalog)[0] if done else 0, updated, seq, engine)
         old = target.with_name(target.name + f".old-{os.getpid()}")
         if target.exists():
             os.replace(target, old)
@@ -117,17 +148,32 @@ def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None
     return done
 
 
+def _exists(index_dir: Path, engine: str) -> bool:
+    if engine == "tantivy":
+        from search.engines import tantivy as tantivy_engine
+        return tantivy_engine.exists(index_dir)
+    return bool(windex.exists_in(str(index_dir)))
+
+
 def open_index(catalog: Catalog):  # type: ignore[no-untyped-def]
     """The index, or IndexMissing / IndexDamaged saying how to get one. Opens for reading:
     nothing is written."""
     index_dir = catalog.settings.index_dir
     state = read_state(index_dir)
-    if state is None or not windex.exists_in(str(index_dir)):
+    engine = catalog.settings.search_engine
+    if state is None or not _exists(index_dir, state.engine):
         raise IndexMissing(f"there is no search index at {index_dir}; "
                            "build it with `archive reindex`")
     if state.schema != SCHEMA_VERSION:
         raise IndexMissing("the search index was built by another version of the archive; "
                            "rebuild it with `archive reindex`")
+    if state.engine != engine:
+        raise IndexMissing(f"the search index was built by the {state.engine} engine and the "
+                           f"setting search_engine is {engine}; rebuild it with "
+                           "`archive reindex`")
+    if engine == "tantivy":
+        from search.engines import tantivy as tantivy_engine
+        return tantivy_engine.open_index(index_dir)
     try:
         ix = windex.open_dir(str(index_dir))
     except (EmptyIndexError, OSError, ValueError, EOFError) as exc:
@@ -141,35 +187,72 @@ def open_index(catalog: Catalog):  # type: ignore[no-untyped-def]
     return ix
 
 
-def _apply_changes(writer, catalog: Catalog, since: dt.datetime | None, seq: int) -> int:  # type: ignore[no-untyped-def]
+class _Changes:
+    """What an update does to an index, per engine: drop an item's document, add one, commit."""
+
+    def __init__(self, catalog: Catalog, ix) -> None:  # type: ignore[no-untyped-def]
+        self.index_dir = catalog.settings.index_dir
+        self.tantivy = catalog.settings.search_engine == "tantivy"
+        self.writer: Any
+        if self.tantivy:
+            from search.engines import tantivy as engine
+            self.engine = engine
+            self.writer = engine.writer(ix, catalog.settings.index_wait)
+        else:
+            self.writer = _writer(ix, catalog.settings.index_wait)
+
+    def delete(self, item_id: int) -> None:
+        if self.tantivy:
+            self.engine.delete_item(self.writer, item_id)
+            return
+        # Deleting reads the existing segments (damage shows here); adding only writes the
+        # new segment, so a bad document is a bug, not damage.
+        with damage_guard(self.index_dir):
+            self.writer.delete_by_term("item_id", item_id)
+
+    def add(self, doc: dict[str, Any]) -> None:
+        if self.tantivy:
+            self.writer.add_document(self.engine.to_document(doc))
+        else:
+            self.writer.add_document(**doc)
+
+    def commit(self) -> None:
+        with damage_guard(self.index_dir):
+            self.writer.commit()  # merging segments reads the old ones
+        if self.tantivy:
+            self.writer.wait_merging_threads()
+
+    def cancel(self) -> None:
+        if self.tantivy:
+            self.writer.rollback()
+            self.writer.wait_merging_threads()  # drops the writer: its lock goes with it
+        else:
+            self.writer.cancel()
+
+
+def _apply_changes(changes: _Changes, catalog: Catalog, since: dt.datetime | None,
+                   seq: int) -> int:
     """Re-read every item changed after change-log `seq` (a window behind it: see
     archive/changes.py) or dated after `since`, as it now is: its old document goes, its new
     one (if it is still on record and not withdrawn) comes. Then commit."""
-    index_dir = catalog.settings.index_dir
     n = 0
     with catalog.session() as s:
         # SQLite has one writer, so seqs commit in order: no window needed there. Elsewhere a
         # slower transaction's lower seq may appear after a higher one was applied.
         window = 0 if catalog.engine.dialect.name == "sqlite" else CHANGE_WINDOW
         logged = set(changed_since(s, max(0, seq - window)))
-        gone = removed_items(s, since) | logged
-        for item_id in sorted(gone):
-            # Deleting reads the existing segments (damage shows here); adding only writes
-            # the new segment, so a bad document is a bug, not damage.
-            with damage_guard(index_dir):
-                writer.delete_by_term("item_id", item_id)
+        for item_id in sorted(removed_items(s, since) | logged):
+            changes.delete(item_id)
         for doc in item_documents(s, item_ids=sorted(logged)) if logged else ():
-            writer.add_document(**doc)
+            changes.add(doc)
             n += 1
         for doc in item_documents(s, updated_since=since):
             if doc["item_id"] in logged:
                 continue  # done above
-            with damage_guard(index_dir):
-                writer.delete_by_term("item_id", doc["item_id"])
-            writer.add_document(**doc)
+            changes.delete(doc["item_id"])
+            changes.add(doc)
             n += 1
-    with damage_guard(index_dir):
-        writer.commit()  # merging segments reads the old ones
+    changes.commit()
     return n
 
 
@@ -179,7 +262,9 @@ def update(catalog: Catalog) -> int:
     quiet_jieba()
     index_dir = catalog.settings.index_dir
     state = read_state(index_dir)
-    if state is None or state.schema != SCHEMA_VERSION or not windex.exists_in(str(index_dir)):
+    if state is None or state.schema != SCHEMA_VERSION or \
+            state.engine != catalog.settings.search_engine or \
+            not _exists(index_dir, state.engine):
         return rebuild(catalog)
     items, updated = catalog_mark(catalog)
     if items < state.items:
@@ -191,17 +276,17 @@ def update(catalog: Catalog) -> int:
         log.warning("%s: rebuilding it", problem)
         return rebuild(catalog)  # an ingest is a writer anyway: mend the index for everyone
     seq = change_mark(catalog)  # before reading, as in rebuild
-    writer = _writer(ix, catalog.settings.index_wait)
+    changes = _Changes(catalog, ix)
     try:
-        n = _apply_changes(writer, catalog, since, state.seq)
+        n = _apply_changes(changes, catalog, since, state.seq)
     except IndexDamaged as problem:
-        writer.cancel()
+        changes.cancel()
         log.warning("%s: rebuilding it", problem)
         return rebuild(catalog)
     except BaseException:  # Ctrl-C or a bug: release the lock, leave the index as it was
-        writer.cancel()
+        changes.cancel()
         raise
-    write_state(index_dir, items, updated, seq)
+    write_state(index_dir, items, updated, seq, catalog.settings.search_engine)
     return n
 
 

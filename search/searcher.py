@@ -21,6 +21,7 @@ IndexProblem). Totals are exact: the same at every page and limit and after ever
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ from archive.models import File, FileText, Item, Scientist
 from archive.names import has_han, name_keys
 from search.analysis import cjk_terms, quiet_jieba, stem_word, word_analyzer
 from search.documents import PART
-from search.facets import CodeTables, RecordingCollector
+from search.facets import CODE_FIELDS, CodeTables, RecordingCollector, label_counts
 from search.index import damage_guard, open_index, update
 from search.query import (
     And,
@@ -248,6 +249,94 @@ def _name_match(text: str, reader) -> wq.Query | None:  # type: ignore[no-untype
     return wq.Or([wq.Term("scientist", k) for k in keys]) if keys else None
 
 
+# -- the same tree for the Tantivy engine (search/engines/tantivy.py builds the queries) ------
+
+def _option_nodes(options: SearchOptions) -> list[Node]:
+    """The --scientist, --type, --from and --to options as the query-tree filters they are."""
+    nodes: list[Node] = []
+    if options.scientist:
+        nodes.append(Field("scientist", options.scientist))
+    if options.type:
+        nodes.append(Field("type", options.type))
+    if options.year_from is not None or options.year_to is not None:
+        if options.year_from is not None and options.year_to is not None and \
+                options.year_from > options.year_to:
+            raise QueryError(f"--from {options.year_from} is after --to {options.year_to}")
+        nodes.append(Range("date", options.year_from, options.year_to))
+    return nodes
+
+
+def _tantivy_query(node: Node | None, c: Any, names: bool = True) -> Any:
+    """The tree as a Tantivy query, by the rules of compile_query (`c` is the engine's
+    Compiler: only search/engines/tantivy.py imports tantivy)."""
+    if node is None:
+        return c.match_all()
+    if isinstance(node, Text):
+        if node.field in ("title", "collection"):
+            return c.free_text(node.value, node.phrase, node.field)
+        query = c.ranked_text(node.value, node.phrase)
+        if node.field is None and names:
+            keys = [k for k in _name_keys(node.value, parts=not has_han(node.value))
+                    if len(k.lstrip(PART)) >= 2]
+            matched = c.names(keys)
+            if matched is not None:
+                return c.either([query, matched])
+        return query
+    if isinstance(node, Field):
+        if node.field == "scientist":
+            keys = _name_keys(node.value, parts=True)
+            if not keys:
+                raise QueryError(f"scientist:{node.value!r} has no letters or characters to "
+                                 "match")
+            return c.any_of("scientist", keys)
+        if node.field == "type":
+            material = type_word(node.value)
+            if material is None:
+                raise QueryError(f"unknown type {node.value!r}; use one of "
+                                 f"{', '.join(MATERIAL_TYPES)}")
+            return c.term("type", material)
+        if node.field == "accession":
+            return c.term("accession", node.value.strip().upper())
+        return c.term(node.field, node.value.strip().lower())
+    if isinstance(node, Range):
+        low = int(node.low) if node.low is not None else None
+        high = int(node.high) if node.high is not None else None
+        if node.field == "date":
+            return c.year_range(low, high, MAX_YEAR_TERMS)
+        return c.duration_range(low, high)
+    if isinstance(node, Not):
+        return c.everything_but(_tantivy_query(node.node, c))
+    if isinstance(node, Or):
+        return c.either([_tantivy_query(n, c) for n in node.nodes])
+    must: list[Any] = []
+    must_not: list[Any] = []
+    nodes = list(node.nodes)
+    i = 0
+    while i < len(nodes):
+        n = nodes[i]
+        if isinstance(n, Not):
+            must_not.append(_tantivy_query(n.node, c))
+            i += 1
+            continue
+        run: list[Text] = []
+        while i + len(run) < len(nodes):
+            word = nodes[i + len(run)]
+            if not (isinstance(word, Text) and word.field is None and not word.phrase):
+                break
+            run.append(word)
+        if len(run) >= 2:
+            matched = c.names([k for k in _name_keys(" ".join(t.value for t in run), True)
+                               if len(k.lstrip(PART)) >= 2])
+            if matched is not None:
+                words = c.all_of([_tantivy_query(t, c, names=False) for t in run])
+                must.append(c.either([words, matched]))
+                i += len(run)
+                continue
+        must.append(_tantivy_query(n, c))
+        i += 1
+    return c.combine(must, must_not)
+
+
 # -- snippets and timecodes --------------------------------------------------------------------
 
 def _texts(catalog: Catalog, item_ids: list[int]) -> dict[int, tuple[list[str], list[Any]]]:
@@ -335,7 +424,8 @@ class _Collected:
     """What one pass over the index found, read out of Whoosh (no lazy segment reads left)."""
     total: int
     page: list[tuple[float, dict[str, Any]]]  # (score, stored fields) of the requested page
-    docnums: Any  # array of every match's global document number (with facets)
+    docnums: Any  # array of every match's global document number (with facets, Whoosh)
+    codes: dict[str, Counter[int]] | None = None  # facet code counts (with facets, Tantivy)
 
 
 class SearchService:
@@ -351,7 +441,7 @@ class SearchService:
         self.writable = writable
         self.note = ""
         self.behind = 0
-        self._searcher: Searcher | None = None
+        self._searcher: Any = None  # a Whoosh Searcher, or a TantivySearch
         self._state: IndexState | None = None
         self._identity: tuple[int, str] | None = None
         self._checked = 0.0
@@ -359,7 +449,7 @@ class SearchService:
         self._hidden: tuple[Any, set[int]] | None = None
         self._names: dict[int, str] = {}
 
-    def _current(self) -> Searcher:
+    def _current(self) -> Any:
         now = time.monotonic()
         if self._searcher is not None and now - self._checked <= self.FRESHNESS_EVERY:
             return self._searcher
@@ -373,11 +463,19 @@ class SearchService:
                 self.note = f"the index was behind the catalog ({stale.reason}); " \
                             f"updated {n} item(s)"
         identity = _index_identity(self.catalog.settings.index_dir)
+        tantivy = self.catalog.settings.search_engine == "tantivy"
         if self._searcher is None or identity != self._identity:
             # First use, or a rebuild swapped in a new folder: open it afresh (refresh()
             # compares generations, and a new index may start at the old one's number).
             self.close()
-            self._searcher = open_index(self.catalog).searcher()
+            ix = open_index(self.catalog)
+            if tantivy:
+                from search.engines.tantivy import TantivySearch
+                self._searcher = TantivySearch(ix)
+            else:
+                self._searcher = ix.searcher()
+        elif tantivy:
+            self._searcher.refresh()
         else:
             with damage_guard(self.catalog.settings.index_dir):
                 self._searcher = self._searcher.refresh()
@@ -430,6 +528,8 @@ class SearchService:
             raise QueryError("--offset must be 0 or more")
         node = parse_query(options.query)
         searcher = self._current()
+        if self.catalog.settings.search_engine == "tantivy":
+            return self._search_tantivy(searcher, node, options)
         reader = searcher.reader()
         node = complete_names(node, lambda text: _is_whole_name(text, reader))
         main = compile_query(node, reader)
@@ -439,6 +539,20 @@ class SearchService:
         with damage_guard(self.catalog.settings.index_dir):
             found = self._collect(searcher, query, ranked, options)
         return self._result(found, node, ranked, options)
+
+    def _search_tantivy(self, searcher: Any, node: Node | None,
+                        options: SearchOptions) -> SearchResult:
+        c = searcher.compiler()
+        node = complete_names(node, lambda text: any(
+            len(k) >= 2 and c.is_key(k) for k in name_keys(text)))
+        ranked = not filters_only(node)
+        query = c.combine([_tantivy_query(n, c) for n in
+                           ([node] if node is not None else []) + _option_nodes(options)], [])
+        if not options.include_restricted:
+            query = c.public_only(query)
+        total, page, codes = searcher.run(query, ranked, options.limit, options.offset,
+                                          options.facets)
+        return self._result(_Collected(total, page, None, codes), node, ranked, options)
 
     def _collect(self, searcher: Searcher, query: wq.Query, ranked: bool,
                  options: SearchOptions) -> _Collected:
@@ -486,7 +600,11 @@ class SearchService:
                 "missing": missing.get(fields["item_id"], []),
             })
         facets = {}
-        if found.docnums is not None:
+        if found.codes is not None:
+            facets = label_counts({facet: found.codes[field]
+                                   for facet, field in CODE_FIELDS.items()},
+                                  self._scientist_names)
+        elif found.docnums is not None:
             assert self._searcher is not None
             with damage_guard(self.catalog.settings.index_dir):
                 codes = self._code_tables(self._searcher)

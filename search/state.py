@@ -30,6 +30,7 @@ class IndexState:
     updated: str | None  # newest Item.updated_at indexed, ISO
     built_at: str
     seq: int = 0  # last change-log seq applied (archive/changes.py)
+    engine: str = "whoosh"  # which engine wrote the index (search/engines/)
 
     def to_json(self) -> dict[str, object]:
         return dict(vars(self))
@@ -67,9 +68,10 @@ def change_mark(catalog: Catalog) -> int:
         return latest_seq(s)
 
 
-def write_state(index_dir: Path, items: int, updated: dt.datetime | None, seq: int) -> None:
+def write_state(index_dir: Path, items: int, updated: dt.datetime | None, seq: int,
+                engine: str) -> None:
     state = IndexState(SCHEMA_VERSION, items, updated.isoformat() if updated else None,
-                       dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"), seq)
+                       dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"), seq, engine)
     tmp = index_dir / (STATE_FILE + ".part")
     tmp.write_text(json.dumps(state.to_json()), "utf-8")
     os.replace(tmp, index_dir / STATE_FILE)
@@ -95,6 +97,8 @@ def freshness(catalog: Catalog) -> Freshness:
         return Freshness(True, "no index")
     if state.schema != SCHEMA_VERSION:
         return Freshness(True, "built by another version")
+    if state.engine != catalog.settings.search_engine:
+        return Freshness(True, f"built by the {state.engine} engine")
     items, updated = catalog_mark(catalog)
     if items < state.items:
         return Freshness(True, "items went away from the catalog")

@@ -1,5 +1,7 @@
 """Search: a gold set of Chinese and English queries over generated catalog records, the query
-language, restricted items, and the index's life (missing, stale, damaged, locked)."""
+language, restricted items, and the index's life (missing, stale, damaged, locked). The tests
+that take the `engine` fixture (through `gold`) run on both engines, Whoosh and Tantivy, and
+must give the same answers; the rest test Whoosh's own index files."""
 from __future__ import annotations
 
 import datetime as dt
@@ -50,9 +52,23 @@ RECORDS = [
 ]
 
 
-def _open(folder) -> Catalog:
+ENGINES = ("whoosh", "tantivy")
+
+
+def _open(folder, engine: str = "whoosh") -> Catalog:
     from archive.settings import load_settings
-    return Catalog.open(load_settings({"catalog": str(folder / "catalog.db")}, environ={}))
+    return Catalog.open(load_settings({"catalog": str(folder / "catalog.db"),
+                                       "search_engine": engine}, environ={}))
+
+
+def cli_env(catalog: Catalog) -> dict[str, str]:
+    """The environment a CLI run needs to use the same engine as `catalog`."""
+    return {"ARCHIVE_SEARCH_ENGINE": catalog.settings.search_engine}
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request) -> str:
+    return request.param
 
 
 def _add_records(catalog: Catalog, records) -> None:  # type: ignore[no-untyped-def]
@@ -82,8 +98,8 @@ def _add_records(catalog: Catalog, records) -> None:  # type: ignore[no-untyped-
 
 
 @pytest.fixture(scope="module")
-def gold(tmp_path_factory):
-    catalog = _open(tmp_path_factory.mktemp("search"))
+def gold(tmp_path_factory, engine):
+    catalog = _open(tmp_path_factory.mktemp("search"), engine)
     _add_records(catalog, RECORDS)
     rebuild(catalog)
     return catalog
@@ -227,7 +243,7 @@ def test_cli_search_json_and_errors(gold, tmp_path):
     from click.testing import CliRunner
 
     from archive.cli import main
-    runner = CliRunner()
+    runner = CliRunner(env=cli_env(gold))
     catalog = gold.settings.catalog
     out = runner.invoke(main, ["--catalog", catalog, "search", "人造卫星", "--json", "--facets"])
     data = json.loads(out.stdout)
@@ -278,13 +294,22 @@ def test_index_missing_stale_damaged(tmp_path, cli, cli_json):
     assert "archive reindex" in result.stderr
 
 
+def hold_writer(catalog: Catalog):  # type: ignore[no-untyped-def]
+    """Take the index's write lock as another process would; returns the release function."""
+    ix = open_index(catalog)
+    if catalog.settings.search_engine == "tantivy":
+        writer = ix.writer(heap_size=20_000_000, num_threads=1)
+        return writer.wait_merging_threads  # drops the writer and its lock
+    writer = ix.writer()
+    return writer.cancel
+
+
 def test_second_index_writer_waits(gold):
-    ix = open_index(gold)
-    writer = ix.writer()  # another process holding the index's write lock
+    release_lock = hold_writer(gold)  # another process holding the index's write lock
 
     def release():
         time.sleep(1.0)
-        writer.cancel()
+        release_lock()
     threading.Thread(target=release).start()
     started = time.monotonic()
     with gold.session() as s:

@@ -19,17 +19,19 @@ from archive.scientists import ScientistRecord
 from search.index import open_index, rebuild, update
 from search.query import Range, complete_names, filters_only, parse_query
 from search.searcher import SearchOptions, SearchService, search
-from tests.test_search import QIAN, RECORDS, SCIENTISTS, _add_records, _open
+from tests.test_search import QIAN, RECORDS, SCIENTISTS, _add_records, _open, cli_env, engine
+
+__all__ = ["engine"]  # the fixture: tests taking `names` run on both engines
 
 HUA = ("HLG-M-00001", "华罗庚", "manuscript", "1957", "数论导引", "", "关于堆垒素数论的讲义。",
        None, "open", None)
 
 
 @pytest.fixture(scope="module")
-def names(tmp_path_factory):
+def names(tmp_path_factory, engine):
     SCIENTISTS.append(ScientistRecord("华罗庚", ("Hua Luogeng",)))
     try:
-        catalog = _open(tmp_path_factory.mktemp("names"))
+        catalog = _open(tmp_path_factory.mktemp("names"), engine)
         _add_records(catalog, [*RECORDS, HUA])
     finally:
         SCIENTISTS.pop()
@@ -43,7 +45,8 @@ def found(catalog, query="", **kw) -> set[str]:
 
 
 def run(catalog, *args: str):
-    return CliRunner().invoke(main, ["--catalog", catalog.settings.catalog, *args])
+    return CliRunner(env=cli_env(catalog)).invoke(main, ["--catalog", catalog.settings.catalog,
+                                                        *args])
 
 
 # -- #12.8 filter-only queries typed as text ---------------------------------------------------
@@ -230,8 +233,8 @@ def _snapshot(folder) -> dict[str, tuple[int, int]]:
     return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
 
 
-def test_read_only_service_never_writes(tmp_path):
-    catalog = _open(tmp_path)
+def test_read_only_service_never_writes(tmp_path, engine):
+    catalog = _open(tmp_path, engine)
     _add_records(catalog, RECORDS[:5])
     rebuild(catalog)
     _add_records(catalog, RECORDS[5:7])  # the catalog moves on behind the index
@@ -254,8 +257,8 @@ def test_read_only_service_never_writes(tmp_path):
     assert "the index was behind the catalog" in r.stderr and "1 result" in r.stdout
 
 
-def test_read_only_service_reads_a_read_only_index(tmp_path):
-    catalog = _open(tmp_path)
+def test_read_only_service_reads_a_read_only_index(tmp_path, engine):
+    catalog = _open(tmp_path, engine)
     _add_records(catalog, RECORDS[:5])
     rebuild(catalog)
     index_dir = catalog.settings.index_dir
@@ -270,12 +273,12 @@ def test_read_only_service_reads_a_read_only_index(tmp_path):
 
 # -- the index follows the change log (issue 14) ----------------------------------------------
 
-def test_index_follows_the_change_log(tmp_path):
+def test_index_follows_the_change_log(tmp_path, engine):
     """A change another server made with its clock behind (updated_at older than the index's
     mark) is still applied: the change log's seq, not the clock, says what changed."""
     from archive.changes import latest_seq, record_changes
     from search.state import freshness, read_state
-    catalog = _open(tmp_path)
+    catalog = _open(tmp_path, engine)
     _add_records(catalog, RECORDS)
     rebuild(catalog)
     assert read_state(catalog.settings.index_dir).seq == 0
@@ -293,3 +296,26 @@ def test_index_follows_the_change_log(tmp_path):
     assert found(catalog, "风洞") == {"ZJZ-V-00001"}  # the CLI's search caught up
     assert read_state(catalog.settings.index_dir).seq == seq
     assert not freshness(catalog).stale
+
+
+# -- the engine setting (issue 14) --------------------------------------------------------------
+
+def test_engine_setting_and_an_index_of_the_other_engine(tmp_path):
+    from archive.errors import UsageError
+    from archive.settings import load_settings
+    with pytest.raises(UsageError, match="search_engine must be one of whoosh, tantivy"):
+        load_settings({"search_engine": "lucene"}, environ={})
+    assert load_settings({}, environ={"ARCHIVE_SEARCH_ENGINE": "tantivy"}).search_engine == \
+        "tantivy"
+    built = _open(tmp_path, "whoosh")
+    _add_records(built, RECORDS)
+    rebuild(built)
+    other = _open(tmp_path, "tantivy")
+    with pytest.raises(IndexMissing, match="built by the whoosh engine"), \
+            SearchService(other) as service:
+        service.search(SearchOptions(query="导弹"))  # the site says to reindex
+    r = run(other, "search", "导弹")
+    assert r.exit_code == 2 and "built by the whoosh engine" in r.stderr
+    assert "archive reindex" in r.stderr
+    assert run(other, "reindex").exit_code == 0
+    assert json.loads(run(other, "search", "导弹", "--json").stdout)["total"] == 4

@@ -1,0 +1,278 @@
+"""The Tantivy engine (the `tantivy` package, Rust): the same documents, analysis and query
+tree as the Whoosh engine, compiled to Tantivy. Only this module imports tantivy.
+
+Our analysis stays ours: every text field is given to Tantivy pre-tokenised
+(`PreTokenizedString`, tokens `Token(text, position, offset_from, offset_to)`) with the folded
+bigrams, stems and jieba words of search.analysis and sequential positions, so phrase queries
+mean what they mean with Whoosh. Keyword fields use the `raw` tokenizer (one term per value).
+Totals come from `search(..., count=True)` (exact), facets from a terms aggregation over the
+small integer code fields, filter-only queries in date order from the `date_sort` fast field.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from archive.errors import IndexBusy, IndexDamaged, QueryError
+from search.analysis import cjk_terms, stem_word, word_terms
+
+WRITER_HEAP = 128_000_000  # bytes Tantivy buffers before writing a segment
+UNDATED = 99_999_999  # date_sort of an undated item: after every dated one
+
+RAW = ("accession", "type", "access", "scientist", "format", "years")
+POSITIONAL = ("title", "content", "collection", "words")
+INTEGERS = ("item_id", "year_start", "year_end", "date_sort", "duration")
+CODES = ("type_code", "scientist_code", "decade_code")
+STORED = ("scientist_name", "date", "path", "title_stored")
+MULTI = ("scientist", "format", "years")  # space-separated lists in a document
+
+
+def build_schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    for name in RAW:
+        b.add_text_field(name, stored=name in ("accession", "type"), tokenizer_name="raw",
+                         index_option="basic")
+    for name in POSITIONAL:
+        b.add_text_field(name, stored=False, tokenizer_name="raw", index_option="position")
+    for name in INTEGERS:
+        b.add_integer_field(name, stored=True, indexed=True, fast=True)
+    for name in CODES:
+        b.add_unsigned_field(name, stored=False, indexed=False, fast=True)
+    for name in STORED:
+        b.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
+    return b.build()
+
+
+# -- documents --------------------------------------------------------------------------------
+
+def _tokens(terms: Iterable[str]) -> list[tantivy.Token]:
+    return [tantivy.Token(term, position, 0, 0) for position, term in enumerate(terms)]
+
+
+def text_terms(text: str) -> Iterator[str]:
+    """The terms the Whoosh engine indexes for a text field: bigrams, trailing unigrams and
+    stemmed ASCII words (search.analysis)."""
+    for term, _, _ in cjk_terms(text):
+        yield stem_word(term) if term.isascii() else term
+
+
+def to_document(doc: dict[str, Any]) -> tantivy.Document:
+    """A search document (search.documents) as a Tantivy document."""
+    d = tantivy.Document()
+    for name in RAW:
+        value = doc.get(name)
+        if value in (None, ""):
+            continue
+        for part in (str(value).split() if name in MULTI else [str(value)]):
+            d.add_text(name, part)
+    for name in ("title", "content", "collection"):
+        if doc.get(name):
+            d.add_pre_tokenized_text(name, tantivy.PreTokenizedString(
+                "", _tokens(text_terms(doc[name]))))
+    if doc.get("words"):
+        d.add_pre_tokenized_text("words", tantivy.PreTokenizedString(
+            "", _tokens(stem_word(w) if w.isascii() else w for w in word_terms(doc["words"]))))
+    for name in INTEGERS:
+        if doc.get(name) is not None:
+            d.add_integer(name, int(doc[name]))
+    if doc.get("date_sort") is None:
+        d.add_integer("date_sort", UNDATED)
+    for name in CODES:
+        d.add_unsigned(name, int(doc.get(name) or 0))
+    for name in STORED:
+        if doc.get(name):
+            d.add_text(name, str(doc[name]))
+    return d
+
+
+def create(folder: Path) -> tantivy.Index:
+    return tantivy.Index(build_schema(), str(folder))
+
+
+def exists(folder: Path) -> bool:
+    return folder.is_dir() and tantivy.Index.exists(str(folder))
+
+
+def open_index(folder: Path) -> tantivy.Index:
+    try:
+        return tantivy.Index.open(str(folder))
+    except ValueError as exc:
+        raise IndexDamaged(f"the search index at {folder} is damaged ({exc}); rebuild it "
+                           "with `archive reindex`") from None
+
+
+def writer(index: tantivy.Index, wait: float, threads: int = 1) -> tantivy.IndexWriter:
+    """A writer, waiting up to `wait` seconds for another process's to finish (Tantivy allows
+    one per index, with a lock file)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return index.writer(heap_size=WRITER_HEAP, num_threads=max(1, threads))
+        except ValueError as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise IndexBusy(f"the search index is being written by another process and "
+                                f"was still busy after {wait:.0f} s; try again later") from None
+            time.sleep(0.25)
+
+
+def delete_item(w: tantivy.IndexWriter, item_id: int) -> None:
+    w.delete_documents_by_term("item_id", item_id)
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+Occur = tantivy.Occur
+Query = tantivy.Query
+
+
+class Compiler:
+    """The query tree (search.query) as Tantivy queries, mirroring the Whoosh engine's rules."""
+
+    def __init__(self, schema: tantivy.Schema, is_key: Callable[[str], bool]):
+        self.schema = schema
+        self.is_key = is_key  # is this term in the scientist field?
+
+    def term(self, field: str, value: str) -> tantivy.Query:
+        return Query.term_query(self.schema, field, value)
+
+    def any_of(self, field: str, values: list[str]) -> tantivy.Query:
+        return Query.term_set_query(self.schema, field, values) if len(values) > 1 \
+            else self.term(field, values[0])
+
+    def all_of(self, parts: list[tantivy.Query]) -> tantivy.Query:
+        return parts[0] if len(parts) == 1 else \
+            Query.boolean_query([(Occur.Must, p) for p in parts])
+
+    def either(self, parts: list[tantivy.Query]) -> tantivy.Query:
+        return parts[0] if len(parts) == 1 else \
+            Query.boolean_query([(Occur.Should, p) for p in parts])
+
+    def text(self, field: str, value: str, phrase: bool) -> tantivy.Query | None:
+        terms = [stem_word(t) if t.isascii() else t
+                 for t, _, _ in cjk_terms(value, trailing_unigram=False)]
+        if not terms:
+            return None
+        if len(terms) == 1:
+            t = terms[0]
+            if len(t) == 1 and not t.isascii():  # one Han character: any bigram it starts
+                return Query.regex_query(self.schema, field, re.escape(t) + ".*")
+            return self.term(field, t)
+        if phrase:
+            words: list[str | tuple[int, str]] = list(terms)
+            return Query.phrase_query(self.schema, field, words)
+        return self.all_of([self.term(field, t) for t in terms])
+
+    def words(self, value: str) -> tantivy.Query | None:
+        terms = list(dict.fromkeys(stem_word(w) if w.isascii() else w
+                                   for w in word_terms(value)))
+        return self.all_of([self.term("words", t) for t in terms]) if terms else None
+
+    def free_text(self, value: str, phrase: bool, field: str) -> tantivy.Query:
+        required = self.text(field, value, phrase)
+        if required is None:
+            raise QueryError(f"nothing searchable in {value!r}: use letters, numbers or "
+                             "characters")
+        return required
+
+    def names(self, keys: list[str]) -> tantivy.Query | None:
+        found = [k for k in keys if self.is_key(k)]
+        return self.any_of("scientist", found) if found else None
+
+    def match_all(self) -> tantivy.Query:
+        return Query.all_query()
+
+    def combine(self, must: list[tantivy.Query], must_not: list[tantivy.Query]) -> tantivy.Query:
+        """Every `must` query, none of the `must_not` ones (everything when `must` is empty)."""
+        if not must_not:
+            return self.all_of(must) if must else Query.all_query()
+        clauses = [(Occur.Must, q) for q in (must or [Query.all_query()])]
+        return Query.boolean_query([*clauses, *[(Occur.MustNot, q) for q in must_not]])
+
+    def public_only(self, q: tantivy.Query) -> tantivy.Query:
+        """Restricted and closed items left out (search.searcher's public-only rule)."""
+        return self.combine([q], [self.any_of("access", ["restricted", "closed"])])
+
+    def everything_but(self, q: tantivy.Query) -> tantivy.Query:
+        return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, q)])
+
+    def year_range(self, low: int | None, high: int | None,
+                   max_terms: int) -> tantivy.Query:
+        if low is not None and high is not None and high - low < max_terms:
+            return self.any_of("years", [str(y) for y in range(low, high + 1)])
+        parts = []
+        if high is not None:
+            parts.append(Query.range_query(self.schema, "year_start", tantivy.FieldType.Integer,
+                                           None, high))
+        if low is not None:
+            parts.append(Query.range_query(self.schema, "year_end", tantivy.FieldType.Integer,
+                                           low, None))
+        return self.all_of(parts)
+
+    def duration_range(self, low: int | None, high: int | None) -> tantivy.Query:
+        return Query.range_query(self.schema, "duration", tantivy.FieldType.Integer, low, high)
+
+    def ranked_text(self, value: str, phrase: bool) -> tantivy.Query:
+        """Content decides what matches; title and jieba words only add to the score."""
+        required = self.free_text(value, phrase, "content")
+        boosts = [q for q in (self.text("title", value, phrase),
+                              None if phrase else self.words(value)) if q is not None]
+        if not boosts:
+            return required
+        return Query.boolean_query([(Occur.Must, required),
+                                    *[(Occur.Should, Query.boost_query(b, 3.0 if i == 0 else 1.0))
+                                      for i, b in enumerate(boosts)]])
+
+
+# -- searching --------------------------------------------------------------------------------
+
+class TantivySearch:
+    """One opened index: a searcher reloaded when the index changes."""
+
+    def __init__(self, index: tantivy.Index):
+        self.index = index
+        self.schema = self.index.schema
+        self.searcher = self.index.searcher()
+
+    def refresh(self) -> None:
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def is_key(self, key: str) -> bool:
+        return self.searcher.doc_freq("scientist", key) > 0
+
+    def compiler(self) -> Compiler:
+        return Compiler(self.schema, self.is_key)
+
+    def run(self, query: tantivy.Query, ranked: bool, limit: int, offset: int,
+            facets: bool) -> tuple[int, list[tuple[float | None, dict[str, Any]]],
+                                   dict[str, Counter[int]] | None]:
+        """(exact total, the page as (score, stored fields), facet code counts or None)."""
+        if ranked:
+            result = self.searcher.search(query, limit, count=True, offset=offset)
+        else:
+            result = self.searcher.search(query, limit, count=True, offset=offset,
+                                          order_by_field="date_sort", order=tantivy.Order.Asc)
+        page = []
+        for score, address in result.hits:
+            stored = self.searcher.doc(address).to_dict()
+            fields = {k: v[0] for k, v in stored.items() if v}
+            page.append((float(score) if ranked else None, fields))
+        counts = None
+        if facets:
+            spec = {code: {"terms": {"field": code, "size": 65_000}} for code in CODES}
+            answer = self.searcher.aggregate(query, spec)
+            counts = {code: Counter({int(b["key"]): int(b["doc_count"])
+                                     for b in answer[code]["buckets"]}) for code in CODES}
+        total: Any = result.count  # type: ignore[attr-defined]  # count=True gives it
+        return int(total or 0), page, counts
+
+    def close(self) -> None:
+        self.searcher = None  # type: ignore[assignment]
