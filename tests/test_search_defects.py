@@ -19,7 +19,9 @@ from archive.scientists import ScientistRecord
 from search.index import open_index, rebuild, update
 from search.query import Range, complete_names, filters_only, parse_query
 from search.searcher import SearchOptions, SearchService, search
-from tests.test_search import QIAN, RECORDS, SCIENTISTS, _add_records, _open, cli_env, engine
+from tests.test_search import (
+    QIAN, RECORDS, SCIENTISTS, _add_records, _open, cli_env, engine, needs_tantivy,
+)
 
 __all__ = ["engine"]  # the fixture: tests taking `names` run on both engines
 
@@ -300,6 +302,7 @@ def test_index_follows_the_change_log(tmp_path, engine):
 
 # -- the engine setting (issue 14) --------------------------------------------------------------
 
+@needs_tantivy
 def test_engine_setting_and_an_index_of_the_other_engine(tmp_path):
     from archive.errors import UsageError
     from archive.settings import load_settings

@@ -17,6 +17,7 @@ from benchmarks.records import generate
 from search.index import open_index, rebuild
 from search.query import parse_query
 from search.searcher import _NOT_PUBLIC, SearchOptions, SearchService, compile_query
+from tests.test_search import ENGINES
 
 QUERIES = ["究所", "导弹", "研究所", "火箭 卫星", "rocket", "Qian Xuesen", "导弹 OR 火箭",
            '"人造卫星"', "控制论 -导弹", "type:letter", "date:1950s"]
@@ -38,7 +39,7 @@ def truth(tmp_path_factory):
     return catalog
 
 
-@pytest.fixture(scope="module", params=("whoosh", "tantivy"))
+@pytest.fixture(scope="module", params=ENGINES)
 def generated(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("totals")
     catalog = _catalog(folder, jobs=1, engine=request.param)
