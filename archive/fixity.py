@@ -31,13 +31,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement, Connection, DateTime, and_, bindparam, or_, select, tuple_, update,
+)
 
 from archive.catalog import Catalog
 from archive.errors import CatalogBusy, UsageError
-from archive.events import FIXITY_CHECK, agent_name, event_row, record_events
+from archive.events import FIXITY_CHECK, TOOL, agent_name
 from archive.lock import writer_lock
-from archive.models import File, IngestProblem, IngestRun, Root, utcnow
+from archive.models import Base, File, IngestRun, Root, utcnow
 from archive.paths import filesystem_path
 from archive.runs import StoredRun
 
@@ -51,6 +53,8 @@ PAGE = 500  # catalog rows read at a time
 # Files go to a thread in groups (so small files cost one future between them) of up to:
 GROUP_FILES = 64
 GROUP_BYTES = 8 * CHUNK
+# Groups queued per thread: enough that the threads keep reading while a batch is written.
+IN_FLIGHT_PER_THREAD = 8
 FLUSH_FILES = 500
 FLUSH_SECONDS = 2.0
 
@@ -330,8 +334,8 @@ def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime) -> 
     # First the never-verified files in id order, then the rest oldest first.
     last_id = 0
     while True:
-        with catalog.session() as s:
-            rows = s.execute(select(*columns).where(*base, File.last_verified.is_(None),
+        with catalog.engine.connect() as con:
+            rows = con.execute(select(*columns).where(*base, File.last_verified.is_(None),
                                                     File.id > last_id)
                              .order_by(File.id).limit(PAGE)).all()
         for r in rows:
@@ -342,8 +346,9 @@ def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime) -> 
     mark: tuple[dt.datetime, int] | None = None
     while True:
         after = [] if mark is None else [tuple_(File.last_verified, File.id) > tuple_(*mark)]
-        with catalog.session() as s:
-            rows = s.execute(select(*columns).where(*base, File.last_verified < started, *after)
+        with catalog.engine.connect() as con:
+            rows = con.execute(select(*columns).where(*base, File.last_verified < started,
+                                                      *after)
                              .order_by(File.last_verified, File.id).limit(PAGE)).all()
         for r in rows:
             yield _target(r, roots, present)
@@ -354,8 +359,10 @@ def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime) -> 
 
 def _target(r: Any, roots: dict[int, str], present: dict[int, bool]) -> Target:
     root = roots[r.root_id]
-    shown = filesystem_path(root, r.path, None)
-    disk = filesystem_path(root, r.path, r.path_raw)
+    # POSIX catalog paths joined as filesystem_path does, without a split and join per file.
+    shown = f"{root.rstrip(os.sep)}{os.sep}{r.path}" if os.sep == "/" else \
+        filesystem_path(root, r.path, None)
+    disk = filesystem_path(root, r.path, r.path_raw) if r.path_raw else shown
     return Target(r.id, r.item_id, shown, disk, r.sha256, r.status, r.size or 0,
                   present[r.root_id])
 
@@ -381,39 +388,81 @@ class _Recorder:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        now = utcnow()
+        dialect = self.catalog.engine.dialect
+        now = _bound_time(dialect, utcnow())
         events, problems, plain, moved = [], [], [], []
         for t, c in batch:
-            events.append(event_row(FIXITY_CHECK, item_id=t.item_id, file_id=t.file_id,
-                                    run_id=self.run_id, agent=self.agent,
-                                    outcome="success" if c.outcome == OK else "failure",
-                                    detail=event_detail(t, c)))
             status = new_status(t.status, c.outcome)
+            events.append({"kind": FIXITY_CHECK, "item_id": t.item_id, "file_id": t.file_id,
+                           "run_id": self.run_id, "agent": self.agent, "tool": TOOL,
+                           "outcome": "success" if c.outcome == OK else "failure",
+                           "field": None if status is None else "status",
+                           "old_value": None if status is None else t.status or PRESENT,
+                           "new_value": status, "detail": event_detail(t, c), "at": now})
             if status is None:
-                plain.append(t.file_id)
+                plain.append({"fid": t.file_id, "at": now})
             else:
-                moved.append((t.file_id, status))
-                events[-1].update(field="status", old_value=t.status or PRESENT,
-                                  new_value=status)
+                moved.append({"fid": t.file_id, "st": status, "at": now})
             if c.outcome == CHANGED:
                 problems.append({"kind": CHANGED, "path": t.path, "stage": "fixity",
-                                 "reason": changed_reason(t.expected, c.actual or "")})
+                                 "reason": changed_reason(t.expected, c.actual or ""),
+                                 "run_id": self.run_id})
             elif c.outcome in (MISSING, UNREADABLE):
                 problems.append({"kind": c.outcome, "path": t.path, "stage": "fixity",
-                                 "reason": c.reason or "no file at this path"})
-        with self.catalog.session() as s:
-            for i in range(0, len(plain), 500):
-                s.execute(update(File).where(File.id.in_(plain[i:i + 500]))
-                          .values(last_verified=now)
-                          .execution_options(synchronize_session=False))
-            for file_id, status in moved:
-                s.execute(update(File).where(File.id == file_id)
-                          .values(status=status, status_since=now, last_verified=now)
-                          .execution_options(synchronize_session=False))
-            if problems:
-                s.execute(insert(IngestProblem), [{"run_id": self.run_id, **p}
-                                                  for p in problems])
-            record_events(s, events)
+                                 "reason": c.reason or "no file at this path",
+                                 "run_id": self.run_id})
+        with self.catalog.engine.begin() as con:
+            for statement, rows in ((_VERIFIED, plain), (_STATUS, moved),
+                                    (_PROBLEM, problems), (_EVENT, events)):
+                if rows:
+                    statement.run(con, rows)
+
+
+class _DriverStatement:
+    """A statement compiled once per dialect and run with executemany on the driver: through
+    SQLAlchemy's per-row parameter processing, recording a check cost more than hashing a
+    small file (benchmarks/verify_bench.py). Values must already be in the driver's form
+    (`_bound_time` for times)."""
+
+    def __init__(self, statement: Any) -> None:
+        self._statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+    def run(self, con: Connection, rows: list[dict[str, Any]]) -> None:
+        dialect = con.dialect
+        if dialect.name not in self._compiled:
+            compiled = self._statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            self._compiled[dialect.name] = (str(compiled), order)
+        sql, order = self._compiled[dialect.name]
+        params: Any = [tuple(r[k] for k in order) for r in rows] if order is not None else rows
+        con.exec_driver_sql(sql, params)
+
+
+def _bound_time(dialect: Any, at: dt.datetime) -> Any:
+    """A time as the dialect's DateTime stores it (text on SQLite, unchanged elsewhere)."""
+    process = DateTime().bind_processor(dialect)
+    return process(at) if process is not None else at
+
+
+def _insert(table: str) -> Any:
+    t = Base.metadata.tables[table]
+    return t.insert().values({c: bindparam(c) for c in _COLUMNS[table]})
+
+
+_COLUMNS = {"events": ("kind", "item_id", "file_id", "run_id", "agent", "tool", "outcome",
+                       "field", "old_value", "new_value", "detail", "at"),
+            "ingest_problems": ("run_id", "kind", "path", "stage", "reason")}
+_files = Base.metadata.tables["files"]
+# A check alone leaves the row's updated_at be (the file's record did not change); a new
+# status is an update.
+_VERIFIED = _DriverStatement(update(_files).where(_files.c.id == bindparam("fid")).values(
+    last_verified=bindparam("at"), updated_at=_files.c.updated_at))
+_STATUS = _DriverStatement(update(_files).where(_files.c.id == bindparam("fid")).values(
+    status=bindparam("st"), status_since=bindparam("at"), last_verified=bindparam("at"),
+    updated_at=bindparam("at")))
+_EVENT = _DriverStatement(_insert("events"))
+_PROBLEM = _DriverStatement(_insert("ingest_problems"))
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -521,7 +570,7 @@ def _check_all(targets: Iterator[Target], options: VerifyOptions, recorder: _Rec
     try:
         for group in _groups(targets, options, report, clock):
             in_flight.append((pool.submit(check_group, group, stop), group))
-            collect(jobs * 2)
+            collect(jobs * IN_FLIGHT_PER_THREAD)
         collect(0)
     except BaseException:
         stop.set()  # a read in progress stops within a megabyte

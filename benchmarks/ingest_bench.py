@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from benchmarks import verify_bench
 from benchmarks.collection import generate_collection
 from benchmarks.measure import figure, python_startup, repeat, run_process
 
@@ -76,6 +77,7 @@ def run(n: int, repeats: int = 3, noop_repeats: int = 5) -> dict[str, Any]:
     bare_startup = repeat(lambda: run_process([sys.executable, "-c", "pass"]).seconds, 5)
     walk = repeat(lambda: run_process([sys.executable, "-c", BARE_WALK, str(coll)]).seconds
                   - bare_startup.median, noop_repeats)
+    checked = verify_bench.run(catalog, paths, jobs, startup, repeats)
     first_fig = figure(first)
     result = {
         "files": n, "mib": round(total_bytes / 2**20, 1), "jobs": jobs,
@@ -86,6 +88,7 @@ def run(n: int, repeats: int = 3, noop_repeats: int = 5) -> dict[str, Any]:
         "noop_s": noop, "walk_s": walk,
         "noop_vs_walk": round(noop.median / max(walk.median, 1e-3), 1),
         "ingest_peak_rss_mb": round(max(rss)),
+        "verify": checked,
     }
     shutil.rmtree(work, ignore_errors=True)
     return result

@@ -56,6 +56,16 @@ def goal(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def _verify_goal(i: dict[str, Any]) -> list[str]:
+    """The fixity row: absent from reports measured before `archive verify` existed."""
+    v = i.get("verify")
+    if not v:
+        return []
+    return [f"| `archive verify --all` throughput vs a bare hash-only pass, {v['files']:,} "
+            f"files ({v['jobs']} threads each) | {v['throughput_vs_hash']}× ({v['files_per_s']} "
+            f"files/s) | ≥ 0.8× | {goal(v['throughput_vs_hash'] >= 0.8)} |"]
+
+
 def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
            searches: list[dict[str, Any]], full: bool) -> str:
     i = ingest
@@ -76,6 +86,7 @@ def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
         f"{goal(i['files_per_s'] >= 200)} |",
         f"| no-op re-ingest vs bare `os.scandir`+`stat` walk | {i['noop_vs_walk']}× | ≤ 2× | "
         f"{goal(i['noop_vs_walk'] <= 2)} |",
+        *_verify_goal(i),
         f"| PyAV probe vs {probe['baseline']} | {probe['speedup']}× faster; durations within "
         f"{probe['max_duration_difference_s']} s | ≥ 20× | {goal(probe['speedup'] >= 20)} |",
     ]
@@ -135,6 +146,14 @@ def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
 
 
 LEFT = """## What is left, and why
+
+- **Verify on small files: 0.53–0.64× a bare hash-only pass** (5,000 files averaging 50 KiB,
+  measured on 2026-12-01; 0.87× on 8 MiB files). Hashing a 50 KiB file costs about 0.1 ms of a
+  core, and recording its check (a `fixity check` event, `last_verified`, a page of catalog rows
+  read) about as much again in the one Python thread, on a 2-core machine whose two cores the
+  bare pass already fills. The records are already written with the driver's executemany,
+  compiled once (the ORM's per-row work had cost twice as much: 0.28× at first). The command's
+  fixed cost (importing SQLAlchemy, opening the catalog) is reported apart, as `command_vs_hash`.
 
 - **Whoosh against FTS5, and p95 under 100 ms at 500,000 items.** Not met, and not within reach
   of Whoosh. The profiles put a query's time in Whoosh's Python posting-list code, about 2 µs
@@ -275,8 +294,8 @@ def main(argv: list[str] | None = None) -> int:
           f" = {probe['speedup']}x", flush=True)
     ingest = ingest_bench.run(cfg["ingest_files"], cfg["ingest_repeats"])
     print(f"ingest: {ingest['files']} files, {ingest['files_per_s']} files/s; no-op "
-          f"{ingest['noop_vs_walk']}x a bare walk; peak {ingest['ingest_peak_rss_mb']} MB",
-          flush=True)
+          f"{ingest['noop_vs_walk']}x a bare walk; peak {ingest['ingest_peak_rss_mb']} MB; "
+          f"verify {ingest['verify']['throughput_vs_hash']}x a hash-only pass", flush=True)
     searches: list[dict[str, Any]] = []
     run = {"machine": m, "ingest": ingest, "probe": probe, "searches": searches,
            "full": args.full}
