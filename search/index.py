@@ -7,6 +7,7 @@ from the catalog, or adding one, happens outside the guard, so a bug there surfa
 it is rather than as advice to rebuild the index."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -203,7 +204,8 @@ class _Changes:
 
     def delete(self, item_id: int) -> None:
         if self.tantivy:
-            self.engine.delete_item(self.writer, item_id)
+            with self.engine.damage_guard(self.index_dir):
+                self.engine.delete_item(self.writer, item_id)
             return
         # Deleting reads the existing segments (damage shows here); adding only writes the
         # new segment, so a bad document is a bug, not damage.
@@ -217,15 +219,21 @@ class _Changes:
             self.writer.add_document(**doc)
 
     def commit(self) -> None:
+        if self.tantivy:
+            with self.engine.damage_guard(self.index_dir):
+                self.writer.commit()
+                self.writer.wait_merging_threads()  # merging reads the old segments
+            return
         with damage_guard(self.index_dir):
             self.writer.commit()  # merging segments reads the old ones
-        if self.tantivy:
-            self.writer.wait_merging_threads()
 
     def cancel(self) -> None:
         if self.tantivy:
-            self.writer.rollback()
-            self.writer.wait_merging_threads()  # drops the writer: its lock goes with it
+            # On a damaged index the rollback may fail too; the caller already knows it is
+            # damaged (and rebuilds into a new folder, which needs no lock of this one).
+            with contextlib.suppress(IndexDamaged), self.engine.damage_guard(self.index_dir):
+                self.writer.rollback()
+                self.writer.wait_merging_threads()  # drops the writer: its lock goes with it
         else:
             self.writer.cancel()
 

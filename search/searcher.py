@@ -471,7 +471,7 @@ class SearchService:
             ix = open_index(self.catalog)
             if tantivy:
                 from search.engines.tantivy import TantivySearch
-                self._searcher = TantivySearch(ix)
+                self._searcher = TantivySearch(ix, self.catalog.settings.index_dir)
             else:
                 self._searcher = ix.searcher()
         elif tantivy:

@@ -322,3 +322,25 @@ def test_engine_setting_and_an_index_of_the_other_engine(tmp_path):
     assert "archive reindex" in r.stderr
     assert run(other, "reindex").exit_code == 0
     assert json.loads(run(other, "search", "导弹", "--json").stdout)["total"] == 4
+
+
+@needs_tantivy
+def test_damaged_tantivy_index(tmp_path):
+    """Tantivy panics on damaged files (a BaseException from Rust): it must become IndexDamaged,
+    a one-line message, and the next update mends the index."""
+    catalog = _open(tmp_path, "tantivy")
+    _add_records(catalog, RECORDS)
+    rebuild(catalog)
+    for path in catalog.settings.index_dir.iterdir():
+        if path.name not in ("meta.json", ".managed.json", "archive-index.json"):
+            path.write_bytes(b"garbage")
+    with pytest.raises(IndexDamaged, match="archive reindex"), SearchService(catalog) as service:
+        service.search(SearchOptions(query="导弹", facets=True))
+    r = run(catalog, "search", "导弹")
+    assert r.exit_code == 2 and "archive reindex" in r.stderr and "Traceback" not in r.output
+    with catalog.session() as s:
+        s.query(Item).filter_by(accession="QXS-L-00001").one().updated_at = \
+            dt.datetime.now() + dt.timedelta(seconds=5)
+    assert update(catalog) == len(RECORDS)  # an ingest or edit mends it: rebuilt
+    assert found(catalog, "导弹") == {"QXS-L-00001", "QXS-L-00002", "QSQ-L-00001",
+                                      "ZJZ-L-00001"}

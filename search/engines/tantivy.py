@@ -14,6 +14,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ import tantivy
 from archive.errors import IndexBusy, IndexDamaged, QueryError
 from search.analysis import cjk_terms, stem_word, word_terms
 
+Occur = tantivy.Occur
+Query = tantivy.Query
 WRITER_HEAP = 128_000_000  # bytes Tantivy buffers before writing a segment
 UNDATED = 99_999_999  # date_sort of an undated item: after every dated one
 
@@ -91,6 +94,22 @@ def to_document(doc: dict[str, Any]) -> tantivy.Document:
     return d
 
 
+@contextmanager
+def damage_guard(folder: Path) -> Iterator[None]:
+    """Tantivy reading damaged files: a ValueError or OSError, or a Rust panic, which reaches
+    Python as pyo3's PanicException (a BaseException, so Ctrl-C is let through by name)."""
+    try:
+        yield
+    except (ValueError, OSError) as exc:
+        raise IndexDamaged(f"the search index at {folder} is damaged ({exc}); rebuild it "
+                           "with `archive reindex`") from None
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise IndexDamaged(f"the search index at {folder} is damaged (Tantivy: {exc}); "
+                           "rebuild it with `archive reindex`") from None
+
+
 def create(folder: Path) -> tantivy.Index:
     return tantivy.Index(build_schema(), str(folder))
 
@@ -100,11 +119,14 @@ def exists(folder: Path) -> bool:
 
 
 def open_index(folder: Path) -> tantivy.Index:
-    try:
-        return tantivy.Index.open(str(folder))
-    except ValueError as exc:
-        raise IndexDamaged(f"the search index at {folder} is damaged ({exc}); rebuild it "
-                           "with `archive reindex`") from None
+    """The index, read once through (a document, its postings) so that damage shows here."""
+    with damage_guard(folder):
+        index = tantivy.Index.open(str(folder))
+        searcher = index.searcher()
+        for _, address in searcher.search(Query.all_query(), 1).hits:
+            searcher.doc(address)
+        searcher.search(Query.regex_query(index.schema, "content", ".*"), 1, count=True)
+        return index
 
 
 def writer(index: tantivy.Index, wait: float, threads: int = 1) -> tantivy.IndexWriter:
@@ -129,8 +151,6 @@ def delete_item(w: tantivy.IndexWriter, item_id: int) -> None:
 
 # -- queries ----------------------------------------------------------------------------------
 
-Occur = tantivy.Occur
-Query = tantivy.Query
 
 
 class Compiler:
@@ -236,14 +256,16 @@ class Compiler:
 class TantivySearch:
     """One opened index: a searcher reloaded when the index changes."""
 
-    def __init__(self, index: tantivy.Index):
+    def __init__(self, index: tantivy.Index, folder: Path):
         self.index = index
+        self.folder = folder
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
 
     def refresh(self) -> None:
-        self.index.reload()
-        self.searcher = self.index.searcher()
+        with damage_guard(self.folder):
+            self.index.reload()
+            self.searcher = self.index.searcher()
 
     def is_key(self, key: str) -> bool:
         return self.searcher.doc_freq("scientist", key) > 0
@@ -255,6 +277,12 @@ class TantivySearch:
             facets: bool) -> tuple[int, list[tuple[float | None, dict[str, Any]]],
                                    dict[str, Counter[int]] | None]:
         """(exact total, the page as (score, stored fields), facet code counts or None)."""
+        with damage_guard(self.folder):
+            return self._run(query, ranked, limit, offset, facets)
+
+    def _run(self, query: tantivy.Query, ranked: bool, limit: int, offset: int,
+             facets: bool) -> tuple[int, list[tuple[float | None, dict[str, Any]]],
+                                    dict[str, Counter[int]] | None]:
         if ranked:
             result = self.searcher.search(query, limit, count=True, offset=offset)
         else:
