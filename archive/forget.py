@@ -27,6 +27,7 @@ from archive.paths import catalog_path
 class Forgotten:
     path: str  # as on disk
     accession: str
+    item_id: int
     item_gone: bool
 
 
@@ -101,7 +102,7 @@ def forget(s: Session, paths: Sequence[str], reason: str,
             gone.add(item.id)
         else:
             touched.add(item.id)
-        out.append(Forgotten(given, item.accession, item_gone))
+        out.append(Forgotten(given, item.accession, item.id, item_gone))
     record_changes(s, touched - gone)
     record_changes(s, gone, "delete")
     return out

@@ -58,6 +58,17 @@ def test_forget_one_file_keeps_the_item(cli, small, catalog):  # noqa: F811
         assert event.item_id == item.id
 
 
+def test_forget_a_page_and_the_extent_follows(cli, small, catalog):  # noqa: F811
+    from archive.samplegen import make_jpeg
+    page2 = make_jpeg(small / "钱学森" / "信件" / "letter_1950_p2.jpg")
+    assert cli("ingest", str(small), "--quiet").exit_code == 0
+    with catalog.session() as s:
+        assert s.scalars(select(Item.pages).where(Item.accession == "QXS-L-00001")).one() == 2
+    assert cli("forget", str(page2), "--reason", "another letter's page").exit_code == 0
+    with catalog.session() as s:
+        assert s.scalars(select(Item.pages).where(Item.accession == "QXS-L-00001")).one() == 1
+
+
 def test_forget_an_original_leaves_its_copy_whole(cli, small, catalog, tmp_path):  # noqa: F811
     original = small / "钱学森" / "照片" / "lab_1956.jpg"
     (small / "钱学森" / "照片" / "lab_copy.jpg").write_bytes(original.read_bytes())

@@ -22,8 +22,11 @@ def command(app: AppContext, paths: tuple[str, ...], reason: str, by: str | None
     touched; a `deletion` event keeps the reason, path and checksum; accession numbers are
     never reused."""
     catalog = app.open_catalog()
+    from ingest.writer import refresh_extents  # the one place an item's extent is summed
     with catalog.session() as s:
         forgotten = forget(s, list(paths), reason, agent_name(by))
+        # Items that keep files lose the forgotten pages and seconds from their extent.
+        refresh_extents(s, {f.item_id for f in forgotten if not f.item_gone})
     for f in forgotten:
         suffix = f"; item {f.accession} removed (no file left)" if f.item_gone \
             else f" (from item {f.accession})"
