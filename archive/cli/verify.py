@@ -45,7 +45,8 @@ def command(app: AppContext, paths: tuple[str, ...], check_all: bool, older_than
     """Re-read catalogued files and compare each SHA-256 with the catalog, whatever size and
     mtime say. PATHS limit the check to files under them; without them, the files least
     recently verified go first. A changed or missing file is marked so, never repaired.
-    Exit 0: all ok; 1: some changed, missing or unreadable; 2: bad option or path."""
+    Exit 0: all ok; 1: some changed, missing or unreadable; 2: bad option or path; 130:
+    stopped by Ctrl-C (what was checked is recorded)."""
     catalog = app.open_catalog()
     options = VerifyOptions(paths=paths, all=check_all, older_than_days=older_than,
                             limit=limit, max_seconds=max_seconds,
