@@ -19,4 +19,7 @@ def command(app: AppContext, host: str, port: int) -> None:
     from web.app import create_app
     site = create_app(app.settings)
     click.echo(f"Serving {app.settings.catalog} at http://{host}:{port}/  (Ctrl-C to stop)")
-    waitress.serve(site, host=host, port=port, threads=8, ident="archive")
+    try:
+        waitress.serve(site, host=host, port=port, threads=8, ident="archive")
+    finally:
+        site.extensions["archive"].searches.close()  # the search services kept for requests
