@@ -306,8 +306,8 @@ def path_filter(roots: dict[int, str], paths: Sequence[str]) -> ColumnElement[bo
                 conditions.append(and_(File.root_id == root_id, or_(
                     File.path == rel, File.path.like(_like_prefix(rel), escape="\\"))))
         if not found:
-            raise UsageError(f"{p} is under no catalogued folder; `archive runs` lists the "
-                             "folders ingested")
+            raise UsageError(f"{p} is under no catalogued folder; give a path inside a folder "
+                             "that was ingested")
     return or_(*conditions)
 
 
@@ -467,15 +467,20 @@ _PROBLEM = _DriverStatement(_insert("ingest_problems"))
 
 # -- the run ----------------------------------------------------------------------------------
 
+def check_options(options: VerifyOptions) -> None:
+    """UsageError for options that contradict each other."""
+    if options.all and options.older_than_days is not None:
+        raise UsageError("--all checks every file; drop --older-than, or drop --all")
+    if options.all and options.paths:
+        raise UsageError("--all checks every file; give PATHs or --all, not both")
+
+
 def verify(catalog: Catalog, options: VerifyOptions,
            progress: Progress | None = None) -> FixityReport:
     """Check files as `options` say; returns the report. Ctrl-C (KeyboardInterrupt) ends the
     run cleanly: what was checked is recorded, the run is marked interrupted and the report
     comes back with `interrupted` set. UsageError for bad options or paths."""
-    if options.all and options.older_than_days is not None:
-        raise UsageError("--all checks every file; drop --older-than, or drop --all")
-    if options.all and options.paths:
-        raise UsageError("--all checks every file; give PATHs or --all, not both")
+    check_options(options)
     progress = progress or NullProgress()
     report = FixityReport(paths=[os.path.realpath(p) for p in options.paths])
     try:
@@ -584,6 +589,7 @@ def _check_all(targets: Iterator[Target], options: VerifyOptions, recorder: _Rec
 
 def count_targets(catalog: Catalog, options: VerifyOptions) -> int:
     """How many files `verify` would check with these options (for a progress bar)."""
+    check_options(options)
     from sqlalchemy import func
     with catalog.session() as s:
         roots = dict(s.execute(select(Root.id, Root.path)).all())

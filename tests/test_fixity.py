@@ -140,7 +140,7 @@ def test_rotation_least_recently_verified_first(cli, cli_json, coll, catalog_pat
     assert sorted(again) == sorted(seen[:2])
 
 
-def test_older_than_all_and_max_seconds(cli, cli_json, coll):
+def test_older_than_all_and_max_seconds(cli, cli_json, coll, catalog_path):
     ingested(cli, coll)
     assert cli_json("verify", "--older-than", "1")[1]["checked"] == 8  # never verified
     assert cli_json("verify", "--older-than", "1")[1]["checked"] == 0  # all verified today
@@ -148,8 +148,11 @@ def test_older_than_all_and_max_seconds(cli, cli_json, coll):
     code, out = cli_json("verify", "--max-seconds", "0")
     assert code == 0 and out["checked"] == 0
     assert "--max-seconds" in cli("verify", "--max-seconds", "0").output
+    runs = db(catalog_path, "select count(*) from ingest_runs")
     bad = cli("verify", "--all", "--older-than", "3")
     assert bad.exit_code == 2 and "--older-than" in bad.output
+    assert cli("verify", "--all", str(coll)).exit_code == 2
+    assert db(catalog_path, "select count(*) from ingest_runs") == runs  # nothing recorded
 
 
 def test_paths_limit_the_check(cli, cli_json, coll, tmp_path, monkeypatch):
