@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from archive.errors import QueryError
 
 MAX_QUERY_CHARS = 1000
+MAX_LIMIT = 1000  # hits per page; here, not in searcher.py, so options can name it cheaply
 
 FIELD_NAMES: dict[str, str] = {
     "scientist": "scientist", "type": "type", "date": "date", "year": "date",

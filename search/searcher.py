@@ -42,6 +42,7 @@ from search.documents import PART
 from search.facets import CODE_FIELDS, CodeTables, RecordingCollector, label_counts
 from search.index import damage_guard, open_index, update
 from search.query import (
+    MAX_LIMIT,
     And,
     Field,
     Node,
@@ -56,8 +57,6 @@ from search.query import (
 )
 from search.snippets import best_cue, make_snippet, match_patterns
 from search.state import IndexState, freshness, items_behind, read_state
-
-MAX_LIMIT = 1000
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,15 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.cli import EXIT_PROBLEMS, AppContext
 from archive.cli.progress import RichBar
-from ingest.derive import DeriveOptions, DeriveReport, count_candidates, derive
+
+if TYPE_CHECKING:
+    from ingest.derive import DeriveReport
 
 
 @click.command("derive")
@@ -27,6 +30,7 @@ def command(app: AppContext, access_copies: bool, force: bool, jobs: int | None,
     """Build thumbnails (images, PDF first pages, cards for other documents), video poster
     frames and audio waveforms in <catalog>.derivatives/, skipping those already built.
     Exit 1 when some could not be made (each is listed)."""
+    from ingest.derive import DeriveOptions, count_candidates, derive  # media: not for --help
     if jobs is not None:
         app.settings = replace(app.settings, jobs=jobs)
     catalog = app.open_catalog()

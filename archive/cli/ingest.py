@@ -5,7 +5,7 @@ import json
 import os
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,9 +13,11 @@ from archive.cli import EXIT_PROBLEMS, AppContext
 from archive.cli.progress import RichBar
 from archive.fields import MATERIAL_TYPES
 from archive.errors import ArchiveError
-from ingest.pipeline import IngestOptions, check_ingest, ingest, resolve_roots
 from ingest.walk import walk
-from ingest.report import IngestReport, summary_text
+from ingest.report import summary_text
+
+if TYPE_CHECKING:
+    from ingest.report import IngestReport
 
 def _done(report: IngestReport) -> int:
     c = report.counts()
@@ -63,6 +65,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
     overrides: dict[str, Any] = {k: v for k, v in (("jobs", jobs), ("file_timeout", timeout),
                                    ("lock_wait", wait)) if v is not None}
     app.settings = replace(app.settings, **overrides)
+    from ingest.pipeline import IngestOptions, check_ingest, ingest  # media: not for --help
     options = IngestOptions(scientist=scientist, type=material, manifest=manifest,
                             dry_run=dry_run, retry_problems=retry_problems,
                             include_manifests=include_manifests)
@@ -88,6 +91,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
 
 
 def count_files(paths: tuple[str, ...]) -> int | None:
+    from ingest.pipeline import resolve_roots
     try:
         roots = resolve_roots(paths)
     except ArchiveError:

@@ -7,13 +7,17 @@ import itertools
 import json
 import re
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.cli import AppContext
 from archive.durations import clock
 from archive.fields import MATERIAL_TYPES
-from search.searcher import MAX_LIMIT, SearchOptions, SearchResult, search
+from search.query import MAX_LIMIT
+
+if TYPE_CHECKING:
+    from search.searcher import SearchResult
 
 
 def _terminal_snippet(snippet: str) -> str:
@@ -96,6 +100,7 @@ def command(app: AppContext, query: tuple[str, ...], scientist: str | None, mate
     """Search the archive. QUERY takes words and "phrases" in Chinese or English, and
     scientist:, type:, date:1950..1960 or 1950s, duration:>30m, title:, -excluded, OR and ( ).
     Its words need no quotes and may start with '-' (`archive search 火箭 -卫星`)."""
+    from search.searcher import SearchOptions, search  # Whoosh and the catalog: not for --help
     catalog = app.open_catalog()
     text = " ".join(query)
     options = SearchOptions(query=text, scientist=scientist, type=material,

@@ -1,0 +1,65 @@
+"""The CLI starts at once: `archive --help`, `--version` and every command's `--help` run for
+real (the installed `archive` script in a subprocess) and import no media, search, web or
+database-driver library; a search imports jieba only when its query has Chinese in it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.cli import COMMANDS
+
+ARCHIVE = Path(sys.executable).with_name("archive")
+
+# What parsing options and printing help must never pay for.
+HEAVY = {
+    "sqlite3", "_sqlite3", "psycopg", "psycopg2",  # database drivers
+    "av", "PIL", "pypdf", "exifread", "pillow_heif", "docx", "openpyxl", "pebble",  # media
+    "whoosh", "jieba", "pypinyin", "opencc",  # search
+    "flask", "werkzeug", "jinja2", "waitress", "iiif_prezi3",  # the site and exports
+}
+# `archive --help` and `--version` do not even open the ORM or draw progress bars.
+TOP_LEVEL_HEAVY = HEAVY | {"sqlalchemy", "rich"}
+
+
+def imported_by(*args: str, cwd: Path | None = None) -> set[str]:
+    """Top-level packages the real `archive ARGS` imported (Python's own import-time log)."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    env.pop("ARCHIVE_CONFIG", None)
+    done = subprocess.run([str(ARCHIVE), *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "click" in names, "the import-time log was not read"
+    return names
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_top_level_help_and_version_import_nothing_heavy(args: list[str]):
+    assert imported_by(*args) & TOP_LEVEL_HEAVY == set()
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_each_commands_help_imports_no_heavy_library(command: str):
+    assert imported_by(command, "--help") & HEAVY == set()
+
+
+def test_a_search_loads_jieba_only_for_chinese(tmp_path: Path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "rocket_notes_1956.txt").write_text("Notes on rocket engines. 火箭发动机笔记。",
+                                                  encoding="utf-8")
+    catalog = tmp_path / "catalog.db"
+    subprocess.run([str(ARCHIVE), "--catalog", str(catalog), "ingest", str(folder), "--quiet"],
+                   check=True, capture_output=True, timeout=300)
+    english = imported_by("--catalog", str(catalog), "search", "rocket")
+    assert "whoosh" in english and "jieba" not in english
+    filters = imported_by("--catalog", str(catalog), "search", "date:1950..1960")
+    assert "jieba" not in filters
+    assert "jieba" in imported_by("--catalog", str(catalog), "search", "火箭")
