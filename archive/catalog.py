@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
@@ -15,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.errors import CatalogError
 from archive.models import Base, Meta, Root
 from archive.settings import Settings
+
+if TYPE_CHECKING:
+    import sqlite3
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +38,67 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+def _sqlite_read_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # A reader changes nothing, not even the journal mode; query_only makes SQLite refuse any
+    # write, so a read command cannot change the catalog by mistake.
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA query_only=ON")
+    cur.close()
+
+
+def cannot_change(path: Path) -> bool:
+    """True when no one can be writing the file: it has no write permission at all (a
+    published copy), this process may not write it or its folder (SQLite needs the folder for
+    its journal), or it lies on a file system mounted read-only."""
+    if not path.stat().st_mode & 0o222:
+        return True
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        return True
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+
+
+def _read_only_sqlite(db_path: Path) -> tuple[Engine, bool]:
+    """An engine that never writes. A file no one can change is opened with mode=ro as
+    immutable: SQLite then needs no -wal or -shm file beside it (which it could not create on
+    read-only media) and makes none in a published copy's folder. A live catalog, which an
+    ingest may be writing, is opened as usual to see the writer's WAL, with query_only on."""
+    url = "sqlite:///" + str(db_path)
+    immutable = cannot_change(db_path)
+    if immutable:
+        uri = "file:" + quote(str(db_path)) + "?mode=ro&immutable=1"
+
+        def connect() -> sqlite3.Connection:
+            import sqlite3  # the driver, as SQLAlchemy imports it: when a command connects
+            return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+        # The URL only chooses the dialect and a file database's pool; `connect` opens it.
+        engine = create_engine(url, creator=connect)
+    else:
+        engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_read_pragmas)
+    return engine, immutable
+
+
 class Catalog:
     """An open catalog. Use `with catalog.session() as s:` for a unit of work."""
 
-    def __init__(self, settings: Settings, engine: Engine):
+    def __init__(self, settings: Settings, engine: Engine, read_only: bool = False,
+                 immutable: bool = False):
         self.settings = settings
         self.engine = engine
+        self.read_only = read_only  # this process writes nothing to the catalog
+        # No one can change it (a published copy): nothing beside it is written either, not
+        # even the search index, which then stays as it was published.
+        self.immutable = immutable
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, settings: Settings, create: bool = True) -> Catalog:
+    def open(cls, settings: Settings, create: bool = True, read_only: bool = False) -> Catalog:
+        """Open (and with `create`, make) the catalog. With `read_only`, for commands that only
+        read, nothing is ever written to it: no schema upgrade, no journal-mode switch, and
+        SQLite refuses writes; so a read-only catalog file (mode 444, read-only media, a
+        published copy) can be read."""
         url = settings.catalog_url
         if settings.is_sqlite:
             db_path = Path(url.removeprefix("sqlite:///"))
@@ -49,19 +106,57 @@ class Catalog:
                 raise CatalogError(
                     f"unable to open catalog {db_path}: the folder {db_path.parent} does not "
                     "exist; create it or pass --catalog")
-            if not create and not db_path.exists():
+            if (not create or read_only) and not db_path.exists():
                 raise CatalogError(
                     f"no catalog at {db_path}: run `archive ingest` first, or pass --catalog "
                     "(or set ARCHIVE_CATALOG) to point at an existing one")
+            if read_only:
+                engine, immutable = _read_only_sqlite(db_path)
+                catalog = cls(settings, engine, read_only=True, immutable=immutable)
+                catalog._check_readable_schema()
+                return catalog
         try:
             engine = create_engine(url, future=True)
         except (ArgumentError, ImportError) as exc:
             raise CatalogError(f"unable to open catalog {url!r}: {exc}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        catalog = cls(settings, engine)
-        catalog._ensure_schema(create)
+        catalog = cls(settings, engine, read_only)
+        if read_only:
+            catalog._check_readable_schema()
+        else:
+            catalog._ensure_schema(create)
         return catalog
+
+    def _check_readable_schema(self) -> None:
+        """A reader cannot upgrade the catalog: an older one is brought up to date first by a
+        writable open when the file can be written, else it is refused with what to do."""
+        if self._schema_is_current():
+            return
+        db_path = Path(self.settings.catalog_url.removeprefix("sqlite:///"))
+        if not self.settings.is_sqlite or not cannot_change(db_path):
+            Catalog.open(self.settings, create=False).close()  # upgrades, or says why not
+            return
+        try:
+            inspector = inspect(self.engine)
+            if not inspector.has_table("items"):
+                raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
+                                   "(no items table)")
+            missing = [f"{t.name}.{c.name}" for t in Base.metadata.sorted_tables
+                       if inspector.has_table(t.name)
+                       for c in t.columns
+                       if c.name not in {x["name"] for x in inspector.get_columns(t.name)}]
+            missing += [t.name for t in Base.metadata.sorted_tables
+                        if not inspector.has_table(t.name)]
+        except OperationalError as exc:
+            raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
+                               f"{exc.orig}") from None
+        if missing:
+            raise CatalogError(
+                f"the catalog {self.settings.catalog} was made by an older version and is "
+                f"read-only, so it cannot be brought up to date (it lacks {', '.join(missing)}); "
+                "run any command on a writable copy of it, or publish a copy made by this "
+                "version")
 
     def _ensure_schema(self, create: bool) -> None:
         if self._schema_is_current():

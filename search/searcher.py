@@ -437,7 +437,7 @@ class SearchService:
     def __init__(self, catalog: Catalog, writable: bool = False):
         quiet_jieba()
         self.catalog = catalog
-        self.writable = writable
+        self.writable = writable and not catalog.immutable  # a published copy's index stays
         self.note = ""
         self.behind = 0
         self._searcher: Any = None  # a Whoosh Searcher, or a TantivySearch

@@ -30,7 +30,8 @@ def create_app(settings: Settings) -> Flask:
     app = Flask(__name__)
     app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=1024)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["archive"] = SiteState(settings, Catalog.open(settings, create=False))
+    app.extensions["archive"] = SiteState(settings, Catalog.open(settings, create=False,
+                                                                 read_only=True))
     app.register_blueprint(site)
     app.teardown_appcontext(close)
     # One way to write each thing, shared with the CLI and the exports.

@@ -30,9 +30,11 @@ class AppContext:
     settings: Settings
     debug: bool
 
-    def open_catalog(self, create: bool = False) -> Catalog:
+    def open_catalog(self, create: bool = False, read_only: bool = False) -> Catalog:
+        """Commands that only read pass `read_only`: they then work on a catalog that cannot
+        be written (a published copy, read-only media) and never change one that can."""
         from archive.catalog import Catalog
-        return Catalog.open(self.settings, create=create)
+        return Catalog.open(self.settings, create=create, read_only=read_only)
 
 
 # Each command's module, imported only when that command runs (or its help is shown), so

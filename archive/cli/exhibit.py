@@ -42,7 +42,7 @@ def create(app: AppContext, slug: str, title: str, description: str | None) -> N
 @click.pass_obj
 def list_(app: AppContext, as_json: bool) -> None:
     """List exhibits with their object counts."""
-    with app.open_catalog().session() as s:
+    with app.open_catalog(read_only=True).session() as s:
         rows = list_exhibits(s)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -57,7 +57,7 @@ def list_(app: AppContext, as_json: bool) -> None:
 @click.pass_obj
 def show(app: AppContext, slug: str, as_json: bool) -> None:
     """Show an exhibit's objects in order, by section, with captions."""
-    with app.open_catalog().session() as s:
+    with app.open_catalog(read_only=True).session() as s:
         e = get_exhibit(s, slug)
         objects = [{"position": x.position, "section": x.section,
                     "accession": x.item.accession, "title": x.item.title,
@@ -187,7 +187,7 @@ def export(app: AppContext, slug: str, fmt: str, output: str | None,
            include_restricted: bool, base_url: str | None) -> None:
     """Export an exhibit checklist for designers, registrars and display systems."""
     from archive.exhibit_export.rows import build_export
-    catalog = app.open_catalog()
+    catalog = app.open_catalog(read_only=True)
     with catalog.session() as s:
         data = build_export(s, slug, app.settings.derivatives_dir, include_restricted)
     target = Path(output or DEFAULT_NAMES[fmt].format(slug=slug))

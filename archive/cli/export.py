@@ -30,7 +30,7 @@ def command(app: AppContext, fmt: str, output: str | None) -> None:
             raise UsageError(f"--format and -o before `{ctx.invoked_subcommand}` belong to the "
                              "whole-catalog export; give the subcommand's own options after it")
         return
-    catalog = app.open_catalog()
+    catalog = app.open_catalog(read_only=True)
     with catalog.session() as s:
         if output is None:
             count = write_export(export_records(s), fmt, sys.stdout)

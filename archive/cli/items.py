@@ -27,7 +27,7 @@ def command() -> None:
 @click.pass_obj
 def list_(app: AppContext, withdrawn: bool, as_json: bool) -> None:
     """Every item in accession order (withdrawn ones marked), or only the withdrawn."""
-    catalog = app.open_catalog()
+    catalog = app.open_catalog(read_only=True)
     with catalog.session() as s:
         for line in list_items(s, withdrawn_only=withdrawn):
             if as_json:

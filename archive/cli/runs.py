@@ -33,7 +33,7 @@ def command(ctx: click.Context, limit: int, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     app: AppContext = ctx.obj
-    with app.open_catalog().session() as s:
+    with app.open_catalog(read_only=True).session() as s:
         runs = list_runs(s, limit)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in runs], ensure_ascii=False, indent=2))
@@ -49,7 +49,7 @@ def command(ctx: click.Context, limit: int, as_json: bool) -> None:
 def show(app: AppContext, run: int, as_json: bool) -> None:
     """Print run N's summary as the run printed it: counts, problems, skipped files,
     duplicates, missing, changed and unreadable files; also for interrupted runs."""
-    with app.open_catalog().session() as s:
+    with app.open_catalog(read_only=True).session() as s:
         stored = get_run(s, run)
     head = stored.summary
     if head.kind == VERIFY:

@@ -55,7 +55,7 @@ def add(app: AppContext, name: str, variants: tuple[str, ...], born: int | None,
 @click.pass_obj
 def list_(app: AppContext, as_json: bool) -> None:
     """List scientists with their variants and item counts."""
-    catalog = app.open_catalog()
+    catalog = app.open_catalog(read_only=True)
     with catalog.session() as s:
         rows = list_scientists(s)
     if as_json:

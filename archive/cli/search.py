@@ -101,7 +101,7 @@ def command(app: AppContext, query: tuple[str, ...], scientist: str | None, mate
     scientist:, type:, date:1950..1960 or 1950s, duration:>30m, title:, -excluded, OR and ( ).
     Its words need no quotes and may start with '-' (`archive search 火箭 -卫星`)."""
     from search.searcher import SearchOptions, search  # Whoosh and the catalog: not for --help
-    catalog = app.open_catalog()
+    catalog = app.open_catalog(read_only=True)
     text = " ".join(query)
     options = SearchOptions(query=text, scientist=scientist, type=material,
                             year_from=year_from, year_to=year_to, limit=limit, offset=offset,

@@ -63,7 +63,7 @@ def render(rec: dict) -> str:
 @click.pass_obj
 def command(app: AppContext, accession: str, as_json: bool) -> None:
     """Show the item ACCESSION with its files and metadata."""
-    catalog = app.open_catalog()
+    catalog = app.open_catalog(read_only=True)
     with catalog.session() as s:
         rec = item_record(s, accession, app.settings.derivatives_dir)
     if as_json:

@@ -61,7 +61,7 @@ def render(stats: dict, by: str) -> str:
 @click.pass_obj
 def command(app: AppContext, by: str, as_json: bool) -> None:
     """Items and files per material type, minutes of audio and video, per scientist."""
-    catalog = app.open_catalog()
+    catalog = app.open_catalog(read_only=True)
     with catalog.session() as s:
         stats = catalog_stats(s, by_year=(by == "year"))
     if as_json:
