@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, extract, func, select
+from sqlalchemy import Integer, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
 from archive.fields import MATERIAL_TYPES
@@ -72,7 +72,12 @@ def catalog_stats(s: Session, by_year: bool = False) -> dict[str, Any]:
         **_fixity_counts(s),
     }
     if by_year:
-        year = extract("year", Item.date_start)
+        # An approximate date counts under the year it states: "circa 1979" is searched as
+        # 1974..1984 (archive.dates) but counted as 1979, the middle of that span. Exact dates
+        # and ranges count under their first year.
+        start, end = extract("year", Item.date_start), extract("year", Item.date_end)
+        year = case((Item.date_precision == "circa", cast((start + end) / 2, Integer)),
+                    else_=cast(start, Integer))
         rows = s.execute(select(year, func.count(Item.id)).group_by(year).order_by(year)).all()
         result["by_year"] = {(str(int(y)) if y is not None else "undated"): n for y, n in rows}
     return result
