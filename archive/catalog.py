@@ -80,6 +80,46 @@ def _read_only_sqlite(db_path: Path) -> tuple[Engine, bool]:
     return engine, immutable
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """True for an SQLite database file, an empty file (SQLite makes one of it) or no file
+    yet; False for a file holding anything else, which SQLite would call 'not a database'."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except (FileNotFoundError, IsADirectoryError):
+        return True
+    except OSError:
+        return True  # unreadable: SQLite says so in its own words
+    return head in (b"", SQLITE_HEADER)
+
+
+def _shown(url: str) -> str:
+    """A catalog URL fit for a message: its password hidden."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def missing_driver(url: str, module: str) -> str:
+    """The message for a catalog URL whose database driver is not installed.
+
+        missing_driver("postgresql+psycopg://h/db", "psycopg")
+            -> "... needs the PostgreSQL driver psycopg, which is not installed: install the
+                postgres extra: pip install 'scientists-archive[postgres]'"
+    """
+    if url.startswith("postgresql"):
+        return (f"the catalog {_shown(url)} needs the PostgreSQL driver {module}, which is not "
+                "installed: install the postgres extra: "
+                "pip install 'scientists-archive[postgres]'")
+    return (f"the catalog {_shown(url)} needs the database driver {module}, which is not "
+            f"installed: pip install {module}")
+
+
 class Catalog:
     """An open catalog. Use `with catalog.session() as s:` for a unit of work."""
 
@@ -106,6 +146,14 @@ class Catalog:
                 raise CatalogError(
                     f"unable to open catalog {db_path}: the folder {db_path.parent} does not "
                     "exist; create it or pass --catalog")
+            if db_path.is_dir():
+                raise CatalogError(
+                    f"unable to open catalog: {db_path} is a folder; give the catalog file, "
+                    f"e.g. --catalog {db_path / 'catalog.db'}")
+            if not is_sqlite_file(db_path):
+                raise CatalogError(
+                    f"{db_path} is not an archive catalog (not an SQLite database); pass "
+                    "--catalog with the catalog file, or a new file name to make one")
             if (not create or read_only) and not db_path.exists():
                 raise CatalogError(
                     f"no catalog at {db_path}: run `archive ingest` first, or pass --catalog "
@@ -117,8 +165,10 @@ class Catalog:
                 return catalog
         try:
             engine = create_engine(url, future=True)
-        except (ArgumentError, ImportError) as exc:
-            raise CatalogError(f"unable to open catalog {url!r}: {exc}") from None
+        except ImportError as exc:
+            raise CatalogError(missing_driver(url, exc.name or str(exc))) from None
+        except ArgumentError as exc:
+            raise CatalogError(f"unable to open catalog {_shown(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         catalog = cls(settings, engine, read_only)
@@ -180,7 +230,10 @@ class Catalog:
             raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
                                f"{exc.orig}") from None
         except SQLAlchemyError as exc:
-            raise CatalogError(f"unable to open catalog {self.settings.catalog}: {exc}") from None
+            # The driver's own words, without SQLAlchemy's "Background on this error" link.
+            reason = getattr(exc, "orig", None) or (exc.args[0] if exc.args else exc)
+            raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
+                               f"{reason}") from None
 
     def _schema_is_current(self) -> bool:
         try:

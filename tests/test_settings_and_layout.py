@@ -139,3 +139,38 @@ def test_whoosh_stays_inside_search_and_search_never_imports_ingest():
         assert whoosh == set(), f"{package}/ imports Whoosh"
     ingest = {(f, m) for f, m in _imports("search") if m.split(".")[0] == "ingest"}
     assert ingest == set(), "search/ must not import ingest/"
+
+
+def _catalog_error(catalog: str, *args: str) -> str:
+    from click.testing import CliRunner
+    result = CliRunner().invoke(main, ["--catalog", catalog, *args])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line: what is wrong and what to do
+    assert "sqlalche.me" not in result.stderr and "Background on this error" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [["stats"], ["ingest", "."], ["search", "x"]])
+def test_a_folder_given_as_the_catalog(tmp_path: Path, command: list[str]):
+    message = _catalog_error(str(tmp_path), *command)
+    assert f"{tmp_path} is a folder" in message and "catalog.db" in message
+
+
+@pytest.mark.parametrize("command", [["stats"], ["ingest", "."], ["show", "X-1"]])
+def test_a_file_that_is_not_a_catalog(tmp_path: Path, command: list[str]):
+    notes = tmp_path / "notes.db"
+    notes.write_text("shopping list, not a database\n")
+    message = _catalog_error(str(notes), *command)
+    assert f"{notes} is not an archive catalog" in message and "not an SQLite" in message
+    assert notes.read_text() == "shopping list, not a database\n"
+
+
+def test_a_postgresql_url_without_its_driver():
+    import importlib.util
+    if importlib.util.find_spec("psycopg") is not None:
+        pytest.skip("psycopg is installed here: the message for a missing driver cannot show")
+    message = _catalog_error("postgresql+psycopg://archivist@localhost/archive", "stats")
+    assert "psycopg" in message and "pip install 'scientists-archive[postgres]'" in message
+    assert "No module named" not in message
