@@ -140,8 +140,8 @@ class Catalog:
         SQLite refuses writes; so a read-only catalog file (mode 444, read-only media, a
         published copy) can be read."""
         url = settings.catalog_url
-        if settings.is_sqlite:
-            db_path = Path(url.removeprefix("sqlite:///"))
+        db_path = settings.catalog_path
+        if db_path is not None:
             if not db_path.parent.is_dir():
                 raise CatalogError(
                     f"unable to open catalog {db_path}: the folder {db_path.parent} does not "
@@ -183,8 +183,8 @@ class Catalog:
         writable open when the file can be written, else it is refused with what to do."""
         if self._schema_is_current():
             return
-        db_path = Path(self.settings.catalog_url.removeprefix("sqlite:///"))
-        if not self.settings.is_sqlite or not cannot_change(db_path):
+        db_path = self.settings.catalog_path
+        if db_path is None or not cannot_change(db_path):
             Catalog.open(self.settings, create=False).close()  # upgrades, or says why not
             return
         try:

@@ -28,6 +28,10 @@ class Settings:
     lock_wait: float = 0.0  # seconds a second ingest waits for the writer lock before giving up
     index_wait: float = 120.0  # seconds a writer of the search index waits for another one
     search_engine: str = "whoosh"  # whoosh (pure Python) or tantivy (search/engines/)
+    # The settings index_dir and derivatives_dir (ARCHIVE_INDEX_DIR, ARCHIVE_DERIVATIVES_DIR)
+    # as given; empty means beside an SQLite catalog. The properties below give the folders.
+    index_folder: str = ""
+    derivatives_folder: str = ""
 
     @property
     def catalog_url(self) -> str:
@@ -40,24 +44,60 @@ class Settings:
         return self.catalog_url.startswith("sqlite")
 
     @property
+    def catalog_path(self) -> Path | None:
+        """The file of an SQLite catalog; None for a database server's."""
+        return sqlite_file(self.catalog_url)
+
+    @property
     def worker_count(self) -> int:
         return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
 
-    def _beside_catalog(self, suffix: str) -> Path:
-        if self.is_sqlite:
-            return Path(self.catalog_url.removeprefix("sqlite:///") + suffix)
+    def _folder(self, given: str, suffix: str) -> Path:
+        if given:
+            return Path(given).expanduser().absolute()
+        if self.catalog_path is not None:
+            return Path(str(self.catalog_path) + suffix)
+        # A server catalog has no folder of its own: set index_dir and derivatives_dir for it.
         return Path.cwd() / ("catalog" + suffix)
 
     @property
     def index_dir(self) -> Path:
-        return self._beside_catalog(".index")
+        return self._folder(self.index_folder, ".index")
 
     @property
     def derivatives_dir(self) -> Path:
-        return self._beside_catalog(".derivatives")
+        return self._folder(self.derivatives_folder, ".derivatives")
+
+    def with_options(self, **options: Any) -> Settings:
+        """These settings with command options applied, converted and checked as
+        load_settings does; options left unset (None) change nothing."""
+        return _checked(replace(self, **_coerced({k: v for k, v in options.items()
+                                                 if v is not None})))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names; None for any other database.
+
+        sqlite_file("sqlite:////data/catalog.db")          -> Path("/data/catalog.db")
+        sqlite_file("postgresql+psycopg://u@host/archive") -> None
+    """
+    if not url.startswith("sqlite:///"):
+        return None
+    return Path(url.removeprefix("sqlite:///"))
 
 
 _ENV_PREFIX = "ARCHIVE_"
+
+
+# Settings whose public name (TOML key, ARCHIVE_* variable) is not the field that holds them.
+_FIELD_OF = {"index_dir": "index_folder", "derivatives_dir": "derivatives_folder"}
+_NAME_OF = {field: name for name, field in _FIELD_OF.items()}
+_TYPES: dict[str, type] = {"str": str, "int": int, "float": float}
+
+
+def setting_names() -> list[str]:
+    """Every setting's public name, as a TOML key or (upper-cased) after ARCHIVE_."""
+    return [_NAME_OF.get(f.name, f.name) for f in fields(Settings)]
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
@@ -65,6 +105,29 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
         return kind(value)
     except (TypeError, ValueError):
         raise UsageError(f"setting {name!r}: {value!r} is not a valid {kind.__name__}") from None
+
+
+def _coerced(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Public names and raw values (TOML, environment, options) -> fields and typed values."""
+    kinds = {f.name: str(f.type) for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        field = _FIELD_OF.get(name, name)
+        if field not in kinds:
+            raise UsageError(f"unknown setting {name!r}")
+        kind = _TYPES[kinds[field]]
+        out[field] = str(value) if kind is str and isinstance(value, os.PathLike) \
+            else _coerce(name, value, kind)
+    return out
+
+
+def _checked(settings: Settings) -> Settings:
+    if settings.search_engine not in SEARCH_ENGINES:
+        raise UsageError(f"search_engine must be one of {', '.join(SEARCH_ENGINES)} "
+                         f"(got {settings.search_engine!r})")
+    if settings.default_access not in ACCESS_LEVELS:
+        raise UsageError("default_access must be open, restricted or closed")
+    return settings
 
 
 def load_settings(
@@ -78,8 +141,7 @@ def load_settings(
     None are ignored, so CLI options left unset do not clobber the layers below them.
     """
     environ = os.environ if environ is None else environ
-    kinds = {f.name: f.type for f in fields(Settings)}
-    types = {"str": str, "int": int, "float": float}
+    names = setting_names()
     values: dict[str, Any] = {}
 
     config_file = config_file or environ.get(_ENV_PREFIX + "CONFIG")
@@ -92,10 +154,10 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"config file {config_file} is not valid TOML: {exc}") from None
         for key, value in data.items():
-            if key not in kinds:
+            if key not in names:
                 raise UsageError(f"config file {config_file}: unknown setting {key!r}")
             values[key] = value
-    for key in kinds:
+    for key in names:
         env_value = environ.get(_ENV_PREFIX + key.upper())
         if env_value not in (None, ""):
             values[key] = env_value
@@ -103,11 +165,4 @@ def load_settings(
         if value is not None:
             values[key] = value
 
-    coerced = {k: _coerce(k, v, types[str(kinds[k])]) for k, v in values.items()}
-    settings = replace(Settings(), **coerced)
-    if settings.search_engine not in SEARCH_ENGINES:
-        raise UsageError(f"search_engine must be one of {', '.join(SEARCH_ENGINES)} "
-                         f"(got {settings.search_engine!r})")
-    if settings.default_access not in ACCESS_LEVELS:
-        raise UsageError("default_access must be open, restricted or closed")
-    return settings
+    return _checked(replace(Settings(), **_coerced(values)))

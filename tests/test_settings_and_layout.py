@@ -174,3 +174,48 @@ def test_a_postgresql_url_without_its_driver():
     message = _catalog_error("postgresql+psycopg://archivist@localhost/archive", "stats")
     assert "psycopg" in message and "pip install 'scientists-archive[postgres]'" in message
     assert "No module named" not in message
+
+
+def test_index_and_derivatives_folders_are_settings(tmp_path: Path):
+    """A server catalog has no folder beside it: its index and derivatives are settings, in
+    TOML, ARCHIVE_INDEX_DIR / ARCHIVE_DERIVATIVES_DIR, or overrides (#13.6)."""
+    pg = "postgresql+psycopg://archivist@db/archive"
+    toml = tmp_path / "archive.toml"
+    toml.write_text(f'catalog = "{pg}"\nindex_dir = "{tmp_path / "ix"}"\n'
+                    f'derivatives_dir = "{tmp_path / "thumbs"}"\n')
+    s = load_settings({}, environ={}, config_file=toml)
+    assert (s.index_dir, s.derivatives_dir) == (tmp_path / "ix", tmp_path / "thumbs")
+    assert s.catalog_path is None
+    s = load_settings({"catalog": pg}, environ={"ARCHIVE_INDEX_DIR": str(tmp_path / "i2"),
+                                                "ARCHIVE_DERIVATIVES_DIR": "~/d2"})
+    assert s.index_dir == tmp_path / "i2" and s.derivatives_dir == Path.home() / "d2"
+    s = load_settings({"catalog": str(tmp_path / "c.db"), "index_dir": tmp_path / "elsewhere"},
+                      environ={})
+    assert s.index_dir == tmp_path / "elsewhere"
+    assert s.derivatives_dir == tmp_path / "c.db.derivatives"  # beside the catalog by default
+    assert s.catalog_path == tmp_path / "c.db"
+
+
+def test_command_options_are_converted_as_settings_are():
+    s = load_settings({}, environ={})
+    assert s.with_options(jobs="3", file_timeout=None).jobs == 3
+    assert s.with_options(file_timeout=None) == s
+    with pytest.raises(UsageError, match="'jobs': 'many' is not a valid int"):
+        s.with_options(jobs="many")
+    with pytest.raises(UsageError, match="default_access"):
+        s.with_options(default_access="secret")
+
+
+def test_the_index_setting_is_used_by_ingest_and_search(tmp_path: Path, monkeypatch):
+    from click.testing import CliRunner
+
+    from archive.samplegen import make_jpeg
+    make_jpeg(tmp_path / "papers" / "rocket_1956.jpg")
+    monkeypatch.setenv("ARCHIVE_INDEX_DIR", str(tmp_path / "shared-index"))
+    catalog = str(tmp_path / "c.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--catalog", catalog, "ingest", str(tmp_path / "papers"),
+                                "--quiet"]).exit_code == 0
+    assert (tmp_path / "shared-index").is_dir() and not (tmp_path / "c.db.index").exists()
+    result = runner.invoke(main, ["--catalog", catalog, "search", "rocket", "--json"])
+    assert result.exit_code == 0 and '"total": 1' in result.stdout

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -31,8 +30,7 @@ def command(app: AppContext, access_copies: bool, force: bool, jobs: int | None,
     frames and audio waveforms in <catalog>.derivatives/, skipping those already built.
     Exit 1 when some could not be made (each is listed)."""
     from ingest.derive import DeriveOptions, count_candidates, derive  # media: not for --help
-    if jobs is not None:
-        app.settings = replace(app.settings, jobs=jobs)
+    app.settings = app.settings.with_options(jobs=jobs)
     catalog = app.open_catalog()
     options = DeriveOptions(access_copies=access_copies, force=force)
     if not quiet and sys.stderr.isatty():
