@@ -130,13 +130,13 @@ def test_unknown_accession(cli, small):
 
 
 def test_an_index_problem_does_not_undo_the_edit(cli, small, catalog, monkeypatch):
-    from search.index import open_index
+    from tests.test_search import hold_writer
     monkeypatch.setenv("ARCHIVE_INDEX_WAIT", "0")
-    writer = open_index(catalog).writer()  # another process is writing the index
+    release = hold_writer(catalog)  # another process is writing the index (either engine)
     try:
         result = cli("edit", "QXS-L-00001", "--title", "新标题")
     finally:
-        writer.cancel()
+        release()
     assert result.exit_code == 0
     assert "the search index was not updated" in result.stderr
     assert "run `archive reindex`" in result.stderr

@@ -283,8 +283,7 @@ def test_index_missing_stale_damaged(tmp_path, cli, cli_json):
     assert "1 result" in result.stdout
     # damaged: every segment file overwritten
     index_dir = catalog.settings.index_dir
-    for seg in index_dir.glob("*.seg"):
-        seg.write_bytes(b"garbage")
+    damage_index(index_dir)
     result = cli("search", "卫星")
     assert result.exit_code == 2 and "archive reindex" in result.stderr
     assert "Traceback" not in result.output
@@ -296,6 +295,20 @@ def test_index_missing_stale_damaged(tmp_path, cli, cli_json):
     result = cli("search", "卫星")
     assert result.exit_code == 2 and "no search index" in result.stderr
     assert "archive reindex" in result.stderr
+
+
+def damage_index(index_dir) -> None:  # type: ignore[no-untyped-def]
+    """Overwrite the index's data files with garbage, leaving its bookkeeping readable."""
+    from search.state import read_state
+    state = read_state(index_dir)
+    if state is not None and state.engine == "tantivy":
+        keep = {"meta.json", ".managed.json", "archive-index.json"}
+        files = [p for p in index_dir.iterdir() if p.is_file() and p.name not in keep]
+    else:
+        files = list(index_dir.glob("*.seg"))
+    assert files
+    for path in files:
+        path.write_bytes(b"garbage")
 
 
 def hold_writer(catalog: Catalog):  # type: ignore[no-untyped-def]
@@ -332,13 +345,13 @@ def test_busy_index_leaves_ingest_intact(tmp_path, cli_json, monkeypatch):
     make_jpeg(folder / "a.jpg")
     cli_json("ingest", str(folder))
     catalog = Catalog.open(load_settings({"catalog": str(tmp_path / "catalog.db")}, environ={}))
-    writer = open_index(catalog).writer()
+    release = hold_writer(catalog)
     try:
         make_jpeg(folder / "b.jpg")
         monkeypatch.setenv("ARCHIVE_INDEX_WAIT", "0.5")
         code, report = cli_json("ingest", str(folder))
     finally:
-        writer.cancel()
+        release()
     assert (code, report["new"]) == (0, 1)
     assert "still busy" in report["index_error"] and "archive reindex" in report["index_error"]
     assert cli_json("search", "b")[1]["total"] == 1  # the next search catches up
@@ -349,8 +362,7 @@ def test_damaged_index_is_mended_by_the_next_ingest(tmp_path, cli_json):
     folder = tmp_path / "coll"
     make_jpeg(folder / "a.jpg")
     cli_json("ingest", str(folder))
-    for seg in (tmp_path / "catalog.db.index").glob("*.seg"):
-        seg.write_bytes(b"garbage")
+    damage_index(tmp_path / "catalog.db.index")
     make_jpeg(folder / "b.jpg")
     code, report = cli_json("ingest", str(folder))
     assert report["indexed"] == 2 and report["index_error"] is None

@@ -190,7 +190,8 @@ def test_index_errors_are_typed(tmp_path, monkeypatch):
     monkeypatch.setenv("ARCHIVE_INDEX_WAIT", "0.2")
     from archive.catalog import Catalog
     from archive.settings import load_settings
-    impatient = Catalog.open(load_settings({"catalog": catalog.settings.catalog}))
+    impatient = Catalog.open(load_settings({"catalog": catalog.settings.catalog,
+                                            "search_engine": "whoosh"}))
     writer = open_index(catalog).writer()
     try:
         with impatient.session() as s:
