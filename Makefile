@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	rm -rf $(DEMO)
-	$(PY) -m archive.samplegen $(DEMO)
+	$(PY) -m benchmarks.generators.samples $(DEMO)
 	$(VENV)/bin/archive --catalog $(DEMO)/catalog.db scientists import $(DEMO)/scientists.csv
 	@# Exit 1 means 'some files had problems': the sample holds one corrupt file on purpose.
 	$(VENV)/bin/archive --catalog $(DEMO)/catalog.db ingest $(DEMO)/collection --manifest $(DEMO)/collection/manifest.csv || test $$? -eq 1

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import verify_bench
-from benchmarks.collection import generate_collection
+from benchmarks.generators.collection import generate_collection
 from benchmarks.measure import figure, python_startup, repeat, run_process
 
 BARE_WALK = """

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from archive.samplegen import make_audio, make_video, make_wav
+from benchmarks.generators.samples import make_audio, make_video, make_wav
 from media.audiovideo import probe_av
 
 

@@ -22,7 +22,7 @@ from archive.catalog import Catalog
 from archive.models import File, FileText, Item, Scientist
 from archive.settings import load_settings
 from benchmarks.measure import run_process
-from benchmarks.records import EN_TERMS, SCIENTISTS, ZH_TERMS, generate
+from benchmarks.generators.records import EN_TERMS, SCIENTISTS, ZH_TERMS, generate
 from search.analysis import cjk_terms, stem_word
 from search.searcher import SearchOptions, SearchService
 

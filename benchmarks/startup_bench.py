@@ -56,7 +56,7 @@ def run(n: int = ITEMS) -> dict[str, Any]:
     """A catalog of n generated items, indexed by `archive reindex`, then measured."""
     from archive.catalog import Catalog
     from archive.settings import load_settings
-    from benchmarks.records import generate
+    from benchmarks.generators.records import generate
     folder = Path(tempfile.mkdtemp(prefix="startup-bench-"))
     try:
         db = folder / "catalog.db"

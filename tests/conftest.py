@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from archive.catalog import Catalog
 from archive.cli import main
-from archive.samplegen import build_demo_collection, make_jpeg
+from benchmarks.generators.samples import build_demo_collection, make_jpeg
 from archive.settings import load_settings
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

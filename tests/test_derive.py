@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from archive.derivatives import derivative_path
 from archive.models import Event, File
-from archive.samplegen import (
+from benchmarks.generators.samples import (
     exif_block, make_audio, make_docx, make_jpeg, make_pdf, make_photo, make_tiff, make_video,
     make_wav, truncate,
 )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from archive.cells import read_cell
 from archive.edits import read_values
 from archive.models import Event, Item
-from archive.samplegen import make_jpeg
+from benchmarks.generators.samples import make_jpeg
 
 
 def _text(path: Path, text: str) -> Path:

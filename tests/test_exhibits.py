@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from archive.csvfiles import neutralise_cell
-from archive.samplegen import exif_block, make_audio, make_jpeg, make_photo, make_video
+from benchmarks.generators.samples import exif_block, make_audio, make_jpeg, make_photo, make_video
 from tests.conftest import write_manifest
 
 HOSTILE_TITLE = "=HYPERLINK(\"http://evil.example\",\"点我\")"

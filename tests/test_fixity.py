@@ -17,7 +17,7 @@ from archive.fixity import (
     CHANGED, MISSING, OK, UNREADABLE, _under, changed_reason, check_file, new_status,
     outcome_of, parse_changed,
 )
-from archive.samplegen import make_jpeg, make_wav
+from benchmarks.generators.samples import make_jpeg, make_wav
 
 
 def flip_byte_keep_mtime(path: Path, offset: int = 200) -> None:

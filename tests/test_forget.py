@@ -59,7 +59,7 @@ def test_forget_one_file_keeps_the_item(cli, small, catalog):  # noqa: F811
 
 
 def test_forget_a_page_and_the_extent_follows(cli, small, catalog):  # noqa: F811
-    from archive.samplegen import make_jpeg
+    from benchmarks.generators.samples import make_jpeg
     page2 = make_jpeg(small / "钱学森" / "信件" / "letter_1950_p2.jpg")
     assert cli("ingest", str(small), "--quiet").exit_code == 0
     with catalog.session() as s:

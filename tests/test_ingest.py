@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from archive.access import item_is_public
 from archive.catalog import Catalog
 from archive.models import Event, File, FileText, IngestProblem, IngestRun, Item, Scientist
-from archive.samplegen import make_jpeg, make_pdf, make_photo, make_wav, make_audio
+from benchmarks.generators.samples import make_jpeg, make_pdf, make_photo, make_wav, make_audio
 from tests.conftest import snapshot, write_manifest
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.samplegen import (
+from benchmarks.generators.samples import (
     exif_block, make_audio, make_docx, make_jpeg, make_pdf, make_photo, make_png, make_srt,
     make_tiff, make_video, make_wav, truncate,
 )

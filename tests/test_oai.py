@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from archive.catalog import Catalog
 from archive.models import Item
-from archive.samplegen import build_demo_collection, make_jpeg
+from benchmarks.generators.samples import build_demo_collection, make_jpeg
 from archive.settings import load_settings
 from archive.standards.oai import OAIError, check_request, date_window, decode_token
 from tests.test_standards import run, write_manifest

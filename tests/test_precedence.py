@@ -12,7 +12,7 @@ from test_editing import _text, item
 
 from archive.models import Event
 from archive.precedence import NEVER, manifest_wins
-from archive.samplegen import make_jpeg
+from benchmarks.generators.samples import make_jpeg
 from conftest import write_manifest
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.samplegen import make_jpeg
+from benchmarks.generators.samples import make_jpeg
 
 ARCHIVE = Path(sys.executable).with_name("archive")
 

@@ -157,7 +157,7 @@ def test_export_csv_is_the_exhibit_csv(cli, tmp_path):
     """#12.9: `archive export --format csv` goes through the one CSV writer: a BOM for Excel,
     text that would run as a formula made inert, numbers still numbers, to a file and to
     standard output alike."""
-    from archive.samplegen import make_jpeg
+    from benchmarks.generators.samples import make_jpeg
     from tests.conftest import write_manifest
     folder = tmp_path / "coll"
     make_jpeg(folder / "信件" / "letter.jpg")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.samplegen import make_jpeg
+from benchmarks.generators.samples import make_jpeg
 
 N_FILES = 2000
 

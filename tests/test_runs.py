@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archive.runs import count_line, run_kind
-from archive.samplegen import make_jpeg, truncate
+from benchmarks.generators.samples import make_jpeg, truncate
 from tests.test_fixity import flip_byte_keep_mtime
 from tests.test_resilience import count, make_many, wait_for
 import contextlib

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from test_editing import accessions
 
 from archive.models import Event, Item, Scientist
-from archive.samplegen import make_jpeg
+from benchmarks.generators.samples import make_jpeg
 from archive.scientist_upkeep import clashes
 from archive.scientists import ScientistRecord, upsert_scientist
 

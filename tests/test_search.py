@@ -264,7 +264,7 @@ def test_cli_search_json_and_errors(gold, tmp_path):
 
 
 def test_index_missing_stale_damaged(tmp_path, cli, cli_json):
-    from archive.samplegen import make_jpeg
+    from benchmarks.generators.samples import make_jpeg
     folder = tmp_path / "coll"
     make_jpeg(folder / "信件" / "letter_1950.jpg")
     code, report = cli_json("ingest", str(folder))
@@ -339,7 +339,7 @@ def test_second_index_writer_waits(gold):
 def test_busy_index_leaves_ingest_intact(tmp_path, cli_json, monkeypatch):
     """Someone is rebuilding the index (holding its lock) while an archivist ingests: the
     files are catalogued, the report says the index was not updated and what to do."""
-    from archive.samplegen import make_jpeg
+    from benchmarks.generators.samples import make_jpeg
     from archive.settings import load_settings
     folder = tmp_path / "coll"
     make_jpeg(folder / "a.jpg")
@@ -358,7 +358,7 @@ def test_busy_index_leaves_ingest_intact(tmp_path, cli_json, monkeypatch):
 
 
 def test_damaged_index_is_mended_by_the_next_ingest(tmp_path, cli_json):
-    from archive.samplegen import make_jpeg
+    from benchmarks.generators.samples import make_jpeg
     folder = tmp_path / "coll"
     make_jpeg(folder / "a.jpg")
     cli_json("ingest", str(folder))

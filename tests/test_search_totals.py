@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from archive.catalog import Catalog
 from archive.cli import main
 from archive.settings import load_settings
-from benchmarks.records import generate
+from benchmarks.generators.records import generate
 from search.index import open_index, rebuild
 from search.query import parse_query
 from search.searcher import _NOT_PUBLIC, SearchOptions, SearchService, compile_query

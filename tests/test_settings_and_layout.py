@@ -209,7 +209,7 @@ def test_command_options_are_converted_as_settings_are():
 def test_the_index_setting_is_used_by_ingest_and_search(tmp_path: Path, monkeypatch):
     from click.testing import CliRunner
 
-    from archive.samplegen import make_jpeg
+    from benchmarks.generators.samples import make_jpeg
     make_jpeg(tmp_path / "papers" / "rocket_1956.jpg")
     monkeypatch.setenv("ARCHIVE_INDEX_DIR", str(tmp_path / "shared-index"))
     catalog = str(tmp_path / "c.db")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from archive.catalog import Catalog
 from archive.cli import main
 from archive.models import File, Item
-from archive.samplegen import build_demo_collection, make_jpeg
+from benchmarks.generators.samples import build_demo_collection, make_jpeg
 from archive.settings import load_settings
 from archive.standards.text import normal_date, romanization, script_of
 from tests.conftest import snapshot, write_manifest
@@ -270,7 +270,7 @@ def test_dc_for_a_query_selects_its_hits_public_only_even_when_restricted_match(
 def test_dc_export_memory_stays_flat_as_the_catalog_grows(tmp_path):
     from archive.standards import source
     from archive.standards.dublin_core import write_dc
-    from benchmarks.records import generate
+    from benchmarks.generators.records import generate
     peaks = []
     for n in (1000, 4000):
         cat = Catalog.open(load_settings({"catalog": str(tmp_path / f"c{n}.db")}, environ={}))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archive.samplegen import make_jpeg
+from benchmarks.generators.samples import make_jpeg
 from tests.conftest import write_manifest
 
 

@@ -303,7 +303,7 @@ def test_a_scientist_link_always_works(tmp_path):
 def test_one_duration_everywhere(cli, catalog_path, tmp_path):
     """#12.19: a 0.956 s recording is 00:01 long in the CLI, on its item page and in the hit
     list alike (archive/durations.py), and 0:00:01 as an exhibit extent."""
-    from archive.samplegen import make_wav
+    from benchmarks.generators.samples import make_wav
     from archive.settings import load_settings
     from web.app import create_app
     make_wav(tmp_path / "coll" / "录音" / "short.wav", seconds=0.956)

@@ -4,7 +4,7 @@ scientist and material type. Each kind is encoded once from a template, then eve
 distinct bytes (a unique tail that every parser tolerates), so ingest hashes and parses each
 one for real without the generator spending minutes in encoders.
 
-    python -m benchmarks.collection OUT_FOLDER 20000
+    python -m benchmarks.generators.collection OUT_FOLDER 20000
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import random
 import sys
 from pathlib import Path
 
-from archive.samplegen import (
+from benchmarks.generators.samples import (
     exif_block, make_audio, make_jpeg, make_pdf, make_photo, make_srt, make_tiff, make_video,
     make_wav,
 )
-from benchmarks.records import SCIENTISTS, text_of
+from benchmarks.generators.records import SCIENTISTS, text_of
 
 # (folder, extension, weight): roughly the programme's mix of physical and digital materials
 KINDS = (

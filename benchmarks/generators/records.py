@@ -1,7 +1,7 @@
 """Catalog records at any scale without files: realistic Chinese and English titles,
 descriptions and transcripts, deterministic for a seed, bulk-inserted (Core, not the ORM).
 
-    python -m benchmarks.records CATALOG.db 20000
+    python -m benchmarks.generators.records CATALOG.db 20000
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Every maker writes a genuine file of its format (JPEG/TIFF with EXIF through Pil
 the standard library, MP3/FLAC/M4A/MP4/MKV through PyAV's encoders, PDFs with real Chinese text
 through a small PDF writer), so ingest is exercised on the bytes it will meet.
 
-    python -m archive.samplegen OUT_FOLDER     # writes the demo collection into OUT_FOLDER
+    python -m benchmarks.generators.samples OUT_FOLDER   # the demo collection, into OUT_FOLDER
 """
 from __future__ import annotations
 
@@ -274,7 +274,7 @@ def make_pdf(path: Path, pages: Sequence[str], title: str | None = None,
     objects[pages_id - 1] = (f"<< /Type /Pages /Count {len(page_ids)} /Kids ["
                              + " ".join(f"{p} 0 R" for p in page_ids) + "] >>").encode()
     objects[catalog_id - 1] = f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode()
-    info = ["/Producer (archive.samplegen)"]
+    info = ["/Producer (benchmarks.generators.samples)"]
     if title:
         info.append(f"/Title {_pdf_text(chr(0xFEFF) + title)}")
     if author:
@@ -433,8 +433,8 @@ def build_demo_collection(base: Path) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m archive.samplegen OUT_FOLDER  (writes OUT_FOLDER/collection "
-              "and OUT_FOLDER/scientists.csv)", file=sys.stderr)
+        print("usage: python -m benchmarks.generators.samples OUT_FOLDER  (writes "
+              "OUT_FOLDER/collection and OUT_FOLDER/scientists.csv)", file=sys.stderr)
         return 2
     out = Path(args[0])
     if out.exists() and any(out.iterdir()):
