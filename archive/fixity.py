@@ -517,11 +517,12 @@ def _run(catalog: Catalog, options: VerifyOptions, report: FixityReport, agent: 
         report.interrupted = True
     finally:
         recorder.flush()
-        report.seconds = time.monotonic() - clock
+        # Rounded once, here: the live summary and `archive runs show` print the same figures.
+        report.seconds = round(time.monotonic() - clock, 3)
         with catalog.session() as s:
             s.execute(update(IngestRun).where(IngestRun.id == run.id).values(
                 status=status, finished_at=utcnow(),
-                counts={**report.counts(), "seconds": round(report.seconds, 3),
+                counts={**report.counts(), "seconds": report.seconds,
                         "time_limit_reached": report.time_limit_reached}))
 
 
