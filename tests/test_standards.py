@@ -216,10 +216,33 @@ def test_eac_of_a_record_with_a_biography_and_only_a_death_date_validates(tmp_pa
     ns = {"c": EAC}
     doc = etree.parse(str(out))
     assert [p.text for p in doc.findall(".//c:biogHist/c:p", ns)] == \
-        ["趙九章 (died 1968).", "气象学家。", "He led China's first satellite work."]
+        ["气象学家。", "He led China's first satellite work."]  # the biography, no summary
     assert doc.find(".//c:existDates/c:dateRange/c:fromDate", ns) is None
     assert doc.find(".//c:nameEntry[@preferredForm='true']", ns).get("scriptOfElement") == \
         "Hant"
+
+
+@needs_schemas
+def test_a_biography_written_with_scientists_edit_is_the_eac_and_ead_biography(
+        archive_site, tmp_path):
+    catalog, _ = archive_site
+    bio = "中国航天事业奠基人。\n\nHe returned to China in 1955."
+    assert run(catalog, "scientists", "edit", "钱学森", "--biography", bio).exit_code == 0
+    try:
+        eac, ead = tmp_path / "eac.xml", tmp_path / "ead.xml"
+        assert run(catalog, "export", "eac", "钱学森", "-o", str(eac)).exit_code == 0
+        assert run(catalog, "export", "ead", "钱学森", "-o", str(ead)).exit_code == 0
+        assert_valid("eac-cpf/eac.xsd", eac)
+        assert_valid("eac-cpf/eac.rng", eac)
+        assert_valid("ead3/ead3.xsd", ead)
+        paras = ["中国航天事业奠基人。", "He returned to China in 1955."]
+        eac_paras = etree.parse(str(eac)).findall(".//c:biogHist/c:p", {"c": EAC})
+        assert [p.text for p in eac_paras] == paras
+        assert [p.get("scriptOfElement") for p in eac_paras] == ["Hans", None]
+        ead_paras = etree.parse(str(ead)).findall(".//e:archdesc/e:bioghist/e:p", {"e": EAD})
+        assert [p.text for p in ead_paras] == paras
+    finally:  # the module's other tests expect the summary
+        assert run(catalog, "scientists", "edit", "钱学森", "--biography", "").exit_code == 0
 
 
 # -- Dublin Core -----------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def fonds_did(fonds: Fonds) -> etree._Element:
 
 
 def bioghist(sc: ScientistRecord) -> etree._Element | None:
-    """Dates, field and any biography; None when nothing is known."""
+    """The biography, else a summary of dates and field; None when nothing is known."""
     paras = [_el("p", p) for p in sc.biography_paragraphs()]
     return E.bioghist(*paras) if paras else None
 

@@ -132,15 +132,20 @@ class ScientistRecord:
     born: int | None = None
     died: int | None = None
     field: str | None = None
-    biography: str | None = None  # the catalog keeps none yet; a summary is written instead
+    biography: str | None = None  # `archive scientists edit --biography`
 
     def biography_paragraphs(self) -> list[str]:
-        """A summary of what the catalog knows (life dates, field), then the biography's
-        paragraphs (blank-line separated), if any.
+        """The biography's paragraphs (blank-line separated) when the catalog has one; else a
+        summary of what it knows (life dates, field), so a record is never left without one.
 
         ScientistRecord("钱学森", "QXS", born=1911, died=2009, field="力学")
             .biography_paragraphs() -> ["钱学森 (1911–2009). 力学."]
+        ScientistRecord("钱学森", "QXS", born=1911, biography="生平。\n\nLife.")
+            .biography_paragraphs() -> ["生平。", "Life."]
         """
+        written = [p.strip() for p in (self.biography or "").split("\n\n") if p.strip()]
+        if written:
+            return written
         paras = []
         if self.born and self.died:
             life = f" ({self.born}–{self.died})"
@@ -150,8 +155,6 @@ class ScientistRecord:
             life = f" (died {self.died})" if self.died else ""
         if life or self.field:
             paras.append(f"{self.name}{life}" + (f". {self.field}" if self.field else "") + ".")
-        if self.biography:
-            paras += [p.strip() for p in self.biography.split("\n\n") if p.strip()]
         return paras
 
     @property

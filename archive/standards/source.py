@@ -40,7 +40,8 @@ def scientist_record(s: Session, name: str) -> tuple[int, ScientistRecord]:
     sc = find_scientist(s, name)
     return sc.id, ScientistRecord(
         name=sc.name, code=sc.code, variants=tuple(v for v in (sc.variants or []) if v),
-        born=sc.born, died=sc.died, field=sc.field)
+        born=sc.born, died=sc.died, field=sc.field,
+        biography=sc.biography)
 
 
 def fonds(s: Session, scientist_id: int, scientist: ScientistRecord,
