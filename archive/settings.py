@@ -3,6 +3,8 @@ options)."""
 from __future__ import annotations
 
 import os
+import re
+import socket
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -32,6 +34,12 @@ class Settings:
     # as given; empty means beside an SQLite catalog. The properties below give the folders.
     index_folder: str = ""
     derivatives_folder: str = ""
+    admin_email: str = ""  # who answers for the site (OAI-PMH Identify); "" = postmaster@host
+
+    @property
+    def admin_mailbox(self) -> str:
+        """admin_email, else the RFC 2142 role mailbox of this host (looked up when asked)."""
+        return self.admin_email or default_admin_email(socket.getfqdn())
 
     @property
     def catalog_url(self) -> str:
@@ -87,6 +95,18 @@ def sqlite_file(url: str) -> Path | None:
 
 
 _ENV_PREFIX = "ARCHIVE_"
+EMAIL = re.compile(r"\S+@(\S+\.)+\S+")  # OAI-PMH's emailType: what harvesters accept
+
+
+def default_admin_email(fqdn: str) -> str:
+    """The postmaster of a host (RFC 2142); a name with no domain gets `.localdomain` so the
+    address is still one OAI-PMH accepts (`archive serve` warns to set admin_email then).
+
+    default_admin_email("archive.example.org") -> "postmaster@archive.example.org"
+    default_admin_email("localhost")           -> "postmaster@localhost.localdomain"
+    """
+    host = fqdn.strip(".") or "localhost"
+    return f"postmaster@{host}" if "." in host else f"postmaster@{host}.localdomain"
 
 
 # Settings whose public name (TOML key, ARCHIVE_* variable) is not the field that holds them.
@@ -127,6 +147,9 @@ def _checked(settings: Settings) -> Settings:
                          f"(got {settings.search_engine!r})")
     if settings.default_access not in ACCESS_LEVELS:
         raise UsageError("default_access must be open, restricted or closed")
+    if settings.admin_email and not EMAIL.fullmatch(settings.admin_email):
+        raise UsageError(f"admin_email {settings.admin_email!r} is not an e-mail address "
+                         "(name@host.domain)")
     return settings
 
 

@@ -18,10 +18,9 @@ from archive.standards.oai import (
     decode_token, encode_token, envelope, error_document, header, serialize, sub,
 )
 from archive.standards.records import AGENCY
-from web.views.context import db, site
+from web.views.context import db, site, state
 
 PAGE_SIZE = 100  # records or headers per response; app.config["OAI_PAGE_SIZE"] overrides
-ADMIN_EMAIL = "archivist@scientists-archive.invalid"  # app.config["OAI_ADMIN_EMAIL"] overrides
 
 
 def _xml(body: bytes) -> Response:
@@ -49,7 +48,7 @@ def _identify(root: etree._Element, args: dict[str, str]) -> None:
     sub(body, "repositoryName", AGENCY)
     sub(body, "baseURL", request.base_url)
     sub(body, "protocolVersion", "2.0")
-    sub(body, "adminEmail", current_app.config.get("OAI_ADMIN_EMAIL", ADMIN_EMAIL))
+    sub(body, "adminEmail", state().settings.admin_mailbox)  # the admin_email setting
     earliest = harvest.earliest(db())
     sub(body, "earliestDatestamp", datestamp(earliest or dt.datetime(1970, 1, 1)))
     sub(body, "deletedRecord", "persistent")
