@@ -18,6 +18,11 @@ def derivative_path(base: Path, sha256: str, kind: str) -> Path:
     return base / sha256[:2] / f"{sha256}.{SUFFIXES[kind]}"
 
 
+def page_image_path(base: Path, sha256: str, page: int) -> Path:
+    """A PDF page rendered to an image (page 1 is the first), beside the PDF's derivatives."""
+    return base / sha256[:2] / f"{sha256}.page-{page}.jpg"
+
+
 def existing_derivatives(base: Path, sha256: str | None) -> dict[str, str]:
     """kind -> path of the derivatives already built for a checksum."""
     if not sha256:

@@ -6,7 +6,8 @@
     ├── UsageError               bad user input: paths, options, names
     │   ├── UnknownScientist     a name that matches no scientist or variant
     │   ├── NotFound             an accession number or record that does not exist
-    │   └── QueryError           a search query that cannot be read
+    │   ├── QueryError           a search query that cannot be read
+    │   └── ImageRequestError    a IIIF Image API request the site does not answer (400)
     ├── IndexProblem             the search index cannot answer: the message says what to do
     │   ├── IndexMissing         no index, or one built by another version: run reindex
     │   ├── IndexBusy            another process writes the index and kept it past the wait
@@ -51,6 +52,10 @@ class NotFound(UsageError):
 
 
 class QueryError(UsageError):
+    pass
+
+
+class ImageRequestError(UsageError):
     pass
 
 

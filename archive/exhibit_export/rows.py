@@ -99,37 +99,43 @@ def _thumbnail(derivatives: Path, f: File) -> str | None:
     return None
 
 
+def object_row(item: Any, derivatives: Path, position: int = 1, section: str | None = None,
+               caption: str | None = None) -> ObjectRow:
+    """One catalogued item as a row (an exhibit's object, or an item alone)."""
+    files = sorted(item.files, key=lambda f: (f.role != "master", f.path))
+    main = next((f for f in files if f.role in MAIN_ROLES), None)
+    infos = [FileInfo(f.path, f.role, f.mime, f.sha256, f.width, f.height, f.duration,
+                      f.pages) for f in files]
+    return ObjectRow(
+        position=position, section=section, accession=item.accession, title=item.title,
+        scientist=item.scientist.name if item.scientist else None, type=item.type,
+        date=item.date,
+        description=item.description or ((main.tech or {}).get("exif_description")
+                                         if main else None),
+        caption=caption,
+        pages=item.pages, width=main.width if main else None,
+        height=main.height if main else None, duration_seconds=item.seconds,
+        location=item.location, rights=item.rights, access=item.access, files=infos,
+        sha256=main.sha256 if main else None,
+        thumbnail=_thumbnail(derivatives, main) if main else None)
+
+
 def build_export(s: Session, slug: str, derivatives: Path,
-                 include_restricted: bool = False) -> ExhibitExport:
+                 include_restricted: bool = False, public_only: bool = False) -> ExhibitExport:
     """Collect the exhibit's rows. Restricted and closed objects stop the export, by name,
-    unless `include_restricted`: nothing restricted reaches a file by accident."""
+    unless `include_restricted`: nothing restricted reaches a file by accident. `public_only`
+    leaves them out instead, as the site does."""
     exhibit = get_exhibit(s, slug)
     # A withdrawn object leaves every export, even a deliberate one of restricted material;
     # it comes back when reinstated.
     entries = [e for e in exhibit.entries if e.item.withdrawn_at is None]
+    if public_only:
+        entries = [e for e in entries if item_is_public(e.item)]
     hidden = [f"{e.item.accession} ({e.item.access})" for e in entries
               if not item_is_public(e.item)]
     if hidden and not include_restricted:
         raise UsageError(f"exhibit {slug!r} holds objects that are not open: "
                          f"{', '.join(hidden)}; remove them or pass --include-restricted")
-    rows = []
-    for e in entries:
-        item = e.item
-        files = sorted(item.files, key=lambda f: (f.role != "master", f.path))
-        main = next((f for f in files if f.role in MAIN_ROLES), None)
-        infos = [FileInfo(f.path, f.role, f.mime, f.sha256, f.width, f.height, f.duration,
-                          f.pages) for f in files]
-        rows.append(ObjectRow(
-            position=e.position, section=e.section, accession=item.accession, title=item.title,
-            scientist=item.scientist.name if item.scientist else None, type=item.type,
-            date=item.date,
-            description=item.description or ((main.tech or {}).get("exif_description")
-                                             if main else None),
-            caption=e.caption,
-            pages=item.pages, width=main.width if main else None,
-            height=main.height if main else None, duration_seconds=item.seconds,
-            location=item.location, rights=item.rights, access=item.access, files=infos,
-            sha256=main.sha256 if main else None,
-            thumbnail=_thumbnail(derivatives, main) if main else None))
+    rows = [object_row(e.item, derivatives, e.position, e.section, e.caption) for e in entries]
     return ExhibitExport(exhibit.slug, exhibit.title, exhibit.description,
                          sections_in_order(entries), rows)

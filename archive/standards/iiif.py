@@ -1,0 +1,223 @@
+"""IIIF Presentation 3 manifests, one builder for every manifest the archive writes (an exhibit's,
+an item's): one canvas per image, PDF page, recording or video, image canvases with a IIIF Image
+API 3 service for deep zoom, time-based canvases with their duration, transcripts' cues as
+`supplementing` annotations aimed at their moment (`#t=start,end`). Built as plain data and
+checked by iiif-prezi3's models; knows nothing of Flask or the database.
+
+    image_id("QXS-L-00002", "9f86d08…")  -> "QXS-L-00002~9f86d081884c7d65"
+    image_id("QXS-D-00001", "9f86d08…", page=3) -> "QXS-D-00001~9f86d081884c7d65~p3"
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from archive.exhibit_export.rows import FileInfo, ObjectRow
+from archive.fields import MAIN_ROLES, TYPE_LABELS
+from archive.names import has_han
+
+_A4 = (1189, 841)  # height, width of a canvas standing for a PDF page without an image
+ID_DIGITS = 16  # of the sha256 in an image id: opaque, and unique enough within one item
+TRANSCRIPT_FORMATS = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
+
+
+def image_id(accession: str, sha256: str, page: int | None = None) -> str:
+    """The Image API identifier of a file's image (or of a PDF's page image): the item's number
+    (so the public rule is the item's) and the start of the checksum (so it changes with the
+    bytes and names no path)."""
+    return f"{accession}~{sha256[:ID_DIGITS]}" + (f"~p{page}" if page else "")
+
+
+@dataclass(frozen=True)
+class Transcript:
+    path: str
+    cues: tuple[tuple[float, float, str], ...]
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image the site serves through the Image API: its id and its size as served."""
+    id: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class SiteFiles:
+    """What the site holds for an object beyond its catalog row, by file path."""
+    images: Mapping[str, Picture] = field(default_factory=dict)  # image files
+    pdf_pages: Mapping[str, Mapping[int, Picture]] = field(default_factory=dict)  # page -> image
+    access: Mapping[str, str] = field(default_factory=dict)  # path -> access-audio|video
+    thumbnails: frozenset[str] = frozenset()  # paths with a thumbnail derivative
+    transcripts: tuple[Transcript, ...] = ()
+
+
+def label(text: str) -> dict[str, list[str]]:
+    return {"zh" if has_han(text) else "en": [text]}
+
+
+def _pair(zh: str, en: str, value: str) -> dict[str, dict[str, list[str]]]:
+    return {"label": {"zh": [zh], "en": [en]}, "value": label(value)}
+
+
+def file_url(base: str, accession: str, path: str) -> str:
+    return f"{base}/items/{quote(accession)}/files/{quote(path)}"
+
+
+def service_url(base: str, picture_id: str) -> str:
+    return f"{base}/iiif/{quote(picture_id)}"
+
+
+def _metadata(row: ObjectRow) -> list[dict[str, Any]]:
+    zh, en = TYPE_LABELS.get(row.type, (row.type, row.type))
+    metadata: list[dict[str, Any]] = [
+        _pair("档号", "Accession number", row.accession),
+        {"label": {"zh": ["类型"], "en": ["Type"]}, "value": {"zh": [zh], "en": [en]}}]
+    for zh, en, value in (("科学家", "Scientist", row.scientist), ("日期", "Date", row.date),
+                          ("说明", "Caption", row.caption), ("规格", "Extent", row.extent)):
+        if value:
+            metadata.append(_pair(zh, en, value))
+    return metadata
+
+
+def _image_service(base: str, picture: Picture) -> list[dict[str, Any]]:
+    return [{"id": service_url(base, picture.id), "type": "ImageService3", "profile": "level1"}]
+
+
+def _painting(canvas: dict[str, Any], n: int, root: str, body: dict[str, Any]) -> None:
+    canvas["items"] = [{"id": f"{root}/page/{n}", "type": "AnnotationPage",
+                        "items": [{"id": f"{root}/annotation/{n}", "type": "Annotation",
+                                   "motivation": "painting", "body": body,
+                                   "target": canvas["id"]}]}]
+
+
+def _stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.split(".", 1)[0]
+
+
+def _transcripts_for(f: FileInfo, timed: list[FileInfo],
+                     transcripts: Sequence[Transcript]) -> list[Transcript]:
+    """A transcript belongs to the recording whose name it starts with, else to the object's
+    first recording."""
+    mine = []
+    for t in transcripts:
+        owner = next((r for r in timed if _stem(t.path).startswith(_stem(r.path))), timed[0])
+        if owner.path == f.path:
+            mine.append(t)
+    return mine
+
+
+def _supplementing(canvas: dict[str, Any], n: int, root: str, base: str, accession: str,
+                   transcripts: list[Transcript]) -> None:
+    annotations: list[dict[str, Any]] = []
+    rendering: list[dict[str, Any]] = []
+    for t in transcripts:
+        fmt = TRANSCRIPT_FORMATS.get("." + t.path.rsplit(".", 1)[-1].lower(), "text/plain")
+        rendering.append({"id": file_url(base, accession, t.path), "type": "Text",
+                          "format": fmt, "label": label(t.path.rsplit("/", 1)[-1])})
+        for start, end, text in t.cues:
+            body: dict[str, Any] = {"type": "TextualBody", "value": text, "format": "text/plain"}
+            if has_han(text):
+                body["language"] = "zh"
+            annotations.append({
+                "id": f"{root}/annotation/{n}/cue/{len(annotations) + 1}", "type": "Annotation",
+                "motivation": "supplementing", "body": body,
+                "target": f"{canvas['id']}#t={start:g},{max(end, start):g}"})
+    if rendering:
+        canvas.setdefault("rendering", []).extend(rendering)
+    if annotations:
+        canvas["annotations"] = [{"id": f"{root}/page/{n}/transcript", "type": "AnnotationPage",
+                                  "items": annotations}]
+
+
+def _canvases(row: ObjectRow, site: SiteFiles, base: str, root: str,
+              start: int) -> list[dict[str, Any]]:
+    """The canvases of one object, numbered from `start` + 1."""
+    metadata = _metadata(row)
+    mains = [f for f in row.files if f.role in MAIN_ROLES]
+    timed = [f for f in mains if (f.mime or "").startswith(("audio/", "video/")) and f.duration]
+    out: list[dict[str, Any]] = []
+    for f in mains:
+        url = file_url(base, row.accession, f.path)
+        mime = f.mime or ""
+        pages: list[tuple[dict[str, Any], dict[str, Any] | None]] = []  # canvas, body
+        if mime.startswith("image/") and f.width and f.height:
+            picture = site.images.get(f.path)
+            width, height = (picture.width, picture.height) if picture else (f.width, f.height)
+            body: dict[str, Any] = {"id": url, "type": "Image", "format": mime,
+                                    "width": width, "height": height}
+            if picture:
+                body["service"] = _image_service(base, picture)
+            pages.append(({"width": width, "height": height}, body))
+        elif f in timed:
+            kind = "Video" if mime.startswith("video/") else "Sound"
+            access = site.access.get(f.path)
+            src = f"{url}?as={access}" if access else url
+            fmt = {"access-audio": "audio/mpeg", "access-video": "video/mp4"}.get(access or "",
+                                                                                  mime)
+            body = {"id": src, "type": kind, "format": fmt, "duration": f.duration}
+            size: dict[str, Any] = {"duration": f.duration}
+            if kind == "Video" and f.width and f.height:
+                body.update(width=f.width, height=f.height)
+                size.update(width=f.width, height=f.height)
+            pages.append((size, body))
+        elif mime == "application/pdf" and f.pages:
+            images = site.pdf_pages.get(f.path, {})
+            for page in range(1, f.pages + 1):
+                picture = images.get(page)
+                if picture is None:
+                    pages.append(({"width": _A4[1], "height": _A4[0]}, None))
+                    continue
+                pages.append(({"width": picture.width, "height": picture.height},
+                              {"id": f"{service_url(base, picture.id)}/full/max/0/default.jpg",
+                               "type": "Image", "format": "image/jpeg",
+                               "width": picture.width, "height": picture.height,
+                               "service": _image_service(base, picture)}))
+        for page, (size, painted) in enumerate(pages, start=1):
+            n = start + len(out) + 1
+            title = row.title if len(pages) == 1 else f"{row.title} ({page})"
+            canvas: dict[str, Any] = {"id": f"{root}/canvas/{n}", "type": "Canvas",
+                                      "label": label(title), "metadata": metadata, **size}
+            if painted is not None:
+                _painting(canvas, n, root, painted)
+            if mime == "application/pdf":
+                canvas["rendering"] = [{"id": url, "type": "Text", "format": mime,
+                                        "label": label(f"{row.title} (PDF)")}]
+            if f.path in site.thumbnails:
+                canvas["thumbnail"] = [{"id": f"{url}?as=thumbnail", "type": "Image",
+                                        "format": "image/jpeg"}]
+            if f in timed and site.transcripts:
+                _supplementing(canvas, n, root, base, row.accession,
+                               _transcripts_for(f, timed, site.transcripts))
+            out.append(canvas)
+    return out
+
+
+def build_manifest(manifest_id: str, title: str, summary: str | None,
+                   objects: Sequence[tuple[ObjectRow, SiteFiles]], base_url: str,
+                   ranges: bool = True) -> Any:
+    """The manifest of `objects` in order (an iiif_prezi3 Manifest, validated by its models);
+    with `ranges`, a range per section of the objects (an exhibit's rooms)."""
+    from iiif_prezi3 import Manifest
+    base = base_url.rstrip("/")
+    root = manifest_id.rsplit("/", 1)[0]
+    data: dict[str, Any] = {"id": manifest_id, "type": "Manifest", "label": label(title)}
+    if summary:
+        data["summary"] = label(summary)
+    canvases: list[dict[str, Any]] = []
+    sections: dict[str | None, list[str]] = {}
+    for row, site in objects:
+        made = _canvases(row, site, base, root, len(canvases))
+        canvases += made
+        sections.setdefault(row.section, []).extend(c["id"] for c in made)
+    data["items"] = canvases
+    structures = [{"id": f"{root}/range/{number}", "type": "Range", "label": label(section),
+                   "items": [{"id": c, "type": "Canvas"} for c in ids]}
+                  for number, (section, ids) in enumerate(sections.items(), start=1)
+                  if section and ranges]
+    if structures:
+        data["structures"] = structures
+    return Manifest(**data)

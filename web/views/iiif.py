@@ -1,0 +1,220 @@
+"""IIIF on the site: Presentation 3 manifests of every public item and of each exhibit (at the id
+they declare), and the Image API 3.0 (level 1 and more) over page scans, with tiles cached under
+the derivatives folder. Only public items answer, exactly as their pages do; these responses,
+and only these, carry `Access-Control-Allow-Origin: *`, which IIIF viewers need.
+
+    /items/<accession>/manifest.json
+    /exhibits/<slug>/manifest.json
+    /iiif/<id>/info.json
+    /iiif/<id>/<region>/<size>/<rotation>/<quality>.<format>
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Response, redirect, request, url_for
+from sqlalchemy.orm import Session
+
+from archive.accession import normalise_accession
+from archive.derivatives import page_image_path
+from archive.errors import ImageRequestError, NotFound
+from archive.exhibit_export.iiif import build_manifest as exhibit_manifest
+from archive.exhibit_export.rows import ObjectRow, build_export, object_row
+from archive.fields import MAIN_ROLES
+from archive.models import File, FileText, Item
+from archive.standards import iiif_image
+from archive.standards.iiif import ID_DIGITS, Picture, SiteFiles, Transcript, build_manifest
+from archive.standards.iiif import image_id, service_url
+from archive.standards.iiif_render import displayed_size, render
+from web import data
+from web.views.context import db, site, state
+
+CORS = {"Access-Control-Allow-Origin": "*"}
+PRESENTATION = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"'
+_IMAGE_ID = re.compile(rf"(?P<accession>.+)~(?P<sha>[0-9a-f]{{{ID_DIGITS}}})(?:~p(?P<page>\d+))?")
+
+
+def _base() -> str:
+    return request.url_root.rstrip("/")
+
+
+def _json(body: Any, mimetype: str = "application/json", status: int = 200) -> Response:
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=1)
+    return Response(text, status=status, mimetype=mimetype, headers=CORS)
+
+
+def _manifest_response(manifest: Any) -> Response:
+    return _json(manifest.json(indent=1, ensure_ascii=False), PRESENTATION)
+
+
+# -- what the site holds for an item -----------------------------------------------------------
+
+def _image(f: File) -> bool:
+    return (f.mime or "").startswith("image/") and bool(f.sha256) and f.role in MAIN_ROLES
+
+
+def site_files(s: Session, item: Item, derivatives: Path) -> tuple[SiteFiles, set[str]]:
+    """What the site serves for an item beyond its row, and the paths it cannot serve now
+    (missing files, which a manifest must not point at)."""
+    missing = {f.path for f in item.files if data.is_missing(s, f)}
+    images: dict[str, Picture] = {}
+    pdf_pages: dict[str, dict[int, Picture]] = {}
+    access: dict[str, str] = {}
+    thumbnails: set[str] = set()
+    transcripts: list[Transcript] = []
+    for f in item.files:
+        if f.path in missing:
+            continue
+        have = data.available_derivatives(derivatives, f)
+        if "thumbnail" in have:
+            thumbnails.add(f.path)
+        for kind in ("access-audio", "access-video"):
+            if kind in have:
+                access[f.path] = kind
+        tech = f.tech or {}
+        if _image(f) and f.width and f.height:
+            images[f.path] = Picture(image_id(item.accession, f.sha256 or ""),
+                                     tech.get("display_width") or f.width,
+                                     tech.get("display_height") or f.height)
+        if f.mime == "application/pdf" and f.sha256 and f.pages:
+            pages: dict[int, Picture] = {}
+            for n in range(1, f.pages + 1):
+                p = page_image_path(derivatives, f.sha256, n)
+                if p.is_file():
+                    try:
+                        pages[n] = Picture(image_id(item.accession, f.sha256, n),
+                                           *displayed_size(str(p)))
+                    except NotFound:  # a page image that cannot be read is not offered
+                        continue
+            if pages:
+                pdf_pages[f.path] = pages
+        if f.role == "transcript":
+            text = s.get(FileText, f.id)
+            if text is not None and text.cues:
+                transcripts.append(Transcript(f.path, tuple((float(a), float(b), str(t))
+                                                            for a, b, t in text.cues)))
+    return SiteFiles(images, pdf_pages, access, frozenset(thumbnails),
+                     tuple(transcripts)), missing
+
+
+def _served_row(row: ObjectRow, missing: set[str]) -> ObjectRow:
+    return dataclasses.replace(row, files=[f for f in row.files if f.path not in missing])
+
+
+# -- manifests ---------------------------------------------------------------------------------
+
+@site.route("/items/<accession>/manifest.json")
+def item_manifest(accession: str) -> Any:
+    canonical = normalise_accession(accession)
+    if canonical and canonical != accession:
+        return redirect(url_for("site.item_manifest", accession=canonical), 301)
+    s = db()
+    item = data.public_item(s, accession)
+    derivatives = state().settings.derivatives_dir
+    files, missing = site_files(s, item, derivatives)
+    row = _served_row(object_row(item, derivatives), missing)
+    manifest = build_manifest(url_for("site.item_manifest", accession=item.accession,
+                                      _external=True),
+                              item.title, item.description, [(row, files)], _base(),
+                              ranges=False)
+    return _manifest_response(manifest)
+
+
+@site.route("/exhibits/<slug>/manifest.json")
+def exhibit_manifest_json(slug: str) -> Any:
+    s = db()
+    derivatives = state().settings.derivatives_dir
+    export = build_export(s, slug, derivatives, public_only=True)
+    items = {a: data.public_item(s, a) for a in [r.accession for r in export.rows]}
+    held: dict[str, SiteFiles] = {}
+    rows = []
+    for row in export.rows:
+        files, missing = site_files(s, items[row.accession], derivatives)
+        held[row.accession] = files
+        rows.append(_served_row(row, missing))
+    export = dataclasses.replace(export, rows=rows)
+    return _manifest_response(exhibit_manifest(export, _base(), held))
+
+
+# -- the Image API -----------------------------------------------------------------------------
+
+def _source(identifier: str) -> tuple[str, str]:
+    """The image on disk an id names, and the checksum naming its cache: only a main image file
+    (or a PDF's page image) of a public item, present where it was catalogued."""
+    m = _IMAGE_ID.fullmatch(identifier)
+    if m is None:
+        raise NotFound(identifier)
+    s = db()
+    item = data.public_item(s, m["accession"])
+    page = int(m["page"]) if m["page"] else None
+    for f in item.files:
+        if not (f.sha256 or "").startswith(m["sha"]) or f.role not in MAIN_ROLES:
+            continue
+        if page is None and _image(f) and not data.is_missing(s, f):
+            return data.file_on_disk(s, f), f.sha256 or ""
+        if page is not None and f.mime == "application/pdf" and not data.is_missing(s, f):
+            p = page_image_path(state().settings.derivatives_dir, f.sha256 or "", page)
+            if p.is_file():
+                return str(p), f"{f.sha256}-p{page}"
+    raise NotFound(identifier)
+
+
+def _refusal(exc: ImageRequestError) -> Response:
+    return Response(f"{exc}\n", status=400, mimetype="text/plain", headers=CORS)
+
+
+@site.route("/iiif/<identifier>")
+def image_base(identifier: str) -> Any:
+    _source(identifier)
+    return redirect(url_for("site.image_info", identifier=identifier), 303,
+                    Response=Response)
+
+
+@site.route("/iiif/<identifier>/info.json")
+def image_info(identifier: str) -> Any:
+    path, _ = _source(identifier)
+    width, height = displayed_size(path)
+    return _json(iiif_image.info(service_url(_base(), identifier), width, height))
+
+
+@site.route("/iiif/<identifier>/<region>/<size>/<rotation>/<quality>")
+def image_request(identifier: str, region: str, size: str, rotation: str,
+                  quality: str) -> Any:
+    path, key = _source(identifier)
+    width, height = displayed_size(path)
+    try:
+        plan = iiif_image.plan(region, size, rotation, quality, width, height)
+    except ImageRequestError as exc:
+        return _refusal(exc)
+    cached = state().settings.derivatives_dir / "iiif" / key[:2] / plan.cache_name(key)
+    if cached.is_file():
+        body = cached.read_bytes()
+    else:
+        body = render(path, plan.region, plan.size, plan.rotation, plan.quality == "gray",
+                      plan.format)
+        _keep(cached, body)
+    response = Response(body, mimetype=iiif_image.FORMATS[plan.format], headers=CORS)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _keep(path: Path, body: bytes) -> None:
+    """Write a rendered image to the cache atomically; a cache that cannot be written (a
+    read-only derivatives folder) only costs the next request a render."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
