@@ -16,7 +16,8 @@ class IngestReport:
     roots: list[str]
     dry_run: bool = False
     run_id: int | None = None
-    seen: int = 0
+    seen: int = 0  # files the walk found so far: the progress bar's total
+    done: int = 0  # files dealt with (found unchanged, written, or unreadable): never > seen
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -34,7 +35,18 @@ class IngestReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.problems or self.interrupted else 0
+        """1 when files had problems; a dry run only predicts them, and exits 0."""
+        if self.interrupted:
+            return 1
+        return 1 if self.problems and not self.dry_run else 0
+
+    def absorb(self, batch: IngestReport) -> None:
+        """Add a committed batch's counts and lists to this report."""
+        for name in ("new", "changed", "unchanged", "moved", "bytes_read"):
+            setattr(self, name, getattr(self, name) + getattr(batch, name))
+        self.duplicates += batch.duplicates
+        self.skipped += batch.skipped
+        self.problems += batch.problems
 
     def counts(self) -> dict[str, int]:
         return {"seen": self.seen, "new": self.new, "changed": self.changed,
@@ -65,7 +77,9 @@ class IngestReport:
 
 class Progress(Protocol):
     """What the pipeline tells a progress display; the CLI draws it, the library never does.
-    `update` comes after each file is dealt with (written, or found unchanged)."""
+    `update` comes after each file is dealt with (written, found unchanged, or unreadable)
+    and after each folder; the display shows `report.done` of `report.seen`, the same unit
+    (files) on both sides, so the count can never pass the total."""
 
     def update(self, report: IngestReport, current: str) -> None: ...
 

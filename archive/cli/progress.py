@@ -7,21 +7,27 @@ from typing import Any
 
 
 class RichBar:
-    """Files done out of a total, elapsed and remaining time, and a one-line summary of the
-    counts so far; it fits an 80-column terminal."""
+    """Units done out of a total, elapsed and remaining time, and a one-line summary of the
+    counts so far; it fits an 80-column terminal. `done` and `total` read the command's
+    report and must count the same unit (files, for ingest), so the count never passes the
+    total; the total may grow while the command finds more work (ingest's walk)."""
 
-    def __init__(self, total: int | None, done: Callable[[Any], int],
-                 describe: Callable[[Any], str]) -> None:
+    def __init__(self, done: Callable[[Any], int], describe: Callable[[Any], str],
+                 total: Callable[[Any], int | None]) -> None:
         from rich.console import Console
         from rich.progress import (
-            BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
             TimeRemainingColumn,
         )
         self._bar = Progress(BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(),
                              TimeRemainingColumn(), TextColumn("{task.description}"),
                              console=Console(stderr=True), transient=True)
-        self._task = self._bar.add_task("", total=total)
-        self._done, self._describe = done, describe
+        self._task = self._bar.add_task("", total=None)
+        self._done, self._describe, self._total = done, describe, total
         self._last = 0.0
 
     def __enter__(self) -> RichBar:
@@ -36,5 +42,6 @@ class RichBar:
         if now - self._last < 0.1:
             return
         self._last = now
-        self._bar.update(self._task, completed=self._done(report),
-                         description=self._describe(report))
+        total, done = self._total(report), self._done(report)
+        self._bar.update(self._task, completed=done,
+                         total=total, description=self._describe(report))
