@@ -4,16 +4,16 @@ access of the item a file belongs to, from its path, its extraction and its mani
 Pure: no database, no files. The manifest is applied here and only here (`manifest_fields`),
 for new items and for items whose manifest row changed since the last run alike.
 
-    file (folders under the root)           extraction             manifest row   -> facts
-    钱学森/信件/letter_1950-03_p1.jpg        image                  -              -> letter, 钱学森 (known),
-                                                                                      1950-03, "letter 1950-03"
-    zhao_jiuzhang/photos/lab.jpg            image, EXIF 1956:05:01 -              -> photograph,
-                                                                                      NewScientist("Zhao Jiuzhang"),
-                                                                                      1956-05-01, "lab"
-    录音/talk.txt (beside talk.mp3)          transcript             -              -> audio (sidecar guess)
-    手稿/工程控制论.pdf                        pdf                    title, access  -> manuscript, the row's
-                                                                     closed, 1954     title, 1954, closed
-    any file, with --type letter            audio                  -              -> letter (option)
+    file (folders under the root)      extraction       manifest row  -> facts
+    钱学森/信件/letter_1950-03_p1.jpg   image            -             -> letter, 钱学森 (known),
+                                                                        1950-03, "letter 1950-03"
+    zhao_jiuzhang/photos/lab.jpg       image, EXIF      -             -> photograph, 1956-05-01,
+                                       1956:05:01                        NewScientist("Zhao
+                                                                        Jiuzhang"), "lab"
+    录音/talk.txt (beside talk.mp3)     transcript       -             -> audio (a guess: sidecar)
+    手稿/工程控制论.pdf                   pdf              title, 1954,  -> manuscript, the row's
+                                                        closed           title, 1954, closed
+    any file, with --type letter       audio            -             -> letter (option)
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def item_date(base: str, material: str, date_taken: str | None) -> ItemDate | No
 
     item_date("letter_1950-03", "letter", None)            -> 1950-03
     item_date("lab", "photograph", "1956:05:01 10:00:00")   -> 1956-05-01
-    item_date("lab", "letter", "1956:05:01 10:00:00")       -> None (a scan's EXIF date is the scan's)
+    item_date("lab", "letter", "1956:05:01 10:00:00")       -> None (the scan's own date)
     """
     text = date_from_filename(base)
     if text is None and material == "photograph" and date_taken:

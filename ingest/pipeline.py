@@ -216,7 +216,7 @@ def _dry_run(catalog: Catalog | None, settings: Settings, plan: _Plan, options: 
     problems are predicted) and nothing is written, not even a catalog."""
     report = IngestReport(roots=plan.roots, dry_run=True)
     started = time.monotonic()
-    root_ids: dict[str, int | None] = {r: None for r in plan.roots}
+    root_ids: dict[str, int | None] = dict.fromkeys(plan.roots)
     forced = None
     match: Match = _no_match
     guard = load_guard(None, plan.manifest_path, options.include_manifests)

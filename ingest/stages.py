@@ -178,7 +178,8 @@ def extract(sess: IngestSession, jobs: Iterable[FileJob], runner: Runner) -> Ite
                                             problem_stage=failure.stage))
 
 
-def describe(sess: IngestSession, extracted: Iterable[Extracted]) -> Iterator[Described | Extracted]:
+def describe(sess: IngestSession,
+             extracted: Iterable[Extracted]) -> Iterator[Described | Extracted]:
     """Decide each file's item (ingest.describe); unreadable files pass through as they are.
     A new file left unattributed because its folder's name is not a person's names that
     folder in the report (the summary suggests --scientist)."""

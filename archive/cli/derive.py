@@ -36,9 +36,8 @@ def command(app: AppContext, access_copies: bool, force: bool, jobs: int | None,
     options = DeriveOptions(access_copies=access_copies, force=force)
     try:
         if not quiet and sys.stderr.isatty():
-            total = count_candidates(catalog)
-            with RichBar(lambda r: r.done, lambda r: f"built {r.built} · failed {len(r.failed)}",
-                         lambda r: total) as bar:
+            with RichBar(count_candidates(catalog), lambda r: r.done,
+                         lambda r: f"built {r.built} · failed {len(r.failed)}") as bar:
                 report = derive(catalog, options, bar, in_process)
         else:
             report = derive(catalog, options, in_process=in_process)

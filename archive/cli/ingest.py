@@ -58,8 +58,9 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
     run it again after an interruption to continue. Exit 0: clean; 1: some files had problems;
     2: nothing was done (bad folder, option or manifest)."""
     forked_children_end_quietly()
-    overrides: dict[str, Any] = {k: v for k, v in (("jobs", jobs or None), ("file_timeout", timeout),
-                                   ("lock_wait", wait)) if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in (("jobs", jobs or None),
+                                                   ("file_timeout", timeout),
+                                                   ("lock_wait", wait)) if v is not None}
     app.settings = replace(app.settings, **overrides)
     # --jobs 0 (and --debug, unless --jobs says otherwise) is the sequential mode; the
     # setting `jobs = 0` keeps meaning one worker per core.
@@ -76,7 +77,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
     try:
         if not quiet and sys.stderr.isatty():
             # The walk counts the files as it goes: the bar's total is the files found.
-            with RichBar(lambda r: r.done, _describe, lambda r: r.seen) as progress:
+            with RichBar(lambda r: r.seen, lambda r: r.done, _describe) as progress:
                 report = ingest(catalog, paths, options, progress, app.settings)
         else:
             report = ingest(catalog, paths, options, settings=app.settings)

@@ -8,12 +8,12 @@ from typing import Any
 
 class RichBar:
     """Units done out of a total, elapsed and remaining time, and a one-line summary of the
-    counts so far; it fits an 80-column terminal. `done` and `total` read the command's
-    report and must count the same unit (files, for ingest), so the count never passes the
-    total; the total may grow while the command finds more work (ingest's walk)."""
+    counts so far; it fits an 80-column terminal. `done` and `total` must count the same unit
+    (files, for ingest), so the count never passes the total. `total` is a number, or a
+    function of the report when it grows while the command finds more work (ingest's walk)."""
 
-    def __init__(self, done: Callable[[Any], int], describe: Callable[[Any], str],
-                 total: Callable[[Any], int | None]) -> None:
+    def __init__(self, total: int | None | Callable[[Any], int | None],
+                 done: Callable[[Any], int], describe: Callable[[Any], str]) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -27,7 +27,8 @@ class RichBar:
                              TimeRemainingColumn(), TextColumn("{task.description}"),
                              console=Console(stderr=True), transient=True)
         self._task = self._bar.add_task("", total=None)
-        self._done, self._describe, self._total = done, describe, total
+        self._total = total if callable(total) else (lambda report: total)
+        self._done, self._describe = done, describe
         self._last = 0.0
 
     def __enter__(self) -> RichBar:
