@@ -213,6 +213,7 @@ def test_progress_counts_files_of_the_walks_total(tmp_path, settings):
             bar = Recorder()
             report = ingest(cat, [str(folder)], options, bar)
             assert bar.seen and all(done <= total for done, total in bar.seen)
-            assert (report.done, report.seen) == (report.seen, 7 if options.manifest else 8)
+            # 7 files: manifest.csv is never catalogued, once used as a manifest (#12.1)
+            assert (report.done, report.seen) == (7, 7)
     finally:
         cat.close()
