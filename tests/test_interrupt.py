@@ -31,11 +31,17 @@ def no_process_left_behind():
             proc.wait()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(catalog: Path, *args: str, jobs: str = "1") -> subprocess.Popen:
     env = {**os.environ, "ARCHIVE_JOBS": jobs, "ARCHIVE_BATCH_SIZE": "10"}
+    # As from a terminal: SIGINT at its default, even when the tests themselves were started
+    # in the background (where the shell ignores it, and children inherit that).
     proc = subprocess.Popen([sys.executable, "-m", "archive", "--catalog", str(catalog), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True, text=True)
+                            start_new_session=True, text=True, preexec_fn=_default_sigint)
     STARTED.append(proc)
     return proc
 
