@@ -17,7 +17,6 @@ for new items and for items whose manifest row changed since the last run alike.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,25 +136,22 @@ def describe_item(job: FileJob, extraction: Extraction, manifest_row: ManifestRo
     return ItemFacts(**facts)
 
 
-def changes_from_manifest(current: dict[str, Any], row: ManifestRow,
-                          match: Callable[[str], int | None]) -> dict[str, Any]:
-    """The item columns that differ from what `row` says (for an item already catalogued,
-    `current` being its columns, with `scientist_id`). Empty when the item agrees.
+def manifest_columns(row: ManifestRow, match: Match,
+                     extra_before: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The item columns a manifest row sets, equal to the item's or not (for an item already
+    catalogued; archive/precedence.py decides which of them may be written now).
 
-    changes_from_manifest({"title": "a", "location": "Box 7", ...}, row with location "Box 8")
-        -> {"location": "Box 8"}
+    manifest_columns(ManifestRow(3, "a.jpg", "/c", location="Box 8", date=1950), match)
+        -> {"location": "Box 8", "date": "1950", "date_start": 1950-01-01,
+            "date_end": 1950-12-31, "date_precision": "year"}
     """
-    wanted = manifest_fields(row, match, current.get("extra"))
     columns: dict[str, Any] = {}
-    for attr, value in wanted.items():
+    for attr, value in manifest_fields(row, match, extra_before).items():
         if attr == "date":
             columns.update(date=value.text, date_start=value.start, date_end=value.end,
                            date_precision=value.precision)
         elif attr == "scientist":
             columns["scientist_id"] = value
-        else:
+        elif attr != "type_source":  # follows the type, if the type is written
             columns[attr] = value
-    diffs = {k: v for k, v in columns.items() if current.get(k) != v}
-    if "type" not in diffs:
-        diffs.pop("type_source", None)  # the row agrees with the type: nothing to record
-    return diffs
+    return columns

@@ -18,6 +18,7 @@ from archive.errors import Interrupted, UnknownScientist, UsageError
 from archive.fields import MATERIAL_TYPES, type_word
 from archive.lock import writer_lock
 from archive.models import IngestRun, Root, utcnow
+from archive.precedence import file_changed_at
 from archive.scientists import ScientistMatcher, find_scientist
 from archive.settings import Settings
 from ingest.attribution import CachedMatcher, Match, attribute_unattributed
@@ -155,7 +156,8 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
                                            forced, run_id)
             if plan.manifest:
                 writer.apply_manifest([(root_ids[r.root] or 0, r)
-                                       for r in plan.manifest.values()])
+                                       for r in plan.manifest.values()],
+                                      file_changed_at(plan.manifest_path))
         except KeyboardInterrupt:
             status = "interrupted"
             report.interrupted = True

@@ -2,6 +2,7 @@
 killed run loses at most one uncommitted batch and a re-run redoes exactly that."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -18,9 +19,10 @@ from archive.changes import record_changes
 from archive.dates import iso_exif_datetime
 from archive.models import Event, File, FileText, IngestProblem, Item, Root, Scientist, utcnow
 from archive.paths import filesystem_path
+from archive.precedence import manifest_overrides
 from archive.scientists import ScientistRecord, upsert_scientist
 from ingest.attribution import CachedMatcher, NewScientist
-from ingest.describe import changes_from_manifest
+from ingest.describe import manifest_columns
 from ingest.extract import Extraction
 from ingest.manifest import ManifestRow
 from ingest.report import IngestReport
@@ -298,8 +300,11 @@ class CatalogWriter:
         return item
 
     # -- manifest rows for files that did not change ----------------------------------------
-    def apply_manifest(self, rows: list[tuple[int, ManifestRow]]) -> int:
-        """Bring items in line with their manifest rows; returns how many items changed."""
+    def apply_manifest(self, rows: list[tuple[int, ManifestRow]],
+                       changed_at: dt.datetime | None = None) -> int:
+        """Bring items in line with their manifest rows, unless a later edit outranks a row
+        (archive/precedence.py; `changed_at`: when the manifest file was saved); returns how
+        many items changed."""
         changed = 0
         with self.catalog.session() as s:
             for root_id, row in rows:
@@ -307,24 +312,20 @@ class CatalogWriter:
                                                  File.path == row.path)).first()
                 if f is None:
                     continue
-                current = {c: getattr(f.item, c) for c in _MANIFEST_COLUMNS}
-                diffs = changes_from_manifest(current, row, self.match)
+                diffs = manifest_overrides(
+                    s, f.item, manifest_columns(row, self.match, f.item.extra),
+                    changed_at, self.run_id, row.number)
                 if diffs:
                     for attr, value in diffs.items():
                         setattr(f.item, attr, value)
-                    named = sorted(k for k in diffs if k != "type_source")
+                    if "type" in diffs:
+                        f.item.type_source = "manifest"
                     s.add(Event(item_id=f.item_id, run_id=self.run_id, kind="metadata modification",
                                 tool=TOOL, detail=f"manifest row {row.number}: "
-                                + ", ".join(named)))
+                                + ", ".join(sorted(diffs))))
                     record_changes(s, {f.item_id})
                     changed += 1
         return changed
-
-
-# The item columns a manifest row can set (see ingest.describe.manifest_fields).
-_MANIFEST_COLUMNS = ("title", "description", "access", "rights", "location", "type",
-                     "type_source", "date", "date_start", "date_end", "date_precision",
-                     "scientist_id", "extra")
 
 
 def _file_columns(res: Extraction) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from archive.models import File, Item
 from archive.samplegen import make_jpeg, make_photo, make_wav
 from ingest.attribution import NewScientist, attribute
 from ingest.classify import Grouping
-from ingest.describe import DescribeOptions, changes_from_manifest, describe_item, item_date
+from ingest.describe import DescribeOptions, describe_item, item_date, manifest_columns
 from ingest.extract import Extraction
 from ingest.manifest import ManifestRow
 from ingest.tasks import FileJob
@@ -109,15 +109,13 @@ def test_item_date():
     assert item_date("lab", "photograph", "0000:00:00 00:00:00") is None
 
 
-def test_changes_from_manifest_lists_only_differences():
+def test_manifest_columns_are_the_filled_cells_as_item_columns():
     row = ManifestRow(3, "a.jpg", "/c", title="Same", location="Box 8", type="letter",
-                      date=parse_date("1950"), extra={"box": "8"})
-    current = {"title": "Same", "location": "Box 7", "type": "letter", "type_source": "content",
-               "date": "1950", "date_start": dt.date(1950, 1, 1),
-               "date_end": dt.date(1950, 12, 31), "date_precision": "year",
-               "extra": {"shelf": "2"}}
-    assert changes_from_manifest(current, row, match) == {
-        "location": "Box 8", "extra": {"shelf": "2", "box": "8"}}
+                      date=parse_date("1950"), scientist="Hua Luogeng", extra={"box": "8"})
+    assert manifest_columns(row, match, {"shelf": "2"}) == {
+        "title": "Same", "location": "Box 8", "type": "letter", "date": "1950",
+        "date_start": dt.date(1950, 1, 1), "date_end": dt.date(1950, 12, 31),
+        "date_precision": "year", "scientist_id": 9, "extra": {"shelf": "2", "box": "8"}}
 
 
 def test_copy_fate():
