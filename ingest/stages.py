@@ -30,7 +30,7 @@ from archive.paths import catalog_path, filesystem_path, manifest_key
 from ingest.report import IngestReport, Progress
 from ingest.tasks import Described, Extracted, FileJob
 from ingest.walk import WalkedFile, WalkedFolder, walk
-from ingest.workers import Runner, WorkerFailure, in_order
+from ingest.workers import Runner, WorkerFailure, check_interrupt, in_order
 from ingest.writer import KnownFiles, copy_fate
 from media.checksum import sha256_file
 
@@ -114,6 +114,7 @@ def skip_unchanged(sess: IngestSession, folders: Iterable[RootFolder]) -> Iterat
     per file after one query per folder: a re-run does little more than the walk itself."""
     report, retry = sess.report, sess.retry_problems
     for where in folders:
+        check_interrupt()
         folder_path = catalog_path(where.folder.rel)[0]
         known = sess.known(where.root_id, folder_path)
         todo = []
@@ -202,6 +203,7 @@ def store(sess: IngestSession, described: Iterable[Described | Extracted], sink:
     report, progress = sess.report, sess.progress
     try:
         for d in described:
+            check_interrupt()
             if isinstance(d, Described):
                 sink.add(d)
             else:

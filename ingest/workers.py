@@ -16,11 +16,13 @@ import logging
 import multiprocessing
 import resource
 import signal
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -90,13 +92,51 @@ class Runner(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
+class _Interrupts:
+    """Ctrl-C while the workers run: the signal handler only notes it, and KeyboardInterrupt
+    is raised at the next safe point (while waiting for a task, between files), never inside
+    the pool's or the database driver's own code, where it could leave a lock held and hang
+    the command on its way out. A Ctrl-C the process was told to ignore stays ignored."""
+
+    requested = False
+    _installed: object = None
+
+    @classmethod
+    def install(cls) -> None:
+        cls.requested = False
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            cls._installed = signal.signal(signal.SIGINT, cls._note)
+
+    @classmethod
+    def restore(cls) -> None:
+        if cls._installed is not None:
+            signal.signal(signal.SIGINT, cls._installed)  # type: ignore[arg-type]
+            cls._installed = None
+
+    @classmethod
+    def _note(cls, signum: int, frame: object) -> None:
+        cls.requested = True
+
+
+def check_interrupt() -> None:
+    """A safe point: raise KeyboardInterrupt if Ctrl-C was pressed since the pool started."""
+    if _Interrupts.requested:
+        _Interrupts.requested = False
+        raise KeyboardInterrupt
+
+
 class _Outcomes:
     timeout: float
     memory_mb: int
 
     def outcome(self, future: Future[T]) -> Outcome[T]:
-        """Wait for the task. Only Exception is caught: Ctrl-C (KeyboardInterrupt) is the
-        parent's to handle and must never become one file's problem."""
+        """Wait for the task, a safe point for Ctrl-C every tenth of a second. Only Exception
+        is caught: Ctrl-C (KeyboardInterrupt) is the parent's to handle and must never become
+        one file's problem."""
+        while not future.done():
+            check_interrupt()
+            wait_for_futures([future], timeout=0.1)
         try:
             return Outcome(value=future.result())
         except Exception as exc:  # noqa: BLE001 - any failure of a task is its file's
@@ -133,10 +173,16 @@ class WorkerPool(_Outcomes):
         self._pool.join()
 
     def __enter__(self) -> WorkerPool:
+        _Interrupts.install()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close(cancel=exc[0] is not None)  # an error or Ctrl-C: stop the workers now
+        try:
+            self.close(cancel=exc[0] is not None)  # an error or Ctrl-C: stop the workers now
+        finally:
+            _Interrupts.restore()
+        if exc[0] is None:
+            check_interrupt()  # pressed after the last safe point: still an interrupt
 
 
 class InProcess(_Outcomes):
