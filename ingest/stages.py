@@ -31,7 +31,8 @@ from ingest.report import IngestReport, Progress
 from ingest.tasks import Described, Extracted, FileJob
 from ingest.walk import WalkedFile, WalkedFolder, walk
 from ingest.workers import Runner, WorkerFailure, check_interrupt, in_order
-from ingest.writer import KnownFiles, copy_fate
+from ingest.batch import copy_fate
+from ingest.writer import KnownFiles
 from media.checksum import sha256_file
 
 IN_FLIGHT_PER_WORKER = 16  # files queued per worker: keeps each busy between results

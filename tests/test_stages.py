@@ -18,7 +18,7 @@ from ingest.describe import DescribeOptions, describe_item, item_date, manifest_
 from ingest.extract import Extraction
 from ingest.manifest import ManifestRow
 from ingest.tasks import FileJob
-from ingest.writer import copy_fate
+from ingest.batch import copy_fate
 
 KNOWN = {"钱学森": 7, "Qian Xuesen": 7, "Hua Luogeng": 9}
 
