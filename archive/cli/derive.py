@@ -4,13 +4,16 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.cli import EXIT_PROBLEMS, AppContext
 from archive.cli.progress import RichBar
 from archive.errors import Interrupted
-from ingest.derive import DeriveOptions, DeriveReport, count_candidates, derive
+
+if TYPE_CHECKING:
+    from ingest.derive import DeriveReport
 
 
 @click.command("derive")
@@ -29,6 +32,9 @@ def command(app: AppContext, access_copies: bool, force: bool, jobs: int | None,
     """Build thumbnails (images, PDF first pages, cards for other documents), video poster
     frames and audio waveforms in <catalog>.derivatives/, skipping those already built.
     Exit 1 when some could not be made (each is listed)."""
+    from ingest.derive import (  # media: not for --help
+        DeriveOptions, DeriveReport, count_candidates, derive,
+    )
     if jobs:
         app.settings = replace(app.settings, jobs=jobs)
     in_process = jobs == 0 or (jobs is None and app.debug)

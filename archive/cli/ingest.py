@@ -14,7 +14,6 @@ from archive.cli.interrupts import forked_children_end_quietly
 from archive.cli.progress import RichBar
 from archive.errors import Interrupted
 from archive.fields import MATERIAL_TYPES
-from ingest.pipeline import IngestOptions, check_ingest, ingest
 from ingest.report import IngestReport, summary_text
 
 
@@ -62,6 +61,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
                                                    ("file_timeout", timeout),
                                                    ("lock_wait", wait)) if v is not None}
     app.settings = replace(app.settings, **overrides)
+    from ingest.pipeline import IngestOptions, check_ingest, ingest  # media: not for --help
     # --jobs 0 (and --debug, unless --jobs says otherwise) is the sequential mode; the
     # setting `jobs = 0` keeps meaning one worker per core.
     options = IngestOptions(scientist=scientist, type=material, manifest=manifest,
