@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -35,8 +34,7 @@ def command(app: AppContext, access_copies: bool, force: bool, jobs: int | None,
     from ingest.derive import (  # media: not for --help
         DeriveOptions, DeriveReport, count_candidates, derive,
     )
-    if jobs:
-        app.settings = replace(app.settings, jobs=jobs)
+    app.settings = app.settings.with_options(jobs=jobs or None)
     in_process = jobs == 0 or (jobs is None and app.debug)
     catalog = app.open_catalog()
     options = DeriveOptions(access_copies=access_copies, force=force)

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -60,7 +58,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
     overrides: dict[str, Any] = {k: v for k, v in (("jobs", jobs or None),
                                                    ("file_timeout", timeout),
                                                    ("lock_wait", wait)) if v is not None}
-    app.settings = replace(app.settings, **overrides)
+    app.settings = app.settings.with_options(**overrides)
     from ingest.pipeline import IngestOptions, check_ingest, ingest  # media: not for --help
     # --jobs 0 (and --debug, unless --jobs says otherwise) is the sequential mode; the
     # setting `jobs = 0` keeps meaning one worker per core.
@@ -101,5 +99,5 @@ def _existing_catalog(app: AppContext):  # type: ignore[no-untyped-def]
 
 
 def _no_catalog_yet(app: AppContext) -> bool:
-    return app.settings.is_sqlite and not os.path.exists(
-        app.settings.catalog_url.removeprefix("sqlite:///"))
+    path = app.settings.catalog_path
+    return path is not None and not path.exists()
