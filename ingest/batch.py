@@ -8,6 +8,9 @@ is: the describe stage did that (ingest/describe.py).
       file whose own path is gone           -> that file row moves here (same item, accession)
     a new file, same bytes as another       -> new file row, duplicate_of the oldest copy
     a changed file (size or mtime differ)   -> its row updated; `modification` when bytes differ
+    a missing file back at its path         -> `restored`, and read as a changed file
+    a move                                  -> `move` with the old and the new path; earlier
+                                               events keep theirs (history is not rewritten)
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import archive
 from archive.accession import next_accession
 from archive.changes import record_changes
 from archive.dates import iso_exif_datetime
+from archive.events import MOVE, RESTORED
 from archive.models import Event, File, FileText, IngestProblem, Item, Root, utcnow
 from archive.paths import filesystem_path
 from ingest.attribution import NewScientist
@@ -72,6 +76,7 @@ class _Copy:
     item: _Ref
     path: str
     abs: str
+    missing: bool = False  # marked missing by an earlier run: found again by this move
 
 
 @dataclass
@@ -123,8 +128,12 @@ def write_batch(s: Session, batch: list[Described], run_id: int,
                 rows.moves.append({"id": copy.file.id, "root_id": job.root_id, "path": job.path,
                                    "folder": job.folder, "path_raw": job.path_raw,
                                    "size": job.size, "mtime_ns": job.mtime_ns})
-                rows.events.append(({"kind": "move", "detail": f"{copy.path} -> {job.path}"},
+                rows.events.append(({"kind": MOVE, "field": "path", "old_value": copy.path,
+                                     "new_value": job.path,
+                                     "detail": f"{copy.path} -> {job.path}"},
                                     copy.file, copy.item))
+                if copy.missing and copy.file.id is not None:
+                    rows.status_read_again.append(copy.file.id)
                 rows.touched.append(copy.item)
                 tally.moved += 1
                 continue
@@ -161,23 +170,29 @@ def _gone(c: _Copy) -> bool:
     return c.file.id is not None and not os.path.exists(c.abs)
 
 
-def _plan_changed(rows: _Rows, d: Described, old: tuple[str | None, int, str | None],
+def _plan_changed(rows: _Rows, d: Described,
+                  old: tuple[str | None, int, str | None, str | None],
                   tally: IngestReport) -> None:
     job, res = d.job, d.extraction
-    old_sha, item_id, status = old
+    old_sha, item_id, status, old_problem = old
     assert job.existing_id is not None
     file, item = _Ref(id=job.existing_id), _Ref(id=item_id)
     rows.changed.append({"id": job.existing_id, "size": job.size, "mtime_ns": job.mtime_ns,
                          **_file_columns(res)})
-    if status == "changed":  # verify's finding, now read again and recorded below
+    if status == "missing":  # gone at an earlier run, back at its path now
+        rows.events.append(({"kind": RESTORED, "detail": f"{job.path} is back"}, file, item))
+        tally.restored.append(job.path)
+    if status in ("changed", "missing"):  # verify's finding, or back: read again
         rows.status_read_again.append(job.existing_id)
     rows.touched.append(item)
     if res.text or res.cues:
         rows.texts.append((file, res))
         rows.replaced_texts.append(job.existing_id)
     tally.bytes_read += res.size
-    if old_sha == res.sha256 and not res.problem:
-        tally.unchanged += 1  # touched, not changed: same bytes
+    if old_sha == res.sha256 and (not res.problem or res.problem == old_problem):
+        # Touched, or a problem tried again (--retry-problems) with the same outcome: the
+        # same bytes and the same facts are not a change (#12.14).
+        tally.unchanged += 1
         return
     tally.changed += 1
     if old_sha != res.sha256:
@@ -249,8 +264,12 @@ def _store(s: Session, rows: _Rows, run_id: int) -> None:
         s.execute(insert(FileText), [{"file_id": f.resolve(file_ids), "text": res.text or "",
                                       "cues": res.cues} for f, res in rows.texts])
     if rows.events:
-        s.execute(insert(Event), [{"run_id": run_id, "tool": TOOL, **e,
-                                   "file_id": f.resolve(file_ids), "item_id": i.resolve(item_ids)}
+        # Every row with every key: an insert of many rows takes its columns from the first,
+        # so a key only later rows have (a move's paths, a failed outcome) would be dropped.
+        base = {"run_id": run_id, "tool": TOOL, "outcome": "success", "agent": None,
+                "field": None, "old_value": None, "new_value": None, "detail": None}
+        s.execute(insert(Event), [{**base, **e, "file_id": f.resolve(file_ids),
+                                   "item_id": i.resolve(item_ids)}
                                   for e, f, i in rows.events])
     if rows.problems:
         s.execute(insert(IngestProblem), [{"run_id": run_id, **p} for p in rows.problems])
@@ -261,11 +280,13 @@ def _catalogued_copies(s: Session, shas: set[str], roots: dict[int, str]) -> dic
     """Catalogued originals (not duplicates) with these checksums, oldest first."""
     found: dict[str, list[_Copy]] = {}
     if shas:
-        for fid, item_id, root_id, path, raw, sha in s.execute(
-                select(File.id, File.item_id, File.root_id, File.path, File.path_raw, File.sha256)
+        for fid, item_id, root_id, path, raw, sha, status in s.execute(
+                select(File.id, File.item_id, File.root_id, File.path, File.path_raw, File.sha256,
+                       File.status)
                 .where(File.sha256.in_(shas), File.duplicate_of_id.is_(None)).order_by(File.id)):
             found.setdefault(sha or "", []).append(_Copy(_Ref(id=fid), _Ref(id=item_id), path,
-                                                   filesystem_path(roots[root_id], path, raw)))
+                                                   filesystem_path(roots[root_id], path, raw),
+                                                   missing=status == "missing"))
     return found
 
 
@@ -278,12 +299,15 @@ def _known_items(s: Session, keys: set[tuple[int, str]]) -> dict[tuple[int, str]
     return {(r or 0, k or ""): _KnownItem(i, ts) for i, r, k, ts in rows if (r, k) in keys}
 
 
-def _changed_files(s: Session, ids: list[int]) -> dict[int, tuple[str | None, int, str | None]]:
-    """file id -> (sha256, item id, status) of catalogued files found changed on disk."""
+def _changed_files(s: Session,
+                   ids: list[int]) -> dict[int, tuple[str | None, int, str | None, str | None]]:
+    """file id -> (sha256, item id, status, problem) of catalogued files found changed on
+    disk."""
     if not ids:
         return {}
-    return {i: (sha, item, status) for i, sha, item, status in s.execute(
-        select(File.id, File.sha256, File.item_id, File.status).where(File.id.in_(ids)))}
+    return {i: (sha, item, status, problem) for i, sha, item, status, problem in s.execute(
+        select(File.id, File.sha256, File.item_id, File.status, File.problem)
+        .where(File.id.in_(ids)))}
 
 
 def _file_columns(res: Extraction) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from ingest.attribution import CachedMatcher, Match, attribute_unattributed
 from ingest.describe import DescribeOptions
 from ingest.manifest import ManifestRow, load_manifest
 from ingest.manifest_guard import ManifestGuard, load_guard, remember_manifest
+from ingest.missing import MissingFiles
 from ingest.report import IngestReport, NullProgress, Progress
 from ingest.stages import IN_FLIGHT_PER_WORKER, Counter, IngestSession, run_chain
 from ingest.workers import Runner, open_runner
@@ -148,8 +149,12 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
                 sess = _session(settings, plan, options, report, progress, root_ids, known,
                                 DescribeOptions(plan.material, settings.default_access, forced,
                                                 match), guard)
+                sess.missing = MissingFiles()
                 with _runner(settings, options) as runner:
                     run_chain(sess, runner, writer)
+            with catalog.session() as s:  # the walk is complete: what it did not find is gone
+                report.missing = sess.missing.finish(
+                    s, [i for i in root_ids.values() if i is not None], run_id)
             if forced is not None:
                 with catalog.session() as s:
                     attribute_unattributed(s, [i for i in root_ids.values() if i is not None],

@@ -29,6 +29,10 @@ class IngestReport:
     problems: list[dict[str, str]] = field(default_factory=list)  # {path, stage, reason}
     # First folders under a root left unattributed: their names cannot be a person's.
     unattributed: list[str] = field(default_factory=list)
+    # Catalogued files gone from the walked roots (marked missing, never deleted), and those
+    # back at their path (restored); a missing file found elsewhere counts as moved.
+    missing: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
     interrupted: bool = False
     indexed: int | None = None  # items (re)indexed for search at the end of the run
     index_error: str | None = None  # why the index was not updated (the catalog is fine)
@@ -47,6 +51,7 @@ class IngestReport:
         self.duplicates += batch.duplicates
         self.skipped += batch.skipped
         self.problems += batch.problems
+        self.restored += batch.restored
 
     def counts(self) -> dict[str, int]:
         return {"seen": self.seen, "new": self.new, "changed": self.changed,
@@ -58,7 +63,8 @@ class IngestReport:
         """What the run's row keeps: the counts and what else its summary prints."""
         return {**self.counts(), "bytes_read": self.bytes_read, "seconds": self.seconds,
                 "indexed": self.indexed, "index_error": self.index_error,
-                "unattributed": self.unattributed}
+                "unattributed": self.unattributed, "missing": self.missing,
+                "restored": self.restored}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +74,7 @@ class IngestReport:
             "duplicates": [list(pair) for pair in self.duplicates],
             "skipped": self.skipped, "problems": self.problems,
             "unattributed": self.unattributed,
+            "missing": self.missing, "restored": self.restored,
             "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3),
             "files_per_second": round(self.seen / self.seconds, 1) if self.seconds else None,
             "interrupted": self.interrupted,
@@ -107,6 +114,15 @@ def summary_text(report: IngestReport) -> str:
     if report.problems:
         lines.append("Problems (catalogued with the error unless the file was unreadable):")
         lines += [f"  {p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems]
+    if report.missing:
+        lines.append("Missing (catalogued, gone from the folder; kept in the catalog as "
+                     "missing):")
+        lines += [f"  {path}" for path in report.missing[:LIST_LIMIT]]
+        if len(report.missing) > LIST_LIMIT:
+            lines.append(f"  … and {len(report.missing) - LIST_LIMIT} more (see --json)")
+    if report.restored:
+        lines.append("Restored (missing files back in place):")
+        lines += [f"  {path}" for path in report.restored]
     if report.unattributed:
         lines.append("Not attributed to a scientist (these folder names are not people's "
                      "names; run the ingest again with --scientist NAME to attribute them):")
@@ -147,4 +163,6 @@ def report_from_run(stored: StoredRun) -> IngestReport:
     report.indexed = counts.get("indexed")
     report.index_error = counts.get("index_error")
     report.unattributed = list(counts.get("unattributed") or [])
+    report.missing = list(counts.get("missing") or [])
+    report.restored = list(counts.get("restored") or [])
     return report

@@ -14,6 +14,7 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from ingest.classify import Grouping, plan_folder
 from ingest.describe import DescribeOptions, describe_item
 from ingest.extract import Extraction, extract_file
 from ingest.manifest import ManifestRow
+from ingest.missing import MissingFiles
 from ingest.manifest_guard import ManifestGuard
 from archive.paths import catalog_path, filesystem_path, manifest_key
 from ingest.report import IngestReport, Progress
@@ -66,6 +68,7 @@ class IngestSession:
     report: IngestReport
     progress: Progress
     retry_problems: bool = False
+    missing: MissingFiles | None = None  # notices catalogued files the walk did not find
     max_text_chars: int = 2_000_000
     window: int = 1  # files in flight in the runner
 
@@ -119,19 +122,30 @@ def skip_unchanged(sess: IngestSession, folders: Iterable[RootFolder]) -> Iterat
         folder_path = catalog_path(where.folder.rel)[0]
         known = sess.known(where.root_id, folder_path)
         todo = []
+        matched = 0
         for f in where.folder.files:
             path, raw = catalog_path(f.rel)
             k = known.get(path)
-            # k[4]: `archive verify` found the bytes changed under the same size and mtime.
-            if k is not None and k[1] == f.size and k[2] == f.mtime_ns and not k[4] and \
-                    not (retry and k[3]):
-                report.unchanged += 1
-                report.done += 1
-                continue
+            if k is not None:
+                matched += 1
+                # k[4]: the file was found changed by `archive verify`, or missing: its size
+                # and mtime are not to be trusted, its bytes are read again.
+                if k[1] == f.size and k[2] == f.mtime_ns and not k[4] and \
+                        not (retry and k[3]):
+                    report.unchanged += 1
+                    report.done += 1
+                    continue
             todo.append((f, path, raw, k))
+        if sess.missing is not None:
+            sess.missing.folder(where.root_id, folder_path, known, matched,
+                                partial(_catalog_paths, where.folder.files))
         sess.progress.update(report, where.folder.rel)
         if todo:
             yield ChangedFiles(where, folder_path, todo)
+
+
+def _catalog_paths(files: list[WalkedFile]) -> Iterator[str]:
+    return (catalog_path(f.rel)[0] for f in files)
 
 
 def plan(sess: IngestSession, changed: Iterable[ChangedFiles]) -> Iterator[FileJob]:
