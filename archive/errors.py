@@ -114,3 +114,13 @@ class BagProblem(ArchiveError):
 
 class NotABag(ArchiveError):
     pass
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a long command. Still a KeyboardInterrupt (whoever does not know this
+    class stops as for any Ctrl-C), carrying what was done before it: `partial` is the
+    command's report, marked interrupted, for the CLI to print (`ingest --json`)."""
+
+    def __init__(self, partial: object):
+        super().__init__()
+        self.partial = partial

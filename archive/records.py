@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from archive.accession import find_item
 from archive.derivatives import existing_derivatives
+from archive.events import MOVE
 from archive.models import Event, File, FileText, Root
 
 SHOW_TEXT_CHARS = 500
@@ -48,12 +49,13 @@ def item_record(s: Session, accession: str,
         }
         files.append({k: v for k, v in entry.items() if v is not None})
         paths[f.id] = f.path
+    rows = list(s.scalars(select(Event).where(Event.item_id == item.id).order_by(Event.id)))
+    # Each event names the file as it was then: a later move never rewrites history (#12.15).
+    then = paths_at_events([(e.file_id, e.kind, e.old_value, e.detail) for e in rows], paths)
     events = [{"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "agent": e.agent,
                "tool": e.tool, "outcome": e.outcome, "field": e.field, "old": e.old_value,
-               "new": e.new_value, "detail": e.detail,
-               "file": paths.get(e.file_id) if e.file_id else None}
-              for e in s.scalars(select(Event).where(Event.item_id == item.id)
-                                 .order_by(Event.id))]
+               "new": e.new_value, "detail": e.detail, "file": path}
+              for e, path in zip(rows, then, strict=True)]
     return {
         "accession": item.accession, "title": item.title, "type": item.type,
         "scientist": item.scientist.name if item.scientist else None,
@@ -64,3 +66,32 @@ def item_record(s: Session, accession: str,
         "files": files,
         "events": [{k: v for k, v in e.items() if v is not None} for e in events],
     }
+
+
+def paths_at_events(events: list[tuple[int | None, str, str | None, str | None]],
+                    current: dict[int, str]) -> list[str | None]:
+    """The path each event's file had when the event was recorded, from the files' paths now
+    and the moves in between. Events are (file id, kind, old value, detail), oldest first; a
+    move names the path it left in its old value (before #12.15, in its detail "old -> new").
+
+        paths_at_events([(1, "ingestion", None, None), (1, "move", "a/x.jpg", None),
+                         (1, "fixity check", None, None)], {1: "b/x.jpg"})
+            -> ["a/x.jpg", "b/x.jpg", "b/x.jpg"]
+        paths_at_events([(1, "ingestion", None, None), (1, "move", None, "a/x -> b/x")],
+                        {1: "b/x"})                        -> ["a/x", "b/x"]
+        paths_at_events([(None, "withdrawal", None, None)], {}) -> [None]
+    """
+    path_now = dict(current)
+    out: list[str | None] = []
+    for file_id, kind, old_value, detail in reversed(events):
+        if file_id is None:
+            out.append(None)
+            continue
+        path = path_now.get(file_id)
+        out.append(path)
+        if kind == MOVE and path is not None:
+            left = old_value if old_value is not None else \
+                (detail.split(" -> ", 1)[0] if detail and " -> " in detail else None)
+            if left is not None:
+                path_now[file_id] = left
+    return out[::-1]

@@ -1,7 +1,24 @@
 """Which scientist a file belongs to: manifest row, then --scientist, then the nearest folder
 named after a known scientist, else the first folder under the root when its name can be a
-person's (a new scientist); else nobody, and the folder is listed for the summary."""
+person's (a new scientist); else nobody, and the folder is listed for the summary.
+
+Deciding is pure (`attribute`); creating the scientists it names is the writer's job, done
+for a whole batch before any of its items is written.
+
+    attribute(("coll", "钱学森", "信件"), None, None, match)      -> 7   (钱学森 is known, id 7)
+    attribute(("coll", "zhao_jiuzhang", "photos"), None, None, match)
+                                               -> NewScientist("Zhao Jiuzhang", "zhao_jiuzhang")
+    attribute(("coll", "信件"), None, None, match)                -> None (a type folder)
+    attribute(("coll", "Images"), None, None, match)              -> None (not a person's name:
+                                                                  unattributed_folder says so)
+    attribute(("coll",), None, None, match)                       -> None (straight under the root)
+    attribute(("coll", "钱学森"), None, 3, match)                  -> 3    (--scientist)
+    attribute(("coll", "钱学森"), "Hua Luogeng", 3, match)         -> 9    (the manifest row wins)
+"""
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -11,57 +28,75 @@ from archive.events import METADATA_MODIFICATION, event_row, record_events
 from archive.models import Item, Scientist
 from archive.names import display_name
 from archive.personnames import could_be_person_name
-from archive.scientists import ScientistMatcher, ScientistRecord, upsert_scientist
+from archive.scientists import ScientistMatcher
 from ingest.classify import folder_type
 
+Match = Callable[[str], "int | None"]
 
-class ScientistResolver:
-    def __init__(self, session: Session, forced_id: int | None,
-                 unattributed: list[str] | None = None):
+
+@dataclass(frozen=True)
+class NewScientist:
+    """A scientist to create from a folder's name, because no known one matches."""
+    name: str  # display form: 'Zhao Jiuzhang'
+    folder: str  # the folder it comes from, kept as a variant: 'zhao_jiuzhang'
+
+
+def _first_under_root(chain: tuple[str, ...]) -> str | None:
+    """The folder that may name a new scientist: the first under the root, unless it is a
+    type folder (信件/...) or the file lies straight under the root."""
+    first = chain[1] if len(chain) > 1 else None
+    if not first or folder_type(first) is not None:
+        return None
+    return first
+
+
+def attribute(chain: tuple[str, ...], manifest_name: str | None, forced_id: int | None,
+              match: Match) -> int | NewScientist | None:
+    """The scientist of a file whose folders are `chain` (the root's own name, then the
+    folders down to the file): an id, a NewScientist to create, or None (unattributed)."""
+    if manifest_name:
+        found = match(manifest_name)
+        if found is not None:
+            return found
+    if forced_id is not None:
+        return forced_id
+    for name in reversed(chain):
+        found = match(name)
+        if found is not None:
+            return found
+    first = _first_under_root(chain)
+    if first is None or not could_be_person_name(first):
+        return None
+    return NewScientist(display_name(first), first)
+
+
+def unattributed_folder(chain: tuple[str, ...]) -> str | None:
+    """For a file `attribute` left unattributed: the first folder under its root when that
+    folder's name cannot be a person's ("Certs", "Images"), for the summary's hint to pass
+    --scientist; None when there is no such folder to name."""
+    first = _first_under_root(chain)
+    return first if first is not None and not could_be_person_name(first) else None
+
+
+class CachedMatcher:
+    """ScientistMatcher.match with a memory: a collection has thousands of files per folder
+    name, and each name is read into its pinyin keys once. Callable as a Match."""
+
+    def __init__(self, session: Session):
         self.matcher = ScientistMatcher(session)
-        self.forced_id = forced_id
-        # First folders under a root whose names cannot be a person's ("Certs", "Images"):
-        # their files stay unattributed and the summary suggests --scientist.
-        self.unattributed = unattributed if unattributed is not None else []
-        self._by_folder: dict[tuple[str, ...], int | None] = {}
-        self._codes: dict[int, str] = {}
+        self._memo: dict[str, int | None] = {}
 
-    def code(self, session: Session, scientist_id: int | None) -> str | None:
-        if scientist_id is None:
-            return None
-        if scientist_id not in self._codes:
-            self._codes[scientist_id] = session.get(Scientist, scientist_id).code  # type: ignore[union-attr]
-        return self._codes[scientist_id]
+    def __call__(self, name: str) -> int | None:
+        try:
+            return self._memo[name]
+        except KeyError:
+            found = self._memo[name] = self.matcher.match(name)
+            return found
 
-    def resolve(self, session: Session, chain: tuple[str, ...], first_under_root: str | None,
-                manifest_name: str | None) -> int | None:
-        """`chain` is the root's own name followed by the folders down to the file."""
-        if manifest_name:
-            found = self.matcher.match(manifest_name)
-            if found is not None:
-                return found
-        if self.forced_id is not None:
-            return self.forced_id
-        if chain not in self._by_folder:
-            self._by_folder[chain] = self._from_folders(session, chain, first_under_root)
-        return self._by_folder[chain]
-
-    def _from_folders(self, session: Session, chain: tuple[str, ...],
-                      first_under_root: str | None) -> int | None:
-        for name in reversed(chain):
-            found = self.matcher.match(name)
-            if found is not None:
-                return found
-        if not first_under_root or folder_type(first_under_root) is not None:
-            return None  # files straight under the root, or a root of type folders (信件/...)
-        if not could_be_person_name(first_under_root):
-            if first_under_root not in self.unattributed:
-                self.unattributed.append(first_under_root)
-            return None
-        scientist, _ = upsert_scientist(
-            session, ScientistRecord(display_name(first_under_root), (first_under_root,)))
+    def remember(self, scientist: Scientist) -> None:
+        """A scientist was just created: names that matched nothing may match it now."""
         self.matcher.remember(scientist)
-        return scientist.id
+        self._memo.clear()
 
 
 def attribute_unattributed(session: Session, root_ids: list[int], scientist_id: int,
@@ -76,8 +111,8 @@ def attribute_unattributed(session: Session, root_ids: list[int], scientist_id: 
     name = session.get(Scientist, scientist_id).name  # type: ignore[union-attr]
     session.execute(update(Item).where(Item.id.in_(ids)).values(scientist_id=scientist_id))
     record_events(session, [event_row(METADATA_MODIFICATION, item_id=i, run_id=run_id,
-                                       field="scientist", old=None, new=name,
-                                       detail="--scientist for an unattributed item")
+                                      field="scientist", old=None, new=name,
+                                      detail="--scientist for an unattributed item")
                             for i in ids])
     record_changes(session, ids)
     return len(ids)

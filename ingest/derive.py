@@ -3,24 +3,28 @@ built in isolated workers, skipping what is already there."""
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 
 from archive.catalog import Catalog
 from archive.derivatives import derivative_path
+from archive.errors import Interrupted
 from archive.models import Event, File, Root
 from archive.paths import filesystem_path
 from ingest.report import Progress
-from ingest.workers import WorkerPool
-from media.problems import MediaProblem
+from ingest.workers import WorkerFailure, in_order, open_runner
 from media.derivatives import (
-    Derivative, access_copy, image_thumbnail, pdf_thumbnail, placeholder, poster_frame, waveform,
+    Derivative,
+    access_copy,
+    image_thumbnail,
+    pdf_thumbnail,
+    placeholder,
+    poster_frame,
+    waveform,
 )
 
 DERIVE_TIMEOUT = 600.0  # a long interview's waveform or access copy takes minutes, not hours
@@ -44,6 +48,7 @@ class Task:
     dest: str
     fn: Callable[..., Derivative]
     args: tuple[Any, ...]
+    last: bool = True  # the file's last task: when it settles, the file is done
 
 
 @dataclass
@@ -53,6 +58,7 @@ class DeriveReport:
     up_to_date: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)  # {path, kind, reason}
     seconds: float = 0.0
+    done: int = 0  # candidate files dealt with: the progress bar's count (count_candidates)
 
     def to_json(self) -> dict[str, Any]:
         return {"files": self.files, "built": self.built, "up_to_date": self.up_to_date,
@@ -99,20 +105,20 @@ def _task_for(kind: str, f: File, source: str, dest: str) -> tuple[Callable[...,
 
 
 def _tasks(catalog: Catalog, options: DeriveOptions, report: DeriveReport) -> Iterator[Task]:
+    """The derivatives to build, file by file. A file with nothing left to build is done at
+    once (it counts towards the progress); one with tasks is done when its last one settles."""
     base = catalog.settings.derivatives_dir
     planned: set[Path] = set()  # identical files share derivatives: build each once
     with catalog.session() as s:
         roots = dict(s.execute(select(Root.id, Root.path)).all())
-        query = (select(File).where(File.role.in_(("master", "page")), File.sha256.is_not(None),
-                                    File.size > 0)
-                 .order_by(File.id).execution_options(yield_per=500))
-        for f in s.scalars(query):
+        for f in s.scalars(_candidates(select(File)).order_by(File.id)
+                           .execution_options(yield_per=500)):
             tech = f.tech or {}
             kinds = wanted(f.mime, tech.get("kind"), f.format, tech, options.access_copies)
-            if not kinds:
-                continue
-            report.files += 1
+            if kinds:
+                report.files += 1
             source = filesystem_path(roots[f.root_id], f.path, f.path_raw)
+            todo = []
             for kind in kinds:
                 dest = derivative_path(base, f.sha256 or "", kind)
                 if dest in planned or (dest.exists() and not options.force):
@@ -120,57 +126,70 @@ def _tasks(catalog: Catalog, options: DeriveOptions, report: DeriveReport) -> It
                     continue
                 planned.add(dest)
                 fn, args = _task_for(kind, f, source, str(dest))
-                yield Task(f.id, f.item_id, f.path, source, kind, str(dest), fn, args)
+                todo.append(Task(f.id, f.item_id, f.path, source, kind, str(dest), fn, args,
+                                 last=False))
+            if not todo:
+                report.done += 1
+                continue
+            todo[-1] = replace(todo[-1], last=True)
+            yield from todo
+
+
+def _candidates(query: Select[Any]) -> Select[Any]:
+    return query.where(File.role.in_(("master", "page")), File.sha256.is_not(None),
+                       File.size > 0)
 
 
 def count_candidates(catalog: Catalog) -> int:
+    """The files derive looks at: the progress bar's total (report.done counts the same)."""
     with catalog.session() as s:
-        return s.scalar(select(func.count(File.id)).where(
-            File.role.in_(("master", "page")), File.sha256.is_not(None), File.size > 0)) or 0
+        return s.scalar(_candidates(select(func.count(File.id)))) or 0
 
 
 def derive(catalog: Catalog, options: DeriveOptions = DeriveOptions(),
-           progress: Progress | None = None) -> DeriveReport:
-    """Build missing derivatives (all of them with force). Failures are reported per file."""
+           progress: Progress | None = None, in_process: bool = False) -> DeriveReport:
+    """Build missing derivatives (all of them with force). Failures are reported per file.
+    Ctrl-C raises Interrupted with the partial report; what was built is kept and recorded."""
     settings = catalog.settings
     report = DeriveReport()
     started = time.monotonic()
     events: list[dict[str, Any]] = []
-    window: deque[tuple[Future[Derivative], Task]] = deque()
     Path(settings.derivatives_dir).mkdir(parents=True, exist_ok=True)
-
-    def settle(limit: int) -> None:
-        while len(window) > limit:
-            fut, task = window.popleft()
-            try:
-                made = fut.result()
-            except BaseException as exc:  # noqa: BLE001 - each failure is one file's
-                reason = str(exc) if isinstance(exc, MediaProblem) else pool.failure(exc).reason
-                report.failed.append({"path": task.path, "kind": task.kind, "reason": reason})
-                events.append({"file_id": task.file_id, "item_id": task.item_id,
-                               "kind": "derivative creation", "outcome": "failure",
-                               "tool": task.fn.__name__, "detail": f"{task.kind}: {reason}"})
-            else:
-                report.built += 1
-                events.append({"file_id": task.file_id, "item_id": task.item_id,
-                               "kind": "derivative creation", "outcome": "success",
-                               "tool": made.tool, "detail": f"{task.kind} {made.path}"})
-            if progress is not None:
-                progress.update(report, task.path)  # type: ignore[arg-type]
-            if len(events) >= settings.batch_size:
-                _write_events(catalog, events)
-
-    with WorkerPool(settings.worker_count, max(settings.file_timeout, DERIVE_TIMEOUT),
-                    settings.worker_memory_mb) as pool:
-        try:
-            for task in _tasks(catalog, options, report):
-                window.append((pool.submit(task.fn, *task.args), task))
-                settle(settings.worker_count * 4)
-            settle(0)
-        finally:
-            _write_events(catalog, events)
-    report.seconds = time.monotonic() - started
+    window = 1 if in_process else settings.worker_count * 4
+    try:
+        with open_runner(in_process, settings.worker_count,
+                         max(settings.file_timeout, DERIVE_TIMEOUT),
+                         settings.worker_memory_mb) as runner:
+            tasks = _tasks(catalog, options, report)
+            for task, outcome in in_order(runner, tasks,
+                                          lambda t: runner.submit(t.fn, *t.args), window):
+                events.append(_event(task, outcome.value, outcome.failure, report))
+                if task.last:
+                    report.done += 1
+                if progress is not None:
+                    progress.update(report, task.path)  # type: ignore[arg-type]
+                if len(events) >= settings.batch_size:
+                    _write_events(catalog, events)
+    except KeyboardInterrupt:
+        raise Interrupted(report) from None
+    finally:
+        _write_events(catalog, events)
+        report.seconds = time.monotonic() - started
     return report
+
+
+def _event(task: Task, made: Derivative | None, failure: WorkerFailure | None,
+           report: DeriveReport) -> dict[str, Any]:
+    """The provenance event of one settled task; counts it in the report."""
+    if made is None:
+        reason = failure.reason if failure else "no result"
+        report.failed.append({"path": task.path, "kind": task.kind, "reason": reason})
+        return {"file_id": task.file_id, "item_id": task.item_id,
+                "kind": "derivative creation", "outcome": "failure",
+                "tool": task.fn.__name__, "detail": f"{task.kind}: {reason}"}
+    report.built += 1
+    return {"file_id": task.file_id, "item_id": task.item_id, "kind": "derivative creation",
+            "outcome": "success", "tool": made.tool, "detail": f"{task.kind} {made.path}"}
 
 
 def _write_events(catalog: Catalog, events: list[dict[str, Any]]) -> None:

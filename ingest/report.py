@@ -16,7 +16,8 @@ class IngestReport:
     roots: list[str]
     dry_run: bool = False
     run_id: int | None = None
-    seen: int = 0
+    seen: int = 0  # files the walk found so far: the progress bar's total
+    done: int = 0  # files dealt with (found unchanged, written, or unreadable): never > seen
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -28,13 +29,29 @@ class IngestReport:
     problems: list[dict[str, str]] = field(default_factory=list)  # {path, stage, reason}
     # First folders under a root left unattributed: their names cannot be a person's.
     unattributed: list[str] = field(default_factory=list)
+    # Catalogued files gone from the walked roots (marked missing, never deleted), and those
+    # back at their path (restored); a missing file found elsewhere counts as moved.
+    missing: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
     interrupted: bool = False
     indexed: int | None = None  # items (re)indexed for search at the end of the run
     index_error: str | None = None  # why the index was not updated (the catalog is fine)
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.problems or self.interrupted else 0
+        """1 when files had problems; a dry run only predicts them, and exits 0."""
+        if self.interrupted:
+            return 1
+        return 1 if self.problems and not self.dry_run else 0
+
+    def absorb(self, batch: IngestReport) -> None:
+        """Add a committed batch's counts and lists to this report."""
+        for name in ("new", "changed", "unchanged", "moved", "bytes_read"):
+            setattr(self, name, getattr(self, name) + getattr(batch, name))
+        self.duplicates += batch.duplicates
+        self.skipped += batch.skipped
+        self.problems += batch.problems
+        self.restored += batch.restored
 
     def counts(self) -> dict[str, int]:
         return {"seen": self.seen, "new": self.new, "changed": self.changed,
@@ -46,7 +63,8 @@ class IngestReport:
         """What the run's row keeps: the counts and what else its summary prints."""
         return {**self.counts(), "bytes_read": self.bytes_read, "seconds": self.seconds,
                 "indexed": self.indexed, "index_error": self.index_error,
-                "unattributed": self.unattributed}
+                "unattributed": self.unattributed, "missing": self.missing,
+                "restored": self.restored}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +74,7 @@ class IngestReport:
             "duplicates": [list(pair) for pair in self.duplicates],
             "skipped": self.skipped, "problems": self.problems,
             "unattributed": self.unattributed,
+            "missing": self.missing, "restored": self.restored,
             "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3),
             "files_per_second": round(self.seen / self.seconds, 1) if self.seconds else None,
             "interrupted": self.interrupted,
@@ -65,7 +84,9 @@ class IngestReport:
 
 class Progress(Protocol):
     """What the pipeline tells a progress display; the CLI draws it, the library never does.
-    `update` comes after each file is dealt with (written, or found unchanged)."""
+    `update` comes after each file is dealt with (written, found unchanged, or unreadable)
+    and after each folder; the display shows `report.done` of `report.seen`, the same unit
+    (files) on both sides, so the count can never pass the total."""
 
     def update(self, report: IngestReport, current: str) -> None: ...
 
@@ -93,6 +114,15 @@ def summary_text(report: IngestReport) -> str:
     if report.problems:
         lines.append("Problems (catalogued with the error unless the file was unreadable):")
         lines += [f"  {p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems]
+    if report.missing:
+        lines.append("Missing (catalogued, gone from the folder; kept in the catalog as "
+                     "missing):")
+        lines += [f"  {path}" for path in report.missing[:LIST_LIMIT]]
+        if len(report.missing) > LIST_LIMIT:
+            lines.append(f"  … and {len(report.missing) - LIST_LIMIT} more (see --json)")
+    if report.restored:
+        lines.append("Restored (missing files back in place):")
+        lines += [f"  {path}" for path in report.restored]
     if report.unattributed:
         lines.append("Not attributed to a scientist (these folder names are not people's "
                      "names; run the ingest again with --scientist NAME to attribute them):")
@@ -133,4 +163,6 @@ def report_from_run(stored: StoredRun) -> IngestReport:
     report.indexed = counts.get("indexed")
     report.index_error = counts.get("index_error")
     report.unattributed = list(counts.get("unattributed") or [])
+    report.missing = list(counts.get("missing") or [])
+    report.restored = list(counts.get("restored") or [])
     return report

@@ -1,9 +1,14 @@
-"""Isolated extraction: each file is parsed in a worker process with a time limit and an
-address-space cap, so a hang, a segfault or a memory blow-up costs one file, not the run.
+"""Isolated work: each file is handled in a worker process with a time limit and an
+address-space cap, so a hang, a segfault or a memory blow-up costs one file, not the run; and
+the one bounded, ordered window over the workers that ingest and derive share.
 
 pebble supervises the processes: it kills a worker whose task passes its timeout, reports a
 worker that died as ProcessExpired, and starts a replacement. Workers ignore Ctrl-C; the
-parent decides what an interrupt means.
+parent decides what an interrupt means: a KeyboardInterrupt is never caught here, so it stops
+the window and reaches the command, and no file is blamed for it.
+
+`InProcess` is the sequential mode (`--jobs 0`, `--debug`, tests): the same calls, run one by
+one in this process, without time limit or memory cap, so a debugger and tracebacks work.
 """
 from __future__ import annotations
 
@@ -11,16 +16,23 @@ import logging
 import multiprocessing
 import resource
 import signal
+import threading
 import warnings
-from concurrent.futures import Future, TimeoutError as FutureTimeout
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from media.problems import MediaProblem
 
 T = TypeVar("T")
+R = TypeVar("R")
+DEFAULT = object()  # "the runner's own time limit", as opposed to None: no limit
 
 
 def _init_worker(memory_mb: int) -> None:
@@ -35,12 +47,25 @@ def _init_worker(memory_mb: int) -> None:
 
 @dataclass(frozen=True)
 class WorkerFailure:
-    """Why a worker produced no Extraction for a file."""
+    """Why a worker produced no result for a file."""
     stage: str
     reason: str
 
 
-def failure_of(exc: BaseException, timeout: float, memory_mb: int) -> WorkerFailure:
+@dataclass(frozen=True)
+class Outcome(Generic[R]):
+    """A finished task: its value, or why there is none."""
+    value: R | None = None
+    failure: WorkerFailure | None = None
+
+
+def failure_of(exc: Exception, timeout: float, memory_mb: int) -> WorkerFailure:
+    """What a failed task means for its file.
+
+    failure_of(FutureTimeout(), 120, 2048).reason -> "timed out: parsing took longer than 120 s …"
+    failure_of(ProcessExpired("x", 139), …).reason -> "the parser crashed (worker exit code 139)"
+    failure_of(FileNotFoundError(2, "No such file"), …) -> WorkerFailure("read", "cannot read …")
+    """
     if isinstance(exc, FutureTimeout):
         return WorkerFailure("extract", f"timed out: parsing took longer than {timeout:g} s "
                                         "(the worker was stopped)")
@@ -50,10 +75,75 @@ def failure_of(exc: BaseException, timeout: float, memory_mb: int) -> WorkerFail
         return WorkerFailure("extract", f"the parser ran out of memory (cap {memory_mb} MB)")
     if isinstance(exc, OSError):
         return WorkerFailure("read", f"cannot read the file: {exc.strerror or exc}")
+    if isinstance(exc, MediaProblem):
+        return WorkerFailure("extract", str(exc))
     return WorkerFailure("extract", f"worker error: {type(exc).__name__}: {exc}")
 
 
-class WorkerPool:
+class Runner(Protocol):
+    """Where tasks run: a pool of isolated workers, or this process (sequential mode)."""
+
+    def submit(self, fn: Callable[..., T], *args: Any, timeout: Any = DEFAULT) -> Future[T]: ...
+
+    def outcome(self, future: Future[T]) -> Outcome[T]: ...
+
+    def __enter__(self) -> Runner: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class _Interrupts:
+    """Ctrl-C while the workers run: the signal handler only notes it, and KeyboardInterrupt
+    is raised at the next safe point (while waiting for a task, between files), never inside
+    the pool's or the database driver's own code, where it could leave a lock held and hang
+    the command on its way out. A Ctrl-C the process was told to ignore stays ignored."""
+
+    requested = False
+    _installed: object = None
+
+    @classmethod
+    def install(cls) -> None:
+        cls.requested = False
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            cls._installed = signal.signal(signal.SIGINT, cls._note)
+
+    @classmethod
+    def restore(cls) -> None:
+        if cls._installed is not None:
+            signal.signal(signal.SIGINT, cls._installed)  # type: ignore[arg-type]
+            cls._installed = None
+
+    @classmethod
+    def _note(cls, signum: int, frame: object) -> None:
+        cls.requested = True
+
+
+def check_interrupt() -> None:
+    """A safe point: raise KeyboardInterrupt if Ctrl-C was pressed since the pool started."""
+    if _Interrupts.requested:
+        _Interrupts.requested = False
+        raise KeyboardInterrupt
+
+
+class _Outcomes:
+    timeout: float
+    memory_mb: int
+
+    def outcome(self, future: Future[T]) -> Outcome[T]:
+        """Wait for the task, a safe point for Ctrl-C every tenth of a second. Only Exception
+        is caught: Ctrl-C (KeyboardInterrupt) is the parent's to handle and must never become
+        one file's problem."""
+        while not future.done():
+            check_interrupt()
+            wait_for_futures([future], timeout=0.1)
+        try:
+            return Outcome(value=future.result())
+        except Exception as exc:  # noqa: BLE001 - any failure of a task is its file's
+            return Outcome(failure=failure_of(exc, self.timeout, self.memory_mb))
+
+
+class WorkerPool(_Outcomes):
     """A pool of isolated workers. Use as a context manager; submit() returns a Future whose
     result is the function's, or raises (see failure_of)."""
 
@@ -68,10 +158,11 @@ class WorkerPool:
                                  initializer=_init_worker, initargs=(memory_mb,),
                                  context=context)
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        return self._pool.schedule(fn, args=args, timeout=self.timeout)
+    def submit(self, fn: Callable[..., T], *args: Any, timeout: Any = DEFAULT) -> Future[T]:
+        limit = self.timeout if timeout is DEFAULT else timeout
+        return self._pool.schedule(fn, args=args, timeout=limit)
 
-    def failure(self, exc: BaseException) -> WorkerFailure:
+    def failure(self, exc: Exception) -> WorkerFailure:
         return failure_of(exc, self.timeout, self.memory_mb)
 
     def close(self, cancel: bool = False) -> None:
@@ -82,7 +173,60 @@ class WorkerPool:
         self._pool.join()
 
     def __enter__(self) -> WorkerPool:
+        _Interrupts.install()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
-        self.close(cancel=exc_type is not None)
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.close(cancel=exc[0] is not None)  # an error or Ctrl-C: stop the workers now
+        finally:
+            _Interrupts.restore()
+        if exc[0] is None:
+            check_interrupt()  # pressed after the last safe point: still an interrupt
+
+
+class InProcess(_Outcomes):
+    """The sequential mode: each task runs here, when submitted. No time limit, no memory
+    cap; a parser's exception still becomes its file's failure, as in a worker."""
+
+    def __init__(self, timeout: float = 0.0, memory_mb: int = 0):
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+
+    def submit(self, fn: Callable[..., T], *args: Any, timeout: Any = DEFAULT) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001 - kept in the future, as a worker's would be
+            future.set_exception(exc)
+        return future
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def open_runner(in_process: bool, jobs: int, timeout: float, memory_mb: int) -> Runner:
+    """The runner a command asked for: sequential in this process, or isolated workers."""
+    if in_process:
+        return InProcess(timeout, memory_mb)
+    return WorkerPool(jobs, timeout, memory_mb)
+
+
+def in_order(runner: Runner, tasks: Iterable[T], call: Callable[[T], Future[R]],
+             window: int) -> Iterator[tuple[T, Outcome[R]]]:
+    """Submit each task with `call` and yield (task, outcome) in the order the tasks came,
+    whatever order the workers finish in, with at most `window` tasks in flight: enough to
+    keep every worker busy, few enough that memory stays flat however many tasks there are.
+    Walk order in, walk order out: the same folders always get the same accession numbers."""
+    in_flight: deque[tuple[T, Future[R]]] = deque()
+    for task in tasks:
+        in_flight.append((task, call(task)))
+        while len(in_flight) >= max(1, window):
+            done, future = in_flight.popleft()
+            yield done, runner.outcome(future)
+    while in_flight:
+        done, future = in_flight.popleft()
+        yield done, runner.outcome(future)

@@ -501,3 +501,78 @@ def test_bad_manifest_leaves_no_catalog_behind(cli, tmp_path, catalog_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coll", "m.csv"]
     result = cli("ingest", str(tmp_path / "coll"), "--scientist", "Nobody Known")
     assert result.exit_code == 2 and not catalog_path.exists()
+
+
+def test_a_move_never_rewrites_older_events(cli, cli_json, demo, catalog):
+    """#12.15: after a move, `show` named the new path in the events of the ingestion."""
+    ingest_demo(cli, cli_json, demo)
+    coll = demo / "collection"
+    photos = coll / "钱学森" / "照片"
+    (photos / "归国_1955_10_08.jpg").rename(coll / "钱学森" / "归国_1955_10_08.jpg")
+    ingest_demo(cli, cli_json, demo)
+    with catalog.session() as s:
+        accession = s.scalars(select(Item.accession).join(File)
+                              .where(File.path == "钱学森/归国_1955_10_08.jpg")).one()
+        move = s.scalars(select(Event).where(Event.kind == "move")).one()
+        assert (move.old_value, move.new_value) == ("钱学森/照片/归国_1955_10_08.jpg",
+                                                    "钱学森/归国_1955_10_08.jpg")
+    shown = cli_json("show", accession)[1]["events"]
+    files = [(e["kind"], e["file"]) for e in shown]
+    assert files[0] == ("ingestion", "钱学森/照片/归国_1955_10_08.jpg")
+    assert ("metadata extraction", "钱学森/照片/归国_1955_10_08.jpg") in files
+    assert files[-1] == ("move", "钱学森/归国_1955_10_08.jpg")
+
+
+def test_retry_problems_on_an_unchanged_empty_file_changes_nothing(cli_json, tmp_path):
+    """#12.14: `--retry-problems` on an unchanged zero-byte file reported `changed 1`."""
+    (tmp_path / "coll").mkdir()
+    (tmp_path / "coll" / "empty.pdf").write_bytes(b"")
+    make_jpeg(tmp_path / "coll" / "fine.jpg")
+    code, report = cli_json("ingest", str(tmp_path / "coll"))
+    assert (code, report["new"], len(report["problems"])) == (1, 2, 1)
+    code, report = cli_json("ingest", str(tmp_path / "coll"), "--retry-problems")
+    assert (report["changed"], report["unchanged"]) == (0, 2)
+    assert [p["path"] for p in report["problems"]] == ["empty.pdf"]  # tried, still empty
+
+
+def test_deleted_files_are_missing_and_restored_when_they_return(cli, cli_json, demo, catalog,
+                                                                 tmp_path):
+    """Issue 11, missing files: a deleted file is `missing` (never deleted from the catalog),
+    once, with an event; a whole folder gone too; back in place it is restored, and turning
+    up elsewhere with the same bytes it is moved."""
+    ingest_demo(cli, cli_json, demo)
+    coll = demo / "collection"
+    photo = coll / "钱学森" / "照片" / "力学所_1956.jpg"
+    saved = tmp_path / "saved.jpg"
+    shutil.copy2(photo, saved)
+    photo.unlink()
+    shutil.move(coll / "zhao_jiuzhang" / "video", tmp_path / "video")
+    code, report = ingest_demo(cli, cli_json, demo)
+    assert report["missing"] == ["zhao_jiuzhang/video/lecture_1964.mp4",
+                                 "钱学森/照片/力学所_1956.jpg"]
+    assert (report["new"], report["changed"], report["moved"]) == (0, 0, 0)
+    with catalog.session() as s:
+        f = s.scalars(select(File).where(File.path == "钱学森/照片/力学所_1956.jpg")).one()
+        assert f.status == "missing" and f.status_since is not None
+        assert s.scalar(select(func.count(File.id))) == 20  # never deleted
+        assert s.scalar(select(func.count(Event.id)).where(Event.kind == "missing")) == 2
+    code, report = ingest_demo(cli, cli_json, demo)  # still gone: listed, no second event
+    assert len(report["missing"]) == 2
+    with catalog.session() as s:
+        assert s.scalar(select(func.count(Event.id)).where(Event.kind == "missing")) == 2
+    shutil.copy2(saved, photo)
+    (coll / "zhao_jiuzhang" / "lectures").mkdir()
+    shutil.move(tmp_path / "video" / "lecture_1964.mp4", coll / "zhao_jiuzhang" / "lectures")
+    code, report = ingest_demo(cli, cli_json, demo)
+    assert report["missing"] == []
+    assert report["restored"] == ["钱学森/照片/力学所_1956.jpg"]
+    assert (report["moved"], report["new"], report["changed"]) == (1, 0, 0)
+    with catalog.session() as s:
+        statuses = {f.path: f.status for f in s.scalars(select(File))}
+        photo_id = s.scalars(select(File.id)
+                             .where(File.path == "钱学森/照片/力学所_1956.jpg")).one()
+        kinds = [e.kind for e in s.scalars(select(Event).where(Event.file_id == photo_id)
+                                           .order_by(Event.id))]
+    assert statuses["钱学森/照片/力学所_1956.jpg"] == "present"
+    assert statuses["zhao_jiuzhang/lectures/lecture_1964.mp4"] == "present"
+    assert kinds[-2:] == ["missing", "restored"]

@@ -219,3 +219,16 @@ def test_folders_that_are_not_names(name):
 def test_has_path_column(head, expected):
     from ingest.manifest_guard import has_path_column
     assert has_path_column(head) is expected
+
+
+def test_paths_at_events():
+    """#12.15: provenance names each file as it was when the event happened."""
+    from archive.records import paths_at_events
+    assert paths_at_events([(1, "ingestion", None, None), (1, "move", "a/x.jpg", None),
+                            (2, "ingestion", None, None), (1, "move", "b/x.jpg", None),
+                            (1, "fixity check", None, None)],
+                           {1: "c/x.jpg", 2: "y.jpg"}) == \
+        ["a/x.jpg", "b/x.jpg", "y.jpg", "c/x.jpg", "c/x.jpg"]
+    assert paths_at_events([(1, "ingestion", None, None), (1, "move", None, "a/x -> b/x")],
+                           {1: "b/x"}) == ["a/x", "b/x"]
+    assert paths_at_events([(None, "withdrawal", None, None)], {}) == [None]
