@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from archive.dates import parse_date
 from archive.models import File, Item
-from archive.samplegen import make_jpeg, make_photo, make_wav
+from benchmarks.generators.samples import make_jpeg, make_photo, make_wav
 from ingest.attribution import NewScientist, attribute
 from ingest.classify import Grouping
 from ingest.describe import DescribeOptions, describe_item, item_date, manifest_columns
