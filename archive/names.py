@@ -18,7 +18,9 @@ import itertools
 import re
 import unicodedata
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from archive.han import HAN
+
+_HAN = HAN
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _MAX_READINGS = 8  # surname readings kept per name
 

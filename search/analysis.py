@@ -22,7 +22,9 @@ from typing import Any
 
 from whoosh.analysis import Filter, Token, Tokenizer
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+from archive.han import HAN, HAN_CHARS
+
+_HAN = HAN
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,8 +58,7 @@ def _folded_chars(text: str) -> Iterator[tuple[int, str]]:
             yield i, f
 
 
-_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+)"
-                  r"|([^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+(?:['’][^\W_]+)*)")
+_RUN = re.compile(f"([{HAN_CHARS}]+)|([^\\W_{HAN_CHARS}]+(?:['’][^\\W_]+)*)")
 
 
 def _runs(text: str) -> Iterator[tuple[str, list[tuple[int, str]]]]:

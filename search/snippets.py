@@ -13,12 +13,13 @@ import html
 import re
 from typing import Any
 
+from archive.han import HAN_RUN
 from search.analysis import _folded_chars, cjk_terms, fold, stem_word
 from search.query import And, Node, Or, Text
 
 SNIPPET_CHARS = 160
 MAX_SCAN_CHARS = 200_000
-_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_HAN_RUN = HAN_RUN
 
 
 def match_patterns(node: Node | None) -> list[str]:

@@ -14,13 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from archive.catalog import Catalog
 from archive.changes import latest_seq
+from archive.errors import IndexProblem
 from archive.models import Change, Item
 
 STATE_FILE = "archive-index.json"
-SCHEMA_VERSION = 4  # bump when the schema or analysis changes: indexes are then rebuilt
+# What a command that changed the catalog reports (and leaves for `archive reindex`) when it
+# cannot bring the index up to date: the index's own problems, the disk, a busy catalog. Any
+# other exception is a bug and surfaces as one (#13.5), never as "run archive reindex".
+INDEX_FAILURES: tuple[type[Exception], ...] = (IndexProblem, OSError, OperationalError)
+SCHEMA_VERSION = 5  # bump when the schema or analysis changes: indexes are then rebuilt
 
 
 @dataclass(frozen=True)

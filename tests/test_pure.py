@@ -232,3 +232,11 @@ def test_paths_at_events():
     assert paths_at_events([(1, "ingestion", None, None), (1, "move", None, "a/x -> b/x")],
                            {1: "b/x"}) == ["a/x", "b/x"]
     assert paths_at_events([(None, "withdrawal", None, None)], {}) == [None]
+
+
+def test_one_han_pattern_for_names_analysis_and_snippets():
+    from archive.han import HAN, HAN_RUN
+    from archive.names import has_han
+    assert HAN.match("钱") and HAN.match("𠀋") and HAN.match("錢") and not HAN.match("A")
+    assert HAN_RUN.findall("钱学森 Qian 錢") == ["钱学森", "錢"]
+    assert has_han("𠀋") and not has_han("Qian Xuesen")
