@@ -27,6 +27,7 @@ from archive.accession import next_accession
 from archive.changes import record_changes
 from archive.dates import iso_exif_datetime
 from archive.events import MOVE, RESTORED
+from archive.fields import MAIN_ROLES
 from archive.models import Event, File, FileText, IngestProblem, Item, Root, utcnow
 from archive.paths import filesystem_path
 from ingest.attribution import NewScientist
@@ -35,7 +36,6 @@ from ingest.report import IngestReport
 from ingest.tasks import Described
 
 TOOL = f"archive {archive.__version__}"
-MAIN_ROLES = ("master", "page")
 T = TypeVar("T")
 
 

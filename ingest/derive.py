@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, insert, select
 from archive.catalog import Catalog
 from archive.derivatives import derivative_path
 from archive.errors import Interrupted
+from archive.fields import MAIN_ROLES
 from archive.models import Event, File, Root
 from archive.paths import filesystem_path
 from ingest.report import Progress
@@ -136,7 +137,7 @@ def _tasks(catalog: Catalog, options: DeriveOptions, report: DeriveReport) -> It
 
 
 def _candidates(query: Select[Any]) -> Select[Any]:
-    return query.where(File.role.in_(("master", "page")), File.sha256.is_not(None),
+    return query.where(File.role.in_(MAIN_ROLES), File.sha256.is_not(None),
                        File.size > 0)
 
 

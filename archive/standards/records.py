@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import archive
+from archive.fields import MAIN_ROLES
 from archive.standards.text import NormalDate, languages, normal_date
 
 AGENCY = "The scientists' archive"  # maintenance agency named in EAD3 and EAC-CPF records
@@ -112,7 +113,7 @@ class ItemRecord:
             return Extent(round(self.seconds / 60, 1), "minutes", dims)
         if self.pages:
             return Extent(self.pages, "pages" if self.pages != 1 else "page", dims)
-        originals = [f for f in self.files if f.role in ("master", "page")]
+        originals = [f for f in self.files if f.role in MAIN_ROLES]
         if originals:
             return Extent(len(originals), "files" if len(originals) != 1 else "file", dims)
         return None
