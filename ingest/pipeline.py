@@ -205,14 +205,14 @@ def _session(settings: Settings, plan: _Plan, options: IngestOptions, report: In
 def _update_index(catalog: Catalog, report: IngestReport) -> None:
     """Index what the run added or changed. The catalog is the record: an index problem is
     reported and left for `archive reindex`, never allowed to undo the ingest."""
-    from search.state import freshness
+    from search.state import INDEX_FAILURES, freshness
     try:
         if not freshness(catalog).stale:
             report.indexed = 0  # nothing changed: Whoosh is not even imported
             return
         from search.index import update as update_index
         report.indexed = update_index(catalog)
-    except Exception as exc:  # noqa: BLE001 - any index failure must leave the catalog be
+    except INDEX_FAILURES as exc:
         log.warning("search index not updated: %s", exc)
         report.index_error = f"{type(exc).__name__}: {exc}; run `archive reindex`"
 
