@@ -14,7 +14,9 @@ from archive.cli import AppContext
 def command(app: AppContext, quiet: bool) -> None:
     """Rebuild the search index from the catalog (the record). The old index stays usable
     until the new one is complete."""
+    from archive.cli.interrupts import forked_children_end_quietly
     from search.index import rebuild
+    forked_children_end_quietly()  # Ctrl-C: the index writers end without tracebacks (#12.3)
     catalog = app.open_catalog()
     if not quiet and sys.stderr.isatty():
         from rich.progress import Progress
