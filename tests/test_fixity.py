@@ -217,8 +217,10 @@ def test_ctrl_c_stops_verify_cleanly(tmp_path: Path):
     subprocess.run([*base, "ingest", str(root), "--quiet"], env=env, check=True,
                    capture_output=True)
     os.truncate(big, 64 * 2**30)  # 64 GiB of holes: minutes to hash, nothing on disk
+    # SIGINT at its default, as from a terminal, even when pytest runs in the background.
     proc = subprocess.Popen([*base, "verify", "--all", "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not db(catalog, "select count(*) from ingest_runs where kind = 'verify'")[0][0]:
         assert time.monotonic() < deadline

@@ -69,7 +69,9 @@ def _start(catalog: Path, folder: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", str(catalog),
                              "ingest", str(folder), "--quiet"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True,
+                            # SIGINT at its default, even when pytest runs in the background
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _show(catalog: Path, *args: str) -> subprocess.CompletedProcess:
