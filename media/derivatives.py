@@ -45,7 +45,9 @@ def _save_jpeg(im: Image.Image, dest: str) -> None:
             os.unlink(tmp)
 
 
-def _to_rgb(im: Image.Image) -> Image.Image:
+def flatten(im: Image.Image) -> Image.Image:
+    """An image any viewer can show: 16- and 32-bit greys scaled to 8 bits, transparency
+    laid on white. Other modes are left as they are."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         im = im.point(lambda v: v / 256 if im.mode != "I" else v / 65536).convert("L")
     if im.mode in ("RGBA", "LA", "P", "PA"):
@@ -53,6 +55,11 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         background = Image.new("RGB", im.size, "white")
         background.paste(im, mask=im.getchannel("A"))
         return background
+    return im
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    im = flatten(im)
     return im.convert("RGB") if im.mode != "RGB" else im
 
 

@@ -9,6 +9,7 @@ import io
 from PIL import Image, ImageFile, ImageOps
 
 from archive.errors import NotFound
+from media.derivatives import flatten
 from media.images import MAX_PIXELS
 
 _ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
@@ -64,13 +65,7 @@ def render(path: str, box: tuple[int, int, int, int], size: tuple[int, int], rot
 
 
 def _mode(im: Image.Image, gray: bool) -> Image.Image:
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        im = im.point(lambda v: v / 256 if im.mode != "I" else v / 65536).convert("L")
-    if im.mode in ("RGBA", "LA", "P", "PA"):
-        im = im.convert("RGBA")
-        background = Image.new("RGB", im.size, "white")
-        background.paste(im, mask=im.getchannel("A"))
-        im = background
+    im = flatten(im)
     if gray:
         return im.convert("L")
     return im if im.mode in ("RGB", "L") else im.convert("RGB")
