@@ -2,7 +2,6 @@
 postmaster (RFC 2142), is OAI-PMH Identify's adminEmail; never a placeholder."""
 from __future__ import annotations
 
-import importlib.util
 import socket
 from pathlib import Path
 
@@ -14,8 +13,8 @@ from archive.catalog import Catalog
 from archive.cli import main
 from archive.errors import UsageError
 from archive.settings import default_admin_email, load_settings
+from tests.schemas import HAVE_SCHEMAS, assert_valid
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 OAI = "http://www.openarchives.org/OAI/2.0/"
 
 
@@ -56,14 +55,10 @@ def _identify(tmp_path: Path, **overrides: str) -> etree._Element:
     Catalog.open(settings, create=True).close()
     response = create_app(settings).test_client().get("/oai?verb=Identify")
     assert response.status_code == 200
-    if (SCHEMAS / "validate.py").exists():
-        spec = importlib.util.spec_from_file_location("shared_validate", SCHEMAS / "validate.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+    if HAVE_SCHEMAS:
         path = tmp_path / "identify.xml"
         path.write_bytes(response.data)
-        assert module.validate("oai-pmh/OAI-PMH.xsd", str(path)) == []
+        assert_valid("oai-pmh/OAI-PMH.xsd", path)
     return etree.fromstring(response.data)
 
 

@@ -3,7 +3,6 @@
 response validated against OAI-PMH.xsd (with oai_dc.xsd for the records); every error code."""
 from __future__ import annotations
 
-import importlib.util
 import re
 import threading
 import urllib.parse
@@ -21,21 +20,11 @@ from archive.models import Item
 from benchmarks.generators.samples import build_demo_collection, make_jpeg
 from archive.settings import load_settings
 from archive.standards.oai import OAIError, check_request, date_window, decode_token
+from tests.schemas import assert_valid, needs_schemas
 from tests.test_standards import run, write_manifest
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
-needs_schemas = pytest.mark.skipif(not (SCHEMAS / "validate.py").exists(),
-                                   reason="../shared/schemas is not present")
 OAI = "http://www.openarchives.org/OAI/2.0/"
 PREFIX = "oai:scientists-archive:"
-
-
-def _validator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("shared_validate", SCHEMAS / "validate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.validate
 
 
 @pytest.fixture
@@ -85,8 +74,7 @@ def _get(url: str, **params: str) -> bytes:
 def _assert_valid(data: bytes, tmp_path: Path) -> etree._Element:
     path = tmp_path / "response.xml"
     path.write_bytes(data)
-    errors = _validator()("oai-pmh/OAI-PMH.xsd", str(path))
-    assert errors == [], "\n".join(errors) + "\n" + data.decode()[:2000]
+    assert_valid("oai-pmh/OAI-PMH.xsd", path, data.decode()[:2000])
     return etree.fromstring(data)
 
 

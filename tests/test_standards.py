@@ -4,7 +4,6 @@ compared byte for byte with the originals, restricted and withdrawn items kept o
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import tracemalloc
@@ -22,28 +21,13 @@ from benchmarks.generators.samples import build_demo_collection, make_jpeg
 from archive.settings import load_settings
 from archive.standards.text import normal_date, romanization, script_of
 from tests.conftest import snapshot, write_manifest
+from tests.schemas import assert_valid, needs_schemas
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
-needs_schemas = pytest.mark.skipif(not (SCHEMAS / "validate.py").exists(),
-                                   reason="../shared/schemas is not present")
 EAD = "http://ead3.archivists.org/schema/"
 EAC = "https://archivists.org/ns/eac/v2"
 DC = "http://purl.org/dc/elements/1.1/"
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 PREMIS = "http://www.loc.gov/premis/v3"
-
-
-def _validator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("shared_validate", SCHEMAS / "validate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.validate
-
-
-def assert_valid(schema: str, path: Path) -> None:
-    errors = _validator()(schema, str(path))
-    assert errors == [], f"{path.name} is not valid against {schema}:\n" + "\n".join(errors)
 
 
 def run(catalog: Path, *args: str):  # type: ignore[no-untyped-def]
