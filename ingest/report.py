@@ -96,6 +96,17 @@ class NullProgress:
         return None
 
 
+def _section(title: str, entries: list[str], limit: int | None = None) -> list[str]:
+    """A titled list for the summary, the first `limit` entries and a count of the rest."""
+    if not entries:
+        return []
+    shown = entries if limit is None else entries[:limit]
+    lines = [title, *(f"  {e}" for e in shown)]
+    if len(entries) > len(shown):
+        lines.append(f"  … and {len(entries) - len(shown)} more (see --json)")
+    return lines
+
+
 def summary_text(report: IngestReport) -> str:
     """What `archive ingest` prints at the end, and `archive runs show` prints again."""
     c = report.counts()
@@ -106,20 +117,12 @@ def summary_text(report: IngestReport) -> str:
     if report.duplicates:
         lines.append("Duplicates (same bytes as an earlier file):")
         lines += [f"  {a}  =  {b}" for a, b in report.duplicates]
-    if report.skipped:
-        lines.append("Skipped:")
-        lines += [f"  {s['path']}: {s['reason']}" for s in report.skipped[:LIST_LIMIT]]
-        if len(report.skipped) > LIST_LIMIT:
-            lines.append(f"  … and {len(report.skipped) - LIST_LIMIT} more (see --json)")
-    if report.problems:
-        lines.append("Problems (catalogued with the error unless the file was unreadable):")
-        lines += [f"  {p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems]
-    if report.missing:
-        lines.append("Missing (catalogued, gone from the folder; kept in the catalog as "
-                     "missing):")
-        lines += [f"  {path}" for path in report.missing[:LIST_LIMIT]]
-        if len(report.missing) > LIST_LIMIT:
-            lines.append(f"  … and {len(report.missing) - LIST_LIMIT} more (see --json)")
+    lines += _section("Skipped:", [f"{s['path']}: {s['reason']}" for s in report.skipped],
+                      LIST_LIMIT)
+    lines += _section("Problems (catalogued with the error unless the file was unreadable):",
+                      [f"{p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems])
+    lines += _section("Missing (catalogued, gone from the folder; kept in the catalog as "
+                      "missing):", report.missing, LIST_LIMIT)
     if report.restored:
         lines.append("Restored (missing files back in place):")
         lines += [f"  {path}" for path in report.restored]
