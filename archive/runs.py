@@ -99,8 +99,11 @@ def count_line(kind: str, counts: dict[str, Any] | None) -> str:
 
         count_line("verify", {"ok": 5, "changed": 1, "missing": 0, "unreadable": 0})
             -> "ok 5 · changed 1 · missing 0 · unreadable 0"
+        count_line("ingest", {"new": 2, "missing": ["a.jpg"]}) -> "new 2 · missing 1"
         count_line("ingest", None) -> "(killed before it could count; `runs show` has the rest)"
     """
     if counts is None:
         return "(killed before it could count; `runs show` has the rest)"
-    return " · ".join(f"{k} {counts[k]}" for k in _SHOWN.get(kind, ()) if k in counts)
+    # An ingest run keeps the paths it found missing; a listing shows how many.
+    return " · ".join(f"{k} {len(v) if isinstance(v, list) else v}"
+                      for k in _SHOWN.get(kind, ()) if k in counts for v in (counts[k],))

@@ -129,3 +129,10 @@ def test_pure_helpers():
     assert count_line("verify", {"ok": 5, "changed": 1, "missing": 0, "unreadable": 0,
                                  "bytes": 9}) == "ok 5 · changed 1 · missing 0 · unreadable 0"
     assert count_line("ingest", None).startswith("(killed")
+
+
+def test_a_listing_counts_the_missing_paths_an_ingest_kept():
+    from archive.runs import count_line
+    assert count_line("ingest", {"new": 2, "missing": ["a.jpg", "b.jpg"]}) == \
+        "new 2 · missing 2"
+    assert count_line("verify", {"ok": 5, "missing": 0}) == "ok 5 · missing 0"
