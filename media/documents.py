@@ -41,7 +41,8 @@ def _pdf_meta(reader) -> tuple[str | None, str | None, str | None]:  # type: ign
         try:
             value = meta.get(key)
             return str(value).strip() or None if value is not None else None
-        except Exception:
+        except Exception as exc:  # one undecodable entry must not lose the others
+            logging.getLogger(__name__).debug("PDF info %s unreadable: %s", key, exc)
             return None
     return get("/Title"), get("/Author"), get("/CreationDate")
 
