@@ -7,14 +7,17 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from archive import __version__
 from archive.errors import ArchiveError
 from archive.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from archive.catalog import Catalog
@@ -81,6 +84,12 @@ SHORT_HELP: dict[str, str] = {
     "forget": "Remove files catalogued by mistake (a manifest, a stray file), with a record.",
     "verify-bag": "Check a BagIt bag (as `archive export bag` makes them).",
 }
+
+
+def by_option(who: str = "Who makes the change") -> Callable[[F], F]:
+    """`--by NAME`: the agent the command's provenance events record (else the system user)."""
+    return click.option("--by", "by", metavar="NAME",
+                        help=f"{who}, for the provenance (default: the system user).")
 
 
 class ArchiveGroup(click.Group):

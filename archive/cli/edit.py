@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from archive.cli import AppContext
+from archive.cli import AppContext, by_option
 from archive.cli.indexing import follow_index
 from archive.edits import edit_item
 from archive.events import agent_name
@@ -21,8 +21,7 @@ from archive.events import agent_name
 @click.option("--description", help='The description; "" clears it.')
 @click.option("--rights", help='The rights statement; "" clears it.')
 @click.option("--location", help='The physical location (box, shelf); "" clears it.')
-@click.option("--by", "by", metavar="NAME",
-              help="Who makes the change, for the provenance (default: the system user).")
+@by_option()
 @click.pass_obj
 def command(app: AppContext, accession: str, title: str | None, date: str | None,
             scientist: str | None, type_: str | None, access: str | None,

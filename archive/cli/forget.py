@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from archive.cli import AppContext
+from archive.cli import AppContext, by_option
 from archive.cli.indexing import follow_index
 from archive.events import agent_name
 from archive.forget import forget
@@ -13,8 +13,7 @@ from archive.forget import forget
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--reason", required=True, metavar="TEXT",
               help="Why (kept in the catalog's log with the path and checksum).")
-@click.option("--by", "by", metavar="NAME",
-              help="Who forgets them, for the provenance (default: the system user).")
+@by_option("Who forgets them")
 @click.pass_obj
 def command(app: AppContext, paths: tuple[str, ...], reason: str, by: str | None) -> None:
     """Remove the catalogued files PATHS... (a manifest, a stray system file) from the catalog:

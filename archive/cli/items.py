@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli import AppContext
+from archive.cli import AppContext, by_option
 from archive.cli.indexing import follow_index
 from archive.errors import UsageError
 from archive.events import agent_name
@@ -81,8 +81,7 @@ def export(app: AppContext, query: str, fmt: str | None, output: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check every row and print the changes; write "
               "nothing.")
-@click.option("--by", "by", metavar="NAME",
-              help="Who makes the changes, for the provenance (default: the system user).")
+@by_option("Who makes the changes")
 @click.pass_obj
 def import_(app: AppContext, file: str, dry_run: bool, by: str | None) -> None:
     """Read back an edited sheet (CSV in UTF-8 or GB18030, or XLSX): every row is checked

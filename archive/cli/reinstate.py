@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from archive.cli import AppContext
+from archive.cli import AppContext, by_option
 from archive.cli.indexing import follow_index
 from archive.events import agent_name
 from archive.withdrawal import reinstate
@@ -11,8 +11,7 @@ from archive.withdrawal import reinstate
 
 @click.command("reinstate")
 @click.argument("accessions", nargs=-1, required=True)
-@click.option("--by", "by", metavar="NAME",
-              help="Who reinstates them, for the provenance (default: the system user).")
+@by_option("Who reinstates them")
 @click.pass_obj
 def command(app: AppContext, accessions: tuple[str, ...], by: str | None) -> None:
     """Reinstate the withdrawn items ACCESSIONS...: searchable and public again (as their

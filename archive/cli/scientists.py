@@ -5,7 +5,7 @@ import json
 
 import click
 
-from archive.cli import AppContext
+from archive.cli import AppContext, by_option
 from archive.cli.indexing import follow_index
 from archive.events import agent_name
 from archive.scientist_upkeep import (
@@ -69,8 +69,7 @@ def list_(app: AppContext, as_json: bool) -> None:
             click.echo(f"    also: {'; '.join(r['variants'])}")
 
 
-BY = click.option("--by", "by", metavar="NAME",
-                  help="Who makes the change, for the provenance (default: the system user).")
+BY = by_option()
 
 
 @command.command("merge")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from archive.cli import EXIT_PROBLEMS, AppContext
+from archive.cli import EXIT_PROBLEMS, AppContext, by_option
 from archive.cli.progress import RichBar
 from archive.fixity import FixityReport, VerifyOptions, count_targets, summary_text, verify
 
@@ -34,8 +34,7 @@ def _describe(report: FixityReport) -> str:
               help="Start no file after S seconds (a nightly run in rotation).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
               help="Files read at once (default: one per core).")
-@click.option("--by", metavar="NAME", help="Agent recorded in the events (default: your "
-                                           "user name).")
+@by_option("Who checks them")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.pass_obj

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from archive.cli import AppContext
+from archive.cli import AppContext, by_option
 from archive.cli.indexing import follow_index
 from archive.events import agent_name
 from archive.withdrawal import withdraw
@@ -13,8 +13,7 @@ from archive.withdrawal import withdraw
 @click.argument("accessions", nargs=-1, required=True)
 @click.option("--reason", required=True, metavar="TEXT",
               help="Why (kept in each item's provenance).")
-@click.option("--by", "by", metavar="NAME",
-              help="Who withdraws them, for the provenance (default: the system user).")
+@by_option("Who withdraws them")
 @click.pass_obj
 def command(app: AppContext, accessions: tuple[str, ...], reason: str, by: str | None) -> None:
     """Withdraw the items ACCESSIONS...: gone from search, the site, exhibit exports and
