@@ -367,3 +367,19 @@ def loose_name_words(node: Node | None) -> tuple[str, str] | None:
             if (found := loose_name_words(n)) is not None:
                 return found
     return None
+
+
+def free_word_run(nodes: list[Node], start: int) -> list[Text]:
+    """The unquoted, unfielded words from `start` on: adjacent ones may together be one name
+    ("Qian Xuesen", "Tsien Hsue-shen"), which every engine tries before taking them apart.
+
+        free_word_run([Text("Qian"), Text("Xuesen"), Field("type", "letter")], 0)
+            -> [Text("Qian"), Text("Xuesen")]
+        free_word_run([Text("导弹", phrase=True)], 0) -> []
+    """
+    run: list[Text] = []
+    for node in nodes[start:]:
+        if not (isinstance(node, Text) and node.field is None and not node.phrase):
+            break
+        run.append(node)
+    return run

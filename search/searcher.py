@@ -52,6 +52,7 @@ from search.query import (
     Text,
     complete_names,
     filters_only,
+    free_word_run,
     loose_name_words,
     parse_query,
 )
@@ -222,12 +223,7 @@ def _and_parts(node: And, reader) -> list[wq.Query]:  # type: ignore[no-untyped-
             parts.append(wq.Not(compile_query(n.node, reader)))
             i += 1
             continue
-        run: list[Text] = []
-        while i + len(run) < len(nodes):
-            word = nodes[i + len(run)]
-            if not (isinstance(word, Text) and word.field is None and not word.phrase):
-                break
-            run.append(word)
+        run = free_word_run(nodes, i)
         if len(run) >= 2 and reader is not None:
             names = _name_match(" ".join(t.value for t in run), reader)
             if names is not None:
@@ -317,12 +313,7 @@ def _tantivy_query(node: Node | None, c: Any, names: bool = True) -> Any:
             must_not.append(_tantivy_query(n.node, c))
             i += 1
             continue
-        run: list[Text] = []
-        while i + len(run) < len(nodes):
-            word = nodes[i + len(run)]
-            if not (isinstance(word, Text) and word.field is None and not word.phrase):
-                break
-            run.append(word)
+        run = free_word_run(nodes, i)
         if len(run) >= 2:
             matched = c.names([k for k in _name_keys(" ".join(t.value for t in run), True)
                                if len(k.lstrip(PART)) >= 2])

@@ -240,3 +240,11 @@ def test_one_han_pattern_for_names_analysis_and_snippets():
     assert HAN.match("钱") and HAN.match("𠀋") and HAN.match("錢") and not HAN.match("A")
     assert HAN_RUN.findall("钱学森 Qian 錢") == ["钱学森", "錢"]
     assert has_han("𠀋") and not has_han("Qian Xuesen")
+
+
+def test_a_run_of_free_words_stops_at_a_field_or_a_phrase():
+    from search.query import Field, Text, free_word_run
+    nodes = [Text("Qian"), Text("Xuesen"), Field("type", "letter"), Text("x")]
+    assert free_word_run(nodes, 0) == [Text("Qian"), Text("Xuesen")]
+    assert free_word_run(nodes, 2) == []
+    assert free_word_run([Text("导弹", phrase=True)], 0) == []
