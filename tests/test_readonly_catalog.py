@@ -6,6 +6,7 @@ Root ignores file modes, so when the suite runs as root the commands run as `nob
 setpriv), as any archivist's account would meet the copy."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -31,7 +32,17 @@ def _as_reader() -> list[str]:
         return []
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: cannot run as a user file modes bind")
-    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    if not _nobody_can_run(tuple(as_nobody)):
+        pytest.skip(f"`nobody` cannot run {ARCHIVE} (a folder above the checkout is private, "
+                    "as a mktemp folder is): clone it where other users may read")
+    return as_nobody
+
+
+@functools.cache
+def _nobody_can_run(as_nobody: tuple[str, ...]) -> bool:
+    return subprocess.run([*as_nobody, str(ARCHIVE), "--version"], capture_output=True,
+                          timeout=60).returncode == 0
 
 
 def reader(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
