@@ -1,35 +1,128 @@
-"""Who may see an item: the one rule every public surface (search, the site, exhibits, exports,
-harvesting) asks, so "public" cannot mean two things in two places.
+"""Who may see an item: the one rule every surface (search, the site, exhibits, exports,
+harvesting) asks, so "public" cannot mean two things in two places, and nothing is computed for
+everyone and filtered afterwards.
 
-    is_public("open", None)             -> True
-    is_public("restricted", None)       -> False
-    is_public("open", <withdrawn time>) -> False   (withdrawn items leave every public surface)
+    is_public("open", None)                       -> True
+    is_public("restricted", None)                 -> False
+    is_public("open", <withdrawn time>)           -> False  (withdrawn items leave every surface)
+    is_public("closed", None, date(2051, 1, 1))   -> False  until 1 January 2051, then True
+    effective_access("restricted", date(2020, 1, 1), today=date(2026, 1, 1)) -> "open"
+
+Who sees what (`can_see`):
+
+    anonymous   open items
+    researcher  open items, and restricted items they hold an unexpired grant for
+    staff       open and restricted items
+    admin       open, restricted and closed items
+
+Closed means closed to everyone but administrators, staff included. Withdrawn items are on no
+surface for anyone: they live on in the catalog and its command line only.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, false, or_
 
 from archive.models import Item
 
 PUBLIC_ACCESS = "open"
+ACCESS_LEVELS = ("open", "restricted", "closed")
+ROLES = ("researcher", "staff", "admin")
+
+# What each role sees by the item's access level alone (grants come on top, per item).
+_LEVELS_BY_ROLE: dict[str, frozenset[str]] = {
+    "anonymous": frozenset({"open"}),
+    "researcher": frozenset({"open"}),
+    "staff": frozenset({"open", "restricted"}),
+    "admin": frozenset({"open", "restricted", "closed"}),
+}
 
 
-def is_public(access: str | None, withdrawn_at: dt.datetime | None = None) -> bool:
-    return access == PUBLIC_ACCESS and withdrawn_at is None
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def effective_access(access: str | None, access_until: dt.date | None = None,
+                     on: dt.date | None = None) -> str:
+    """The access that holds on a day: a sealed item opens by itself on its `access_until`."""
+    level = access or PUBLIC_ACCESS
+    if access_until is not None and level != PUBLIC_ACCESS and (on or today()) >= access_until:
+        return PUBLIC_ACCESS
+    return level
+
+
+def is_public(access: str | None, withdrawn_at: dt.datetime | None = None,
+              access_until: dt.date | None = None, on: dt.date | None = None) -> bool:
+    return withdrawn_at is None and effective_access(access, access_until, on) == PUBLIC_ACCESS
 
 
 def item_is_public(item: Item) -> bool:
-    return is_public(item.access, item.withdrawn_at)
+    return is_public(item.access, item.withdrawn_at, item.access_until)
 
 
-def public_items() -> ColumnElement[bool]:
+def public_items(on: dt.date | None = None) -> ColumnElement[bool]:
     """The same rule as a SQL condition on Item, for queries that must never load the rest."""
-    return and_(Item.access == PUBLIC_ACCESS, Item.withdrawn_at.is_(None))
+    return and_(Item.withdrawn_at.is_(None), _level_in(frozenset({PUBLIC_ACCESS}), on))
 
 
 def not_withdrawn() -> ColumnElement[bool]:
-    """Items still on record for the public surfaces that show restricted material to those
-    who ask for it (`--include-restricted`): withdrawn items stay off them all the same."""
+    """Items still on record for the surfaces that show restricted material to those who run
+    the command line on the catalog itself (`--include-restricted`)."""
     return Item.withdrawn_at.is_(None)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: nobody signed in (the default), or a signed-in user with a role and the
+    ids of the items they hold an unexpired grant for."""
+    name: str | None = None
+    role: str = "anonymous"
+    granted: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def levels(self) -> frozenset[str]:
+        return _LEVELS_BY_ROLE.get(self.role, _LEVELS_BY_ROLE["anonymous"])
+
+    @property
+    def signed_in(self) -> bool:
+        return self.name is not None and self.role != "anonymous"
+
+
+ANONYMOUS = Viewer()
+
+
+def can_see(viewer: Viewer, item: Item, on: dt.date | None = None) -> bool:
+    """The one rule: may this viewer see this item (its page, files, derivatives, snippets)?"""
+    if item.withdrawn_at is not None:
+        return False
+    level = effective_access(item.access, item.access_until, on)
+    if level in viewer.levels:
+        return True
+    # A grant is for one restricted item; closed stays closed to all but administrators.
+    return level == "restricted" and item.id in viewer.granted
+
+
+def visible_items(viewer: Viewer, on: dt.date | None = None) -> ColumnElement[bool]:
+    """`can_see` as a SQL condition on Item."""
+    by_level = _level_in(viewer.levels, on)
+    if viewer.granted:
+        granted = and_(Item.id.in_(sorted(viewer.granted)),
+                       _level_in(frozenset({"restricted"}), on))
+        by_level = or_(by_level, granted)
+    return and_(Item.withdrawn_at.is_(None), by_level)
+
+
+def _level_in(levels: frozenset[str], on: dt.date | None) -> ColumnElement[bool]:
+    """Items whose effective access (sealing applied) is one of these levels."""
+    day = on or today()
+    sealed_open = and_(Item.access_until.is_not(None), Item.access_until <= day)
+    still_sealed = or_(Item.access_until.is_(None), Item.access_until > day)
+    parts: list[ColumnElement[bool]] = []
+    if PUBLIC_ACCESS in levels:
+        parts.append(or_(Item.access == PUBLIC_ACCESS, sealed_open))
+    others = sorted(levels - {PUBLIC_ACCESS})
+    if others:
+        parts.append(and_(Item.access.in_(others), still_sealed))
+    return or_(*parts) if parts else false()

@@ -72,6 +72,8 @@ class Item(Base):
     date_precision: Mapped[str | None] = mapped_column(String(10))
     description: Mapped[str | None] = mapped_column(Text)
     access: Mapped[str] = mapped_column(String(12), default="open")
+    # Sealed until: a restricted or closed item opens by itself on this date (archive/access.py).
+    access_until: Mapped[dt.date | None] = mapped_column(Date)
     rights: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
     collection: Mapped[str | None] = mapped_column(String(500))
@@ -280,3 +282,89 @@ class Meta(Base):
     __tablename__ = "archive_meta"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class OcrPage(Base):
+    """One page of a file as the OCR read it: the unit `archive ocr` resumes by (a page with a
+    row for the same engine and model is not read again unless forced). `page` is 1-based (1
+    for a single image); width and height are the pixels of the page image the line boxes are
+    measured in, after EXIF orientation. A page that could not be read keeps its error."""
+    __tablename__ = "ocr_pages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    page: Mapped[int]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    engine: Mapped[str] = mapped_column(String(60))  # e.g. "rapidocr 3.4.2"
+    model: Mapped[str] = mapped_column(String(200))  # the detection/recognition models used
+    status: Mapped[str] = mapped_column(String(12))  # read, failed
+    error: Mapped[str | None] = mapped_column(Text)
+    rotation: Mapped[int | None]  # degrees the page was turned to be read upright
+    seconds: Mapped[float | None] = mapped_column(Float)
+    read_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    lines: Mapped[list[OcrLine]] = relationship(
+        back_populates="page_row", cascade="all, delete-orphan", order_by="OcrLine.line_no")
+    __table_args__ = (UniqueConstraint("file_id", "page"),)
+
+
+class OcrLine(Base):
+    """One machine-read line of a page, in reading order, with its box in the page image's
+    pixels: what search snippets, the item page's outlines and IIIF annotations are made of."""
+    __tablename__ = "ocr_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("ocr_pages.id", ondelete="CASCADE"),
+                                         index=True)
+    line_no: Mapped[int]  # 1-based reading order on the page
+    text: Mapped[str] = mapped_column(Text)
+    x: Mapped[int]
+    y: Mapped[int]
+    w: Mapped[int]
+    h: Mapped[int]
+    confidence: Mapped[float | None] = mapped_column(Float)
+    page_row: Mapped[OcrPage] = relationship(back_populates="lines")
+
+
+class User(Base):
+    """A person who signs in to the site: a registered researcher, staff or an administrator
+    (archive/access.py says what each role may see). Passwords are stored only as hashes."""
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(12))  # researcher, staff, admin
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AccessRequest(Base):
+    """A researcher's request to see one restricted item, and its decision. An approved request
+    is the grant: it lets that researcher see that item until `expires_at`."""
+    __tablename__ = "access_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # approved, denied
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+
+
+class AuditEntry(Base):
+    """One view or download of restricted or closed material: who (NULL for nobody signed in),
+    what, when and from which address. Rows are only ever added."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_name: Mapped[str | None] = mapped_column(String(100), index=True)
+    item_id: Mapped[int | None] = mapped_column(index=True)  # no foreign key: outlives the item
+    accession: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(20))  # page, file, derivative, snippet, manifest
+    path: Mapped[str | None] = mapped_column(String(2000))  # the URL or file asked for
+    address: Mapped[str | None] = mapped_column(String(64))
