@@ -96,7 +96,7 @@ def is_sqlite_file(path: Path) -> bool:
     return head in (b"", SQLITE_HEADER)
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """A catalog URL fit for a message: its password hidden."""
     from sqlalchemy.engine import make_url
     try:
@@ -113,10 +113,10 @@ def missing_driver(url: str, module: str) -> str:
                 postgres extra: pip install 'scientists-archive[postgres]'"
     """
     if url.startswith("postgresql"):
-        return (f"the catalog {_shown(url)} needs the PostgreSQL driver {module}, which is not "
+        return (f"the catalog {shown_url(url)} needs the PostgreSQL driver {module}, which is not "
                 "installed: install the postgres extra: "
                 "pip install 'scientists-archive[postgres]'")
-    return (f"the catalog {_shown(url)} needs the database driver {module}, which is not "
+    return (f"the catalog {shown_url(url)} needs the database driver {module}, which is not "
             f"installed: pip install {module}")
 
 
@@ -168,7 +168,7 @@ class Catalog:
         except ImportError as exc:
             raise CatalogError(missing_driver(url, exc.name or str(exc))) from None
         except ArgumentError as exc:
-            raise CatalogError(f"unable to open catalog {_shown(url)}: {exc}") from None
+            raise CatalogError(f"unable to open catalog {shown_url(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         catalog = cls(settings, engine, read_only)

@@ -118,6 +118,7 @@ def dc(app: AppContext, query: str, output: str | None, include_restricted: bool
     """Dublin Core (oai_dc) records of the items a search QUERY selects (the query language
     of `archive search`), or of every public item when there is no query. Streamed."""
     from archive.standards import source
+    from archive.catalog import shown_url
     from archive.standards.dublin_core import write_dc
     from archive.standards.records import ItemRecord
     catalog = app.open_catalog()
@@ -129,7 +130,7 @@ def dc(app: AppContext, query: str, output: str | None, include_restricted: bool
         else:
             items = source.all_items(s, include_restricted)
         with _output(output) as out:
-            count = write_dc(items, out)
+            count = write_dc(items, out, shown_url(catalog.settings.catalog_url), _now())
     if output:
         click.echo(f"Wrote {count} Dublin Core records to {output}", err=True)
 

@@ -8,9 +8,15 @@ item, and a streamed file of them.
 
 A circa date is given as the ISO 8601 interval it spans (circa 1986 -> 1981/1991), a range as
 its interval (1950/1955), as EAD3's `normal` values are.
+
+A file of many records (`archive export dc`) is written as the OAI-PMH ListRecords response a
+harvester would have gathered from /oai, in one document with no resumption token: a standard
+container every OAI tool reads, valid against OAI-PMH.xsd and oai_dc.xsd, rather than a wrapper
+element of our own that no schema knows.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import IO
 
@@ -25,8 +31,6 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 NSMAP = {"oai_dc": OAI_DC, "dc": DC, "xsi": XSI}
-# The wrapper of `archive export dc` files: a list of records, not itself a DC element.
-RECORDS_NS = "urn:x-scientists-archive:dc-records"
 
 
 def _add(parent: etree._Element, name: str, text: str | None, lang: bool = False) -> None:
@@ -60,16 +64,29 @@ def dc_record(item: ItemRecord) -> etree._Element:
     return dc
 
 
-def write_dc(items: Iterable[ItemRecord], out: IO[bytes]) -> int:
-    """Stream `<records>` holding one oai_dc:dc per item to a binary file; returns the count.
-    Memory holds one record at a time, whatever the number of items."""
+def write_dc(items: Iterable[ItemRecord], out: IO[bytes], source_url: str,
+             now: dt.datetime) -> int:
+    """Stream an OAI-PMH ListRecords document holding one record (header and oai_dc) per item
+    to a binary file; returns the count. `source_url` is what the response's `request` names:
+    the catalog the records were read from. Memory holds one record at a time."""
+    from archive.standards import oai
     count = 0
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
-        with xf.element(f"{{{RECORDS_NS}}}records", nsmap={None: RECORDS_NS}):
-            for item in items:
-                xf.write(dc_record(item), pretty_print=True)
-                count += 1
-                if count % 500 == 0:
-                    xf.flush()
+        root_attrs = {f"{{{XSI}}}schemaLocation": f"{oai.NS} {oai.SCHEMA}"}
+        with xf.element(f"{{{oai.NS}}}OAI-PMH", root_attrs, nsmap={None: oai.NS, "xsi": XSI}):
+            xf.write(oai.element("responseDate", oai.datestamp(now)), pretty_print=True)
+            xf.write(oai.element("request", source_url, verb="ListRecords",
+                                 metadataPrefix="oai_dc"), pretty_print=True)
+            with xf.element(f"{{{oai.NS}}}ListRecords"):
+                for item in items:
+                    record = oai.element("record")
+                    specs = ([f"scientist:{item.scientist_code}"] if item.scientist_code
+                             else []) + [f"type:{item.type}"]
+                    oai.header(record, item.accession, item.updated_at or now, specs, False)
+                    oai.sub(record, "metadata").append(dc_record(item))
+                    xf.write(record, pretty_print=True)
+                    count += 1
+                    if count % 500 == 0:
+                        xf.flush()
     return count

@@ -153,6 +153,14 @@ def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
 
 
+def element(tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    """An OAI-PMH element with no parent, for documents written a record at a time."""
+    el = etree.Element(_q(tag), nsmap={None: NS}, **attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
 def sub(parent: etree._Element, tag: str, text: str | None = None,
         **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, _q(tag), **attrs)

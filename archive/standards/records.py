@@ -87,6 +87,7 @@ class ItemRecord:
     pages: int | None
     seconds: float | None
     updated_at: dt.datetime | None = None
+    scientist_code: str | None = None  # the accession prefix, as in OAI sets scientist:QXS
     files: tuple[FileRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
 

@@ -60,7 +60,8 @@ def fonds(s: Session, scientist_id: int, scientist: ScientistRecord,
 
 def _item_query(condition: ColumnElement[bool]) -> ItemQuery:
     query: ItemQuery = (select(Item.id, Item.accession, Item.title, Item.type,
-                   Scientist.name.label("scientist"), Item.date, Item.date_start,
+                   Scientist.name.label("scientist"), Scientist.code.label("scientist_code"),
+                   Item.date, Item.date_start,
                    Item.date_end, Item.date_precision, Item.description,
                    Item.extra, Item.access, Item.rights, Item.location, Item.pages,
                    Item.seconds, Item.updated_at)
@@ -146,7 +147,8 @@ def _records(s: Session, query: ItemQuery, with_events: bool) -> Iterator[ItemRe
                 date_precision=r.date_precision, description=r.description,
                 language=str(language) if language else None, access=r.access,
                 rights=r.rights, location=r.location, pages=r.pages, seconds=r.seconds,
-                updated_at=r.updated_at, files=tuple(files.get(r.id, ())),
+                updated_at=r.updated_at, scientist_code=r.scientist_code,
+                files=tuple(files.get(r.id, ())),
                 events=tuple(events.get(r.id, ())))
 
 
