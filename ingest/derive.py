@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select
 
 from archive.catalog import Catalog
-from archive.derivatives import derivative_path
+from archive.derivatives import derivative_path, page_image_path
 from archive.errors import Interrupted
 from archive.fields import MAIN_ROLES
 from archive.models import Event, File, Root
@@ -22,6 +22,7 @@ from media.derivatives import (
     Derivative,
     access_copy,
     image_thumbnail,
+    pdf_page_images,
     pdf_thumbnail,
     placeholder,
     poster_frame,
@@ -71,13 +72,16 @@ def wanted(mime: str | None, kind: str | None, fmt: str | None, tech: dict[str, 
     """The derivatives a file should have.
 
     wanted("image/jpeg", "image", "jpeg", {}, False)          -> ["thumbnail"]
+    wanted("application/pdf", "pdf", "pdf", {}, False)        -> ["thumbnail", "pages"]
     wanted("audio/wav", "audio", "wav", {}, True)              -> ["waveform", "access-audio"]
     wanted("video/x-matroska", "video", "mkv", {"video_codec": "vp9"}, True)
                                                                -> ["poster", "access-video"]
     """
     if kind == "image" or (mime or "").startswith("image/") and kind not in ("other",):
         return ["thumbnail"]
-    if kind in ("pdf", "docx", "text"):
+    if kind == "pdf":
+        return ["thumbnail", "pages"]  # pages: each page's image, the IIIF canvases'
+    if kind in ("docx", "text"):
         return ["thumbnail"]
     if kind == "video":
         web = tech.get("video_codec") in _WEB_VIDEO and fmt in ("mp4", "mov", "m4a")
@@ -87,8 +91,8 @@ def wanted(mime: str | None, kind: str | None, fmt: str | None, tech: dict[str, 
     return []
 
 
-def _task_for(kind: str, f: File, source: str, dest: str) -> tuple[Callable[..., Derivative],
-                                                                  tuple[Any, ...]]:
+def _task_for(kind: str, f: File, source: str, dest: str,
+              base: Path) -> tuple[Callable[..., Derivative], tuple[Any, ...]]:
     tech = f.tech or {}
     if kind == "thumbnail":
         if (tech.get("kind") == "image") or (f.mime or "").startswith("image/"):
@@ -98,6 +102,10 @@ def _task_for(kind: str, f: File, source: str, dest: str) -> tuple[Callable[...,
         label = (f.format or "doc").upper()
         detail = f"{f.pages} pages" if f.pages else (tech.get("title") or "")
         return placeholder, (dest, label, str(detail)[:30])
+    if kind == "pages":
+        pages = [str(page_image_path(base, f.sha256 or "", n))
+                 for n in range(1, (f.pages or 0) + 1)]
+        return pdf_page_images, (source, pages)
     if kind == "poster":
         return poster_frame, (source, dest)
     if kind == "waveform":
@@ -121,12 +129,14 @@ def _tasks(catalog: Catalog, options: DeriveOptions, report: DeriveReport) -> It
             source = filesystem_path(roots[f.root_id], f.path, f.path_raw)
             todo = []
             for kind in kinds:
-                dest = derivative_path(base, f.sha256 or "", kind)
+                if kind == "pages" and not f.pages:
+                    continue  # a PDF whose pages could not be counted has none to draw
+                dest = _dest(base, f, kind)
                 if dest in planned or (dest.exists() and not options.force):
                     report.up_to_date += 1
                     continue
                 planned.add(dest)
-                fn, args = _task_for(kind, f, source, str(dest))
+                fn, args = _task_for(kind, f, source, str(dest), base)
                 todo.append(Task(f.id, f.item_id, f.path, source, kind, str(dest), fn, args,
                                  last=False))
             if not todo:
@@ -134,6 +144,14 @@ def _tasks(catalog: Catalog, options: DeriveOptions, report: DeriveReport) -> It
                 continue
             todo[-1] = replace(todo[-1], last=True)
             yield from todo
+
+
+def _dest(base: Path, f: File, kind: str) -> Path:
+    """Where a derivative goes; for a PDF's page images, the last page's: when it is there,
+    the earlier ones are too (they are written in order)."""
+    if kind == "pages":
+        return page_image_path(base, f.sha256 or "", f.pages or 1)
+    return derivative_path(base, f.sha256 or "", kind)
 
 
 def _candidates(query: Select[Any]) -> Select[Any]:

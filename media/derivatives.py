@@ -8,11 +8,13 @@ from __future__ import annotations
 import array
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFile, ImageOps
 
 from media.images import MAX_PIXELS
+from media.pdfpages import PAGE_DPI, page_count, render_page
 from media.problems import MediaProblem
 
 THUMB_SIZE = 320
@@ -97,35 +99,46 @@ def placeholder(dest: str, label: str, detail: str = "", size: int = THUMB_SIZE)
 
 
 def pdf_thumbnail(src: str, dest: str, size: int = THUMB_SIZE) -> Derivative:
-    """The first page of a scanned PDF from its page image, where Pillow can decode it (JPEG,
-    JPEG 2000, Flate); otherwise a placeholder naming the page count. Pillow does not render
-    PDF text pages, and we do not ship a renderer."""
-    from pypdf import PdfReader
-    pages = None
+    """The first page of a PDF as PDFium draws it (text pages and scans alike); a placeholder
+    card only where it cannot be drawn (encrypted, damaged), naming the page count if known."""
     try:
-        reader = PdfReader(src, strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            return placeholder(dest, "PDF", "encrypted")
-        pages = len(reader.pages)
-        best = None
-        for image in reader.pages[0].images:
+        page = render_page(src, 1, dpi=72, max_side=size * 2)
+    except MediaProblem as problem:
+        detail = "encrypted" if problem.code == "encrypted" else ""
+        if not detail:
             try:
-                candidate = image.image
-            except Exception:  # JBIG2/CCITT streams pypdf cannot decode without binaries
-                continue
-            if candidate is not None and (best is None or
-                                          candidate.width * candidate.height >
-                                          best.width * best.height):
-                best = candidate
-        if best is not None and best.width * best.height <= MAX_PIXELS:
-            thumb = _to_rgb(best)
-            thumb.thumbnail((size, size))
-            _save_jpeg(thumb, dest)
-            return Derivative(dest, "thumbnail", thumb.width, thumb.height, "pypdf+pillow")
-    except Exception:  # a damaged PDF still gets its card
-        pass
-    detail = f"{pages} page{'s' if pages != 1 else ''}" if pages else ""
-    return placeholder(dest, "PDF", detail)
+                pages = page_count(src)
+                detail = f"{pages} page{'s' if pages != 1 else ''}"
+            except MediaProblem:
+                pass
+        return placeholder(dest, "PDF", detail)
+    page.thumbnail((size, size))
+    _save_jpeg(page, dest)
+    return Derivative(dest, "thumbnail", page.width, page.height, _pdfium_tool())
+
+
+def pdf_page_image(src: str, page: int, dest: str, dpi: int = PAGE_DPI) -> Derivative:
+    """Page `page` of a PDF as a JPEG at `dpi` (capped in size): a IIIF canvas's image, and
+    the pixels the OCR's line boxes are measured in."""
+    image = render_page(src, page, dpi=dpi)
+    _save_jpeg(image, dest)
+    return Derivative(dest, "page", image.width, image.height, _pdfium_tool())
+
+
+def pdf_page_images(src: str, dests: Sequence[str], dpi: int = PAGE_DPI) -> Derivative:
+    """Every page of a PDF as a JPEG, page n to dests[n - 1]; pages the list has no place for
+    are not drawn. Returns the last page written."""
+    made = None
+    for n, dest in enumerate(dests, start=1):
+        made = pdf_page_image(src, n, dest, dpi)
+    if made is None:
+        raise MediaProblem("no-page", "the PDF has no page to draw")
+    return Derivative(made.path, "pages", made.width, made.height, made.tool)
+
+
+def _pdfium_tool() -> str:
+    import pypdfium2
+    return f"pypdfium2 {pypdfium2.version.PYPDFIUM_INFO}"
 
 
 def poster_frame(src: str, dest: str, size: int = THUMB_SIZE) -> Derivative:
@@ -225,5 +238,5 @@ def access_copy(src: str, dest: str, kind: str, rotation: int = 0) -> Derivative
     return Derivative(dest, "access", tool=f"ffmpeg ({os.path.basename(exe)})")
 
 
-__all__ = ["Derivative", "access_copy", "image_thumbnail", "pdf_thumbnail",
-           "placeholder", "poster_frame", "waveform"]
+__all__ = ["Derivative", "access_copy", "image_thumbnail", "pdf_page_image", "pdf_page_images",
+           "pdf_thumbnail", "placeholder", "poster_frame", "waveform"]

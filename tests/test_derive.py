@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from archive.derivatives import derivative_path
+from archive.derivatives import derivative_path, page_image_path
 from archive.models import Event, File
 from benchmarks.generators.samples import (
     exif_block, make_audio, make_docx, make_jpeg, make_pdf, make_photo, make_tiff, make_video,
@@ -41,10 +41,17 @@ def test_truncated_scan_still_gets_a_thumbnail(tmp_path: Path):
     assert image_thumbnail(str(src), str(tmp_path / "t.jpg")).width == 320
 
 
-def test_pdf_without_page_image_gets_a_placeholder(tmp_path: Path):
+def test_text_pdf_gets_its_first_page_drawn(tmp_path: Path):
     made = pdf_thumbnail(str(make_pdf(tmp_path / "m.pdf", ["一", "二", "三"])),
                          str(tmp_path / "t.jpg"))
-    assert made.kind == "placeholder"
+    assert (made.kind, made.height) == ("thumbnail", 320)  # an A4 page, not a card
+    assert made.tool.startswith("pypdfium2")
+
+
+def test_pdf_that_cannot_be_drawn_gets_a_card_naming_why(tmp_path: Path):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n" + bytes(2000))
+    assert pdf_thumbnail(str(broken), str(tmp_path / "t.jpg")).kind == "placeholder"
 
 
 def test_scanned_pdf_gets_its_page(tmp_path: Path):
@@ -66,7 +73,7 @@ def test_poster_frame_and_waveform(tmp_path: Path):
 
 @pytest.mark.parametrize("args, expected", [
     (("image/jpeg", "image", "jpeg", {}, False), ["thumbnail"]),
-    (("application/pdf", "pdf", "pdf", {}, True), ["thumbnail"]),
+    (("application/pdf", "pdf", "pdf", {}, True), ["thumbnail", "pages"]),
     (("audio/wav", "audio", "wav", {}, True), ["waveform", "access-audio"]),
     (("audio/mpeg", "audio", "mp3", {}, True), ["waveform"]),
     (("video/mp4", "video", "mp4", {"video_codec": "h264"}, True), ["poster"]),
@@ -90,7 +97,8 @@ def test_derive_command(cli, cli_json, tmp_path, catalog, settings):
     cli_json("ingest", str(folder))
     code, report = cli_json("derive", "--access-copies")
     assert code == 0 and report["failed"] == []
-    assert (report["files"], report["built"]) == (5, 7)  # 5 thumbs/posters/waves + 2 copies
+    # 5 thumbs/posters/waves, the PDF's page images, 2 access copies
+    assert (report["files"], report["built"]) == (5, 8)
     with catalog.session() as s:
         files = {f.path: f for f in s.scalars(select(File))}
         events = s.scalars(select(Event).where(Event.kind == "derivative creation")).all()
@@ -104,11 +112,14 @@ def test_derive_command(cli, cli_json, tmp_path, catalog, settings):
         assert c.duration / 1e6 == pytest.approx(3.0, abs=0.1)
     with av.open(str(mp4)) as c:
         assert c.streams.video[0].codec_context.name == "h264"
-    assert len(events) == 7 and {e.outcome for e in events} == {"success"}
+    pdf = files["手稿/m.pdf"]
+    with Image.open(page_image_path(base, pdf.sha256, 1)) as page:
+        assert page.size == (1653, 2339)  # A4 at 200 dpi: the IIIF canvas of page 1
+    assert len(events) == 8 and {e.outcome for e in events} == {"success"}
     again = cli_json("derive", "--access-copies")[1]
-    assert (again["built"], again["up_to_date"]) == (0, 7)
+    assert (again["built"], again["up_to_date"]) == (0, 8)
     forced = cli_json("derive", "--force")[1]
-    assert forced["built"] == 5
+    assert forced["built"] == 6
     shown = json.loads(cli("show", _accession(catalog, "录音/talk.wav"), "--json").stdout)
     wav = next(f for f in shown["files"] if f["path"] == "录音/talk.wav")
     assert set(wav["derivatives"]) == {"waveform", "access-audio"}
