@@ -126,3 +126,20 @@ def _level_in(levels: frozenset[str], on: dt.date | None) -> ColumnElement[bool]
     if others:
         parts.append(and_(Item.access.in_(others), still_sealed))
     return or_(*parts) if parts else false()
+
+
+def sealing_note(access: str | None, access_until: dt.date | None,
+                 on: dt.date | None = None) -> str | None:
+    """What an item's page and `archive show` say about its sealing date.
+
+        sealing_note("closed", date(2051, 1, 1), on=date(2026, 1, 1)) -> "sealed until 2051-01-01"
+        sealing_note("closed", date(2020, 1, 1), on=date(2026, 1, 1)) -> "open since 2020-01-01
+                                                                          (sealing date)"
+        sealing_note("open", date(2051, 1, 1))                          -> None  (nothing sealed)
+        sealing_note("closed", None)                                    -> None
+    """
+    if access_until is None or (access or PUBLIC_ACCESS) == PUBLIC_ACCESS:
+        return None
+    if (on or today()) < access_until:
+        return f"sealed until {access_until.isoformat()}"
+    return f"open since {access_until.isoformat()} (sealing date)"

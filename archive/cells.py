@@ -10,12 +10,17 @@ row error or a command prints.
     read_access("secret")       -> ValueError "unknown access 'secret' (use open, ...)"
     read_date("1950年3月")       -> ItemDate("1950-03", ...)
     read_date("")               -> None
+    read_sealed_until("2051")   -> date(2051, 1, 1)   (the item opens by itself that day)
+    read_sealed_until("2051年6月") -> date(2051, 6, 1)
+    read_sealed_until("circa 2051") -> ValueError "a sealing date is one day, ..."
     read_text("title", " 信 ")   -> "信"
     read_text("title", "x" * 501) -> ValueError "the title is longer than 500 characters"
     read_scientist("钱学森", known) -> "钱学森" when known("钱学森"), else ValueError
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -24,9 +29,10 @@ from archive.dates import ItemDate, parse_date
 from archive.fields import ACCESS_LEVELS, MATERIAL_TYPES, type_word
 
 # The item fields a person may change after ingest (`archive edit`, the spreadsheet round
-# trip), in the order the spreadsheet shows them.
+# trip), in the order the spreadsheet shows them. `access_until` is the sealing date: a
+# restricted or closed item opens by itself on that day (archive/access.py).
 EDITABLE_FIELDS: tuple[str, ...] = ("title", "date", "scientist", "type", "access",
-                                    "description", "rights", "location")
+                                    "description", "rights", "location", "access_until")
 # Longest text each field holds (the catalog's column sizes); None: unlimited.
 MAX_CHARS: dict[str, int | None] = {"title": 500, "location": 500, "description": None,
                                     "rights": None}
@@ -64,6 +70,27 @@ def read_date(value: str | None) -> ItemDate | None:
     return parse_date(value)
 
 
+# Sealing dates reach beyond the item dates parse_date knows (a century after a death: 2101).
+_SEAL_ISO = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
+
+
+def read_sealed_until(value: str) -> dt.date:
+    """A sealing date -> the day the item opens: a year or a month means its first day, so
+    "sealed until 2051" opens on 1 January 2051."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    m = _SEAL_ISO.match(text)
+    try:
+        if m:
+            return dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
+        parsed = parse_date(text)
+        if parsed is not None and parsed.precision in ("day", "month", "year"):
+            return parsed.start
+    except ValueError:
+        pass
+    raise ValueError(f"cannot read {value.strip()!r} as a sealing date: a sealing date is "
+                     "one day, month or year (2051, 2051-06 or 2051-06-30)")
+
+
 def read_text(field: str, value: str) -> str:
     text = value.strip()
     if "\x00" in text:
@@ -95,6 +122,8 @@ def read_cell(field: str, value: str, known_scientist: Callable[[str], bool]) ->
         return read_access(value)
     if field == "date":
         return read_date(value)
+    if field == "access_until":
+        return read_sealed_until(value)
     if field == "scientist":
         return read_scientist(value, known_scientist)
     return read_text(field, value)

@@ -7,9 +7,11 @@ values, and a change-log row so the search index follows.
     read_values({"type": "poem"}, known)       -> ValueError "unknown type 'poem' (...)"
     read_values({"title": ""}, known)          -> ValueError "the title cannot be empty"
     shown("date", ItemDate("1950-03", ...))    -> "1950-03"
+    shown("access_until", date(2051, 1, 1))    -> "2051-01-01"
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +62,8 @@ def shown(field: str, value: Any) -> str | None:
         return None
     if isinstance(value, ItemDate):
         return value.text
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
 
 
@@ -69,7 +73,8 @@ def current_values(s: Session, item: Item) -> dict[str, str | None]:
     return {"title": item.title, "date": item.date, "scientist": scientist.name if scientist
             else None, "type": item.type, "access": item.access,
             "description": item.description, "rights": item.rights,
-            "location": item.location}
+            "location": item.location, "access_until": shown("access_until",
+                                                               item.access_until)}
 
 
 class Editor:
@@ -146,7 +151,7 @@ def edit_item(s: Session, accession: str, cells: Mapping[str, str],
     """`archive edit`: change the given fields of one item; returns what changed."""
     if not cells:
         raise UsageError("nothing to change: give at least one of "
-                         + ", ".join(f"--{f}" for f in EDITABLE_FIELDS))
+                         + ", ".join(f"--{f.replace('_', '-')}" for f in EDITABLE_FIELDS))
     editor = Editor(s, agent)
     item = editor.item(accession)
     try:

@@ -24,8 +24,9 @@ def export_records(s: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(Item.accession, Root.path.label("root"), File.path, File.sha256, File.size,
                File.mime, File.role, Item.type, Scientist.name.label("scientist"), Item.title,
-               Item.date, Item.access, File.duration.label("duration_seconds"), File.width,
-               File.height, File.pages, File.camera_make, File.camera_model, File.date_taken,
+               Item.date, Item.access, Item.access_until,
+               File.duration.label("duration_seconds"), File.width, File.height, File.pages,
+               File.camera_make, File.camera_model, File.date_taken,
                func.substr(FileText.text, 1, EXCERPT_CHARS).label("text_excerpt"),
                File.problem, original.path.label("duplicate_of"),
                func.coalesce(File.status, PRESENT).label("status"), File.last_verified)
@@ -40,6 +41,8 @@ def export_records(s: Session) -> Iterator[dict[str, Any]]:
     )
     for row in s.execute(query):
         record = dict(row._mapping)
+        if record["access_until"] is not None:
+            record["access_until"] = record["access_until"].isoformat()
         if record["last_verified"] is not None:
             record["last_verified"] = record["last_verified"].isoformat(timespec="seconds")
         yield {key: record.get(key) for key in EXPORT_KEYS}

@@ -91,6 +91,8 @@ EXPORT_FIELDS: tuple[Field, ...] = (
     Field("title", "text", "title of the item"),
     Field("date", "keyword", "date of the item as catalogued (1950, 1950-03, 1950-03-15, ...)"),
     Field("access", "keyword", "open, restricted or closed"),
+    Field("access_until", "keyword", "sealed until: the day a restricted or closed item opens "
+                                     "by itself, ISO 8601; null if not sealed"),
     Field("duration_seconds", "float", "duration of audio or video"),
     Field("width", "int", "image or video width in pixels"),
     Field("height", "int", "image or video height in pixels"),
@@ -130,6 +132,8 @@ SEARCH_FIELDS: tuple[Field, ...] = (
     Field("decade_code", "code", "the decade facet as a small number"),
     Field("collection", "text", "collection or series"),
     Field("access", "id", "open, restricted or closed"),
+    Field("access_until", "int", "yyyymmdd of the sealing date: the item opens by itself that "
+                                 "day, so the public mask is computed at query time"),
     Field("format", "keyword", "file formats of the item"),
     Field("duration", "int", "whole seconds of audio or video"),
     Field("content", "text", "title, description, transcriptions, document text, cues"),

@@ -34,7 +34,7 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "title": ("title",), "description": ("description",), "access": ("access",),
     "rights": ("rights",), "location": ("location",), "type": ("type", "type_source"),
     "date": ("date", "date_start", "date_end", "date_precision"),
-    "scientist": ("scientist_id",),
+    "scientist": ("scientist_id",), "access_until": ("access_until",),
 }
 SUPERSEDED = "not applied"  # the outcome of a manifest change a later edit outranks
 

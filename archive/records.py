@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.access import sealing_note
 from archive.accession import find_item
 from archive.derivatives import existing_derivatives
 from archive.events import MOVE
@@ -60,6 +61,8 @@ def item_record(s: Session, accession: str,
         "accession": item.accession, "title": item.title, "type": item.type,
         "scientist": item.scientist.name if item.scientist else None,
         "date": item.date, "description": item.description, "access": item.access,
+        "access_until": item.access_until.isoformat() if item.access_until else None,
+        "sealing": sealing_note(item.access, item.access_until),
         "rights": item.rights, "location": item.location, "pages": item.pages,
         "seconds": item.seconds, "extra": item.extra,
         "withdrawn_at": _iso(item.withdrawn_at), "withdrawn_reason": item.withdrawn_reason,

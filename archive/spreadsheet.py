@@ -27,7 +27,7 @@ from archive.models import Item, Scientist
 
 SHEET_COLUMNS: tuple[str, ...] = ("accession", *EDITABLE_FIELDS)
 _WIDTHS = {"accession": 16, "title": 40, "date": 14, "scientist": 14, "type": 12,
-           "access": 11, "description": 60, "rights": 24, "location": 24}
+           "access": 11, "description": 60, "rights": 24, "location": 24, "access_until": 12}
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r", "'\0")
 _CHUNK = 500
 FORMATS = ("csv", "xlsx")
@@ -53,7 +53,8 @@ def sheet_value(value: Any) -> str:
 
 def _rows(s: Session, accessions: list[str] | None) -> Iterator[list[Any]]:
     query = (select(Item.accession, Item.title, Item.date, Scientist.name, Item.type,
-                    Item.access, Item.description, Item.rights, Item.location)
+                    Item.access, Item.description, Item.rights, Item.location,
+                    Item.access_until)
              .outerjoin(Scientist, Item.scientist_id == Scientist.id))
     if accessions is None:
         for row in s.execute(query.order_by(Item.accession).execution_options(yield_per=_CHUNK)):

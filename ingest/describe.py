@@ -17,6 +17,7 @@ for new items and for items whose manifest row changed since the last run alike.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ class ItemFacts:
     rights: str | None = None
     location: str | None = None
     extra: dict[str, Any] | None = None
+    access_until: dt.date | None = None
 
     def columns(self) -> dict[str, Any]:
         """The item's columns, but its scientist (the writer resolves NewScientist first)."""
@@ -59,7 +61,8 @@ class ItemFacts:
                     date_start=d.start if d else None, date_end=d.end if d else None,
                     date_precision=d.precision if d else None, access=self.access,
                     description=self.description, rights=self.rights,
-                    location=self.location, extra=self.extra)
+                    location=self.location, extra=self.extra,
+                    access_until=self.access_until)
 
 
 def item_key(job: FileJob) -> str:
@@ -104,7 +107,7 @@ def manifest_fields(row: ManifestRow, match: Match,
         -> {"title": "X", "access": "closed"}
     """
     out: dict[str, Any] = {}
-    for attr in ("title", "description", "access", "rights", "location"):
+    for attr in ("title", "description", "access", "rights", "location", "access_until"):
         value = getattr(row, attr)
         if value is not None:
             out[attr] = value

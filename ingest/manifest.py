@@ -1,11 +1,12 @@
 """Archivists' CSV manifests: per-file metadata that overrides what ingest derives.
 
-Columns: path, scientist, type, title, date, description, access, rights, location; any other
-column is kept as an extra field of the item. Every bad row is reported before anything is
-written (ManifestError).
+Columns: path, scientist, type, title, date, description, access, rights, location,
+access_until (the sealing date); any other column is kept as an extra field of the item. Every
+bad row is reported before anything is written (ManifestError).
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import posixpath
 import unicodedata
@@ -20,7 +21,7 @@ from archive.errors import ManifestError, RowError
 from archive.paths import manifest_key
 
 MANIFEST_COLUMNS = ("path", "scientist", "type", "title", "date", "description", "access",
-                    "rights", "location")
+                    "rights", "location", "access_until")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ManifestRow:
     access: str | None = None
     rights: str | None = None
     location: str | None = None
+    access_until: dt.date | None = None  # sealed until: opens by itself that day
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -83,7 +85,7 @@ def parse_manifest(table: CsvTable, roots: Sequence[str],
         # Each metadata cell is read exactly as `archive edit` reads it (archive/cells.py).
         values: dict[str, Any] = {}
         for name in ("type", "access", "date", "scientist", "title", "description", "rights",
-                     "location"):
+                     "location", "access_until"):
             try:
                 values[name] = read_cell(name, c.get(name, ""), known_scientist)
             except ValueError as exc:

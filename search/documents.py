@@ -88,7 +88,14 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText],
                    date_sort=start.year * 10000 + start.month * 100 + start.day)
     if item.seconds:
         doc["duration"] = round(item.seconds)
+    if item.access_until is not None:
+        doc["access_until"] = day_number(item.access_until)
     return doc
+
+
+def day_number(day: dt.date) -> int:
+    """A day as the index stores it: day_number(date(2051, 1, 1)) -> 20510101."""
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 def item_documents(s: Session, item_ids: list[int] | None = None,

@@ -20,6 +20,7 @@ IndexProblem). Totals are exact: the same at every page and limit and after ever
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,13 +33,14 @@ from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from archive.access import today
 from archive.catalog import Catalog
 from archive.errors import QueryError
 from archive.fields import MATERIAL_TYPES, type_word
 from archive.models import File, FileText, Item, Scientist
 from archive.names import has_han, name_keys
 from search.analysis import cjk_terms, quiet_jieba, stem_word, word_analyzer
-from search.documents import PART
+from search.documents import PART, day_number
 from search.facets import CODE_FIELDS, CodeTables, RecordingCollector, label_counts
 from search.index import damage_guard, open_index, update
 from search.query import (
@@ -379,8 +381,14 @@ def _filters(options: SearchOptions) -> list[wq.Query]:
 
 
 # Restricted and closed items are masked out: the few are excluded, rather than the many
-# open ones intersected with every query.
+# open ones intersected with every query. A sealed item whose day has come is open
+# (archive/access.py): its sealing date is in the index, so it opens with no reindex.
 _NOT_PUBLIC = wq.Or([wq.Term("access", "restricted"), wq.Term("access", "closed")])
+
+
+def not_public_query(day: dt.date) -> wq.Query:
+    """The documents hidden from the public on `day`: restricted or closed, not yet unsealed."""
+    return wq.AndNot(_NOT_PUBLIC, wq.NumericRange("access_until", 1, day_number(day)))
 
 
 class ExactTopCollector(collectors.TopCollector):
@@ -436,7 +444,7 @@ class SearchService:
         self._identity: tuple[int, str] | None = None
         self._checked = 0.0
         self._codes: CodeTables | None = None
-        self._hidden: tuple[Any, set[int]] | None = None
+        self._hidden: tuple[Any, dt.date, set[int]] | None = None
         self._names: dict[int, str] = {}
 
     def _current(self) -> Any:
@@ -485,9 +493,10 @@ class SearchService:
     def _not_public(self, searcher: Searcher) -> set[int]:
         """The restricted and closed documents, found once per searcher: given as a query,
         Whoosh ran it again for every search (16 ms a query at 20,000 items)."""
-        if self._hidden is None or self._hidden[0] is not searcher:
-            self._hidden = (searcher, set(searcher.docs_for_query(_NOT_PUBLIC)))
-        return self._hidden[1]
+        day = today()
+        if self._hidden is None or self._hidden[0] is not searcher or self._hidden[1] != day:
+            self._hidden = (searcher, day, set(searcher.docs_for_query(not_public_query(day))))
+        return self._hidden[2]
 
     def _scientist_names(self, codes: list[int]) -> dict[int, str]:
         """Scientist ids to preferred names, asking the catalog only for ids not seen yet."""
@@ -539,7 +548,7 @@ class SearchService:
         query = c.combine([_tantivy_query(n, c) for n in
                            ([node] if node is not None else []) + _option_nodes(options)], [])
         if not options.include_restricted:
-            query = c.public_only(query)
+            query = c.public_only(query, day_number(today()))
         total, page, codes = searcher.run(query, ranked, options.limit, options.offset,
                                           options.facets)
         return self._result(_Collected(total, page, None, codes), node, ranked, options)

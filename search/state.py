@@ -26,7 +26,7 @@ STATE_FILE = "archive-index.json"
 # cannot bring the index up to date: the index's own problems, the disk, a busy catalog. Any
 # other exception is a bug and surfaces as one (#13.5), never as "run archive reindex".
 INDEX_FAILURES: tuple[type[Exception], ...] = (IndexProblem, OSError, OperationalError)
-SCHEMA_VERSION = 5  # bump when the schema or analysis changes: indexes are then rebuilt
+SCHEMA_VERSION = 6  # bump when the schema or analysis changes: indexes are then rebuilt
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ UNDATED = 99_999_999  # date_sort of an undated item: after every dated one
 
 RAW = ("accession", "type", "access", "scientist", "format", "years")
 POSITIONAL = ("title", "content", "collection", "words")
-INTEGERS = ("item_id", "year_start", "year_end", "date_sort", "duration")
+INTEGERS = ("item_id", "year_start", "year_end", "date_sort", "duration", "access_until")
 CODES = ("type_code", "scientist_code", "decade_code")
 STORED = ("scientist_name", "date", "path", "title_stored")
 MULTI = ("scientist", "format", "years")  # space-separated lists in a document
@@ -216,9 +216,15 @@ class Compiler:
         clauses = [(Occur.Must, q) for q in (must or [Query.all_query()])]
         return Query.boolean_query([*clauses, *[(Occur.MustNot, q) for q in must_not]])
 
-    def public_only(self, q: tantivy.Query) -> tantivy.Query:
-        """Restricted and closed items left out (search.searcher's public-only rule)."""
-        return self.combine([q], [self.any_of("access", ["restricted", "closed"])])
+    def public_only(self, q: tantivy.Query, today: int) -> tantivy.Query:
+        """Restricted and closed items left out (search.searcher's public-only rule), but for
+        those whose sealing date (`access_until`, yyyymmdd) is `today` or before."""
+        sealed_open = Query.range_query(self.schema, "access_until", tantivy.FieldType.Integer,
+                                        1, today)
+        hidden = Query.boolean_query([
+            (Occur.Must, self.any_of("access", ["restricted", "closed"])),
+            (Occur.MustNot, sealed_open)])
+        return self.combine([q], [hidden])
 
     def everything_but(self, q: tantivy.Query) -> tantivy.Query:
         return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, q)])
