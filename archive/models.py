@@ -358,13 +358,15 @@ class AccessRequest(Base):
 
 class AuditEntry(Base):
     """One view or download of restricted or closed material: who (NULL for nobody signed in),
-    what, when and from which address. Rows are only ever added."""
+    what, when and from which address, and whether it was served or refused (someone without
+    the right asked for it). Rows are only ever added (archive/audit.py)."""
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     user_name: Mapped[str | None] = mapped_column(String(100), index=True)
     item_id: Mapped[int | None] = mapped_column(index=True)  # no foreign key: outlives the item
-    accession: Mapped[str | None] = mapped_column(String(40))
+    accession: Mapped[str | None] = mapped_column(String(40), index=True)
     action: Mapped[str] = mapped_column(String(20))  # page, file, derivative, snippet, manifest
     path: Mapped[str | None] = mapped_column(String(2000))  # the URL or file asked for
     address: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(12), default="served")  # or "refused"

@@ -62,6 +62,8 @@ COMMANDS: dict[str, str] = {
     "reinstate": "archive.cli.reinstate",
     "forget": "archive.cli.forget",
     "verify-bag": "archive.cli.verify_bag",
+    "requests": "archive.cli.requests",
+    "audit": "archive.cli.audit",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -83,6 +85,8 @@ SHORT_HELP: dict[str, str] = {
     "reinstate": "Bring withdrawn items back.",
     "forget": "Remove files catalogued by mistake (a manifest, a stray file), with a record.",
     "verify-bag": "Check a BagIt bag (as `archive export bag` makes them).",
+    "requests": "Researchers' access requests: list, approve (a grant that expires), deny.",
+    "audit": "Who viewed or downloaded restricted and closed material on the site.",
 }
 
 
