@@ -111,7 +111,7 @@ EXPORT_FIELDS: tuple[Field, ...] = (
 EXPORT_KEYS: tuple[str, ...] = tuple(f.name for f in EXPORT_FIELDS)
 
 
-# The search index's fields (search/schema.py turns kinds into Whoosh field types):
+# The search index's fields (each engine turns kinds into its field types: search/engines/):
 #   id: one exact stored value; keyword: exact values, several per item; text: Chinese bigrams
 #   and English stems; words: jieba words (an addition to text); int/float: numbers that sort
 #   and range; code: a facet's value as a number read in bulk; stored: kept for display only.

@@ -30,10 +30,10 @@ FULL: dict[str, Any] = {"ingest_files": 100_000, "ingest_repeats": 2,
 
 
 def machine() -> dict[str, str]:
+    from importlib.metadata import version  # the engines themselves are not imported here
     import av
     import PIL
     import sqlalchemy
-    import whoosh
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -47,7 +47,7 @@ def machine() -> dict[str, str]:
     return {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "cpu": f"{cpu} × {os.cpu_count()}", "memory": f"{mem:.0f} GiB",
             "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "versions": f"whoosh {whoosh.versionstring()}, "
+            "versions": f"whoosh {version('whoosh')}, tantivy {version('tantivy')}, "
                         f"SQLAlchemy {sqlalchemy.__version__}, PyAV {av.__version__}, "
                         f"Pillow {PIL.__version__}"}
 

@@ -1,2 +1,3 @@
-"""Full-text search over the catalog (Whoosh): schema, Chinese analysis, queries, facets.
-All Whoosh imports stay inside this package; the index is always rebuilt from the catalog."""
+"""Full-text search over the catalog: Chinese analysis, the query language and its compiling
+rules, facets, snippets, the index's life and the search service, all engine-free; the engines
+(Tantivy, Whoosh) live in search/engines/. The index is always rebuilt from the catalog."""

@@ -1,4 +1,4 @@
-"""Text analysis for Chinese and English together.
+"""Text analysis for Chinese and English together, engine-free: both engines index these terms.
 
 Every text is folded first: full-width to half-width (NFKC), case, and traditional to
 simplified characters (OpenCC's character table), so 導彈 and 导弹 index alike. Then:
@@ -20,9 +20,8 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from whoosh.analysis import Filter, Token, Tokenizer
-
 from archive.han import HAN, HAN_CHARS
+from search.porter import stem
 
 _HAN = HAN
 
@@ -92,35 +91,6 @@ def cjk_terms(text: str, trailing_unigram: bool = True) -> Iterator[tuple[str, i
                 yield word, run[0][0], run[-1][0] + 1
 
 
-class CjkBigramTokenizer(Tokenizer):
-    """Bigram tokens for Han text and words for the rest, positions in sequence."""
-
-    def __init__(self, trailing_unigram: bool = True):
-        self.trailing_unigram = trailing_unigram
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CjkBigramTokenizer) and \
-            other.trailing_unigram == self.trailing_unigram
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,  # type: ignore[no-untyped-def]
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        # A query keeps its last character inside a bigram; only documents need the unigram.
-        unigram = self.trailing_unigram and mode != "query"
-        for pos, (term, start, end) in enumerate(cjk_terms(value, unigram)):
-            t.text = term
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = term
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
-                t.startchar, t.endchar = start_char + start, start_char + end
-            yield t
-
-
 def word_terms(value: str) -> Iterator[str]:
     """jieba's search-mode words of Han runs (two characters or more) and the other words, in
     order, folded (unstemmed): the `words` field of either engine."""
@@ -135,47 +105,9 @@ def word_terms(value: str) -> Iterator[str]:
                 yield word
 
 
-class JiebaWordTokenizer(Tokenizer):
-    """jieba's search-mode words for Han runs (an addition to the bigrams, never instead)."""
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,  # type: ignore[no-untyped-def]
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
-        for word in word_terms(value):
-            t.text, t.boost, t.stopped = word, 1.0, False
-            if positions:
-                t.pos = pos
-            pos += 1
-            yield t
-
-
 @functools.lru_cache(maxsize=100_000)
 def stem_word(word: str) -> str:
-    from whoosh.lang.porter import stem
     return stem(word)
-
-
-class AsciiStemFilter(Filter):
-    """English stemming for ASCII words only: Han bigrams pass untouched and uncached."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AsciiStemFilter)
-
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
-        for t in tokens:
-            if t.text.isascii():
-                t.text = stem_word(t.text)
-            yield t
-
-
-def chinese_analyzer():  # type: ignore[no-untyped-def]
-    return CjkBigramTokenizer() | AsciiStemFilter()
-
-
-def word_analyzer():  # type: ignore[no-untyped-def]
-    return JiebaWordTokenizer() | AsciiStemFilter()
 
 
 @functools.lru_cache(maxsize=1)

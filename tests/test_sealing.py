@@ -15,7 +15,10 @@ from archive.access import sealing_note, today
 from archive.cells import read_cell, read_sealed_until
 from archive.models import Event, Item
 from conftest import write_manifest
-from search.searcher import SearchService, not_public_query
+from search.compile import compile_tree, public_only
+from search.documents import day_number
+from search.query import Field
+from search.searcher import SearchService
 from test_search import ENGINES
 from test_editing import accessions, item, small  # noqa: F401 - the fixture is used by name
 
@@ -86,14 +89,16 @@ def test_the_index_opens_a_sealed_item_on_its_day_without_reindexing(cli, catalo
     assert accessions(cli, "导弹") == []
     with catalog.session() as s:
         item_id = s.scalar(select(Item.id).where(Item.accession == "QXS-L-00001"))
+    only_it = Field("accession", "QXS-L-00001")
     with SearchService(catalog) as service:
         searcher = service._current()
-        number = searcher.document_number(accession="QXS-L-00001")
-        assert searcher.stored_fields(number)["item_id"] == item_id
-        today_hidden = set(searcher.docs_for_query(not_public_query(today())))
-        tomorrow_hidden = set(searcher.docs_for_query(not_public_query(tomorrow)))
-    assert number in today_hidden
-    assert number not in tomorrow_hidden  # the same index, the next day: open
+        query = compile_tree(only_it, searcher.compiler())
+        everyone = searcher.run(query, None, False, 10, 0, False)
+        on_the_day = {day: searcher.run(query, public_only(day_number(day)), False, 10, 0, False)
+                      for day in (today(), tomorrow)}
+    assert [fields["item_id"] for _, fields in everyone.page] == [item_id]
+    assert on_the_day[today()].total == 0
+    assert on_the_day[tomorrow].total == 1  # the same index, the next day: open
 
 
 def test_manifest_column_access_until(cli, catalog, small, tmp_path: Path):  # noqa: F811

@@ -133,10 +133,42 @@ def test_catalog_from_an_older_version_gains_new_columns(tmp_path: Path):
     assert "type_source" in {c["name"] for c in inspect(reopened.engine).get_columns("items")}
 
 
-def test_whoosh_stays_inside_search_and_search_never_imports_ingest():
-    for package in ("archive", "ingest", "media"):
-        whoosh = {(f, m) for f, m in _imports(package) if m.startswith("whoosh")}
-        assert whoosh == set(), f"{package}/ imports Whoosh"
+ENGINE_HOMES = {"whoosh": "search/engines/whoosh/", "tantivy": "search/engines/tantivy.py"}
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINE_HOMES))
+def test_each_engine_is_imported_only_by_its_own_module(engine: str):
+    """Only search/engines/whoosh/ imports Whoosh and only search/engines/tantivy.py imports
+    tantivy (#14): the analysis, query tree, snippets and filters stay engine-free."""
+    home = ENGINE_HOMES[engine]
+    importers = {f for package in ("archive", "ingest", "media", "search", "web", "benchmarks")
+                 for f, m in _imports(package) if m.split(".")[0] == engine}
+    assert importers and all(f.startswith(home) for f in importers), importers
+
+
+def _imported_names(package: str) -> set[tuple[str, str]]:
+    """(file, every dotted name an import statement names): `from a.b import c` gives a.b
+    and a.b.c, so importing a module from its package is seen too."""
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            found |= {(str(path.relative_to(ROOT)), n) for n in names}
+    return found
+
+
+def test_shared_search_code_reaches_engines_only_through_the_interface():
+    """search/*.py (and everything outside search/) name no engine module: they ask
+    search.engines.load() for the engine the settings choose."""
+    for package in ("archive", "ingest", "media", "search", "web", "benchmarks"):
+        direct = {(f, m) for f, m in _imported_names(package)
+                  if m.startswith(("search.engines.whoosh", "search.engines.tantivy"))
+                  and not f.startswith("search/engines/")}
+        assert direct == set(), direct
     ingest = {(f, m) for f, m in _imports("search") if m.split(".")[0] == "ingest"}
     assert ingest == set(), "search/ must not import ingest/"
 

@@ -1,5 +1,6 @@
 """The Tantivy engine (the `tantivy` package, Rust): the same documents, analysis and query
-tree as the Whoosh engine, compiled to Tantivy. Only this module imports tantivy.
+tree as the Whoosh engine, compiled to Tantivy (search.compile). Only this module imports
+tantivy. The Engine protocol of search.engines: exists, create, open_index, writer, searcher.
 
 Our analysis stays ours: every text field is given to Tantivy pre-tokenised
 (`PreTokenizedString`, tokens `Token(text, position, offset_from, offset_to)`) with the folded
@@ -10,6 +11,7 @@ small integer code fields, filter-only queries in date order from the `date_sort
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections import Counter
@@ -22,6 +24,9 @@ import tantivy
 
 from archive.errors import IndexBusy, IndexDamaged, QueryError
 from search.analysis import cjk_terms, stem_word, word_terms
+from search.compile import restrict
+from search.engines import Found
+from search.query import Node
 
 Occur = tantivy.Occur
 Query = tantivy.Query
@@ -129,7 +134,7 @@ def open_index(folder: Path) -> tantivy.Index:
         return index
 
 
-def writer(index: tantivy.Index, wait: float, threads: int = 1) -> tantivy.IndexWriter:
+def _writer(index: tantivy.Index, wait: float, threads: int = 1) -> tantivy.IndexWriter:
     """A writer, waiting up to `wait` seconds for another process's to finish (Tantivy allows
     one per index, with a lock file)."""
     deadline = time.monotonic() + wait
@@ -145,16 +150,45 @@ def writer(index: tantivy.Index, wait: float, threads: int = 1) -> tantivy.Index
             time.sleep(0.25)
 
 
-def delete_item(w: tantivy.IndexWriter, item_id: int) -> None:
-    w.delete_documents_by_term("item_id", item_id)
+class Writer:
+    """The index's one writer: drop an item's document, add one, commit or cancel."""
+
+    def __init__(self, index: tantivy.Index, folder: Path, wait: float, procs: int = 1):
+        self.folder = folder
+        self.writer = _writer(index, wait, procs)
+
+    def delete(self, item_id: int) -> None:
+        with damage_guard(self.folder):
+            self.writer.delete_documents_by_term("item_id", item_id)
+
+    def add(self, doc: dict[str, Any]) -> None:
+        self.writer.add_document(to_document(doc))
+
+    def commit(self) -> None:
+        with damage_guard(self.folder):
+            self.writer.commit()
+            self.writer.wait_merging_threads()  # merging reads the old segments
+
+    def cancel(self) -> None:
+        # On a damaged index the rollback may fail too; the caller already knows it is
+        # damaged (and rebuilds into a new folder, which needs no lock of this one).
+        with contextlib.suppress(IndexDamaged), damage_guard(self.folder):
+            self.writer.rollback()
+            self.writer.wait_merging_threads()  # drops the writer: its lock goes with it
+
+
+def writer(index: tantivy.Index, folder: Path, wait: float, procs: int = 1) -> Writer:
+    return Writer(index, folder, wait, procs)
+
+
+def searcher(index: tantivy.Index, folder: Path) -> TantivySearch:
+    return TantivySearch(index, folder)
 
 
 # -- queries ----------------------------------------------------------------------------------
 
-
-
 class Compiler:
-    """The query tree (search.query) as Tantivy queries, mirroring the Whoosh engine's rules."""
+    """Tantivy queries for search.compile.compile_tree (which decides how they combine)."""
 
     def __init__(self, schema: tantivy.Schema, is_key: Callable[[str], bool]):
         self.schema = schema
@@ -216,16 +250,6 @@ class Compiler:
         clauses = [(Occur.Must, q) for q in (must or [Query.all_query()])]
         return Query.boolean_query([*clauses, *[(Occur.MustNot, q) for q in must_not]])
 
-    def public_only(self, q: tantivy.Query, today: int) -> tantivy.Query:
-        """Restricted and closed items left out (search.searcher's public-only rule), but for
-        those whose sealing date (`access_until`, yyyymmdd) is `today` or before."""
-        sealed_open = Query.range_query(self.schema, "access_until", tantivy.FieldType.Integer,
-                                        1, today)
-        hidden = Query.boolean_query([
-            (Occur.Must, self.any_of("access", ["restricted", "closed"])),
-            (Occur.MustNot, sealed_open)])
-        return self.combine([q], [hidden])
-
     def everything_but(self, q: tantivy.Query) -> tantivy.Query:
         return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, q)])
 
@@ -242,8 +266,8 @@ class Compiler:
                                            low, None))
         return self.all_of(parts)
 
-    def duration_range(self, low: int | None, high: int | None) -> tantivy.Query:
-        return Query.range_query(self.schema, "duration", tantivy.FieldType.Integer, low, high)
+    def int_range(self, field: str, low: int | None, high: int | None) -> tantivy.Query:
+        return Query.range_query(self.schema, field, tantivy.FieldType.Integer, low, high)
 
     def ranked_text(self, value: str, phrase: bool) -> tantivy.Query:
         """Content decides what matches; title and jieba words only add to the score."""
@@ -279,16 +303,15 @@ class TantivySearch:
     def compiler(self) -> Compiler:
         return Compiler(self.schema, self.is_key)
 
-    def run(self, query: tantivy.Query, ranked: bool, limit: int, offset: int,
-            facets: bool) -> tuple[int, list[tuple[float | None, dict[str, Any]]],
-                                   dict[str, Counter[int]] | None]:
-        """(exact total, the page as (score, stored fields), facet code counts or None)."""
+    def run(self, query: tantivy.Query, visible: Node | None, ranked: bool, limit: int,
+            offset: int, facets: bool) -> Found:
+        """The exact total, the page as (score, stored fields), facet code counts."""
         with damage_guard(self.folder):
-            return self._run(query, ranked, limit, offset, facets)
+            return self._run(restrict(query, visible, self.compiler()), ranked, limit, offset,
+                             facets)
 
     def _run(self, query: tantivy.Query, ranked: bool, limit: int, offset: int,
-             facets: bool) -> tuple[int, list[tuple[float | None, dict[str, Any]]],
-                                    dict[str, Counter[int]] | None]:
+             facets: bool) -> Found:
         if ranked:
             result = self.searcher.search(query, limit, count=True, offset=offset)
         else:
@@ -306,7 +329,7 @@ class TantivySearch:
             counts = {code: Counter({int(b["key"]): int(b["doc_count"])
                                      for b in answer[code]["buckets"]}) for code in CODES}
         total: Any = result.count  # type: ignore[attr-defined]  # count=True gives it
-        return int(total or 0), page, counts
+        return Found(int(total or 0), page, counts)
 
     def close(self) -> None:
         self.searcher = None  # type: ignore[assignment]
