@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import Session
 
-from archive.models import Item
+from archive.models import AccessRequest, Item, User, utcnow
 
 PUBLIC_ACCESS = "open"
 ACCESS_LEVELS = ("open", "restricted", "closed")
@@ -91,6 +92,18 @@ class Viewer:
 
 
 ANONYMOUS = Viewer()
+
+
+def viewer_for(session: Session, user: User | None, now: dt.datetime | None = None) -> Viewer:
+    """Who this user is to the access rule: their role, and the items of their approved
+    requests whose `expires_at` is still ahead (an approved request without one grants
+    nothing: every grant ends). Nobody, a disabled account or an unknown role is ANONYMOUS."""
+    if user is None or user.disabled_at is not None or user.role not in ROLES:
+        return ANONYMOUS
+    granted = session.scalars(select(AccessRequest.item_id).where(
+        AccessRequest.user_id == user.id, AccessRequest.status == "approved",
+        AccessRequest.expires_at.is_not(None), AccessRequest.expires_at > (now or utcnow())))
+    return Viewer(user.name, user.role, frozenset(granted))
 
 
 def can_see(viewer: Viewer, item: Item, on: dt.date | None = None) -> bool:

@@ -12,6 +12,7 @@
     │   ├── IndexMissing         no index, or one built by another version: run reindex
     │   ├── IndexBusy            another process writes the index and kept it past the wait
     │   └── IndexDamaged         the index's files cannot be read: run reindex (an ingest mends it)
+    ├── AccountError             a user name, role or password that cannot be used
     ├── ManifestError            a CSV manifest with bad rows (all rows listed, nothing written)
     ├── SpreadsheetError         a sheet of item edits with bad rows (all listed, none written)
     ├── BagProblem               a bag could not be built: originals missing or changed (all listed)
@@ -56,6 +57,10 @@ class QueryError(UsageError):
 
 
 class ImageRequestError(UsageError):
+    pass
+
+
+class AccountError(ArchiveError):
     pass
 
 

@@ -35,6 +35,9 @@ class Settings:
     index_folder: str = ""
     derivatives_folder: str = ""
     admin_email: str = ""  # who answers for the site (OAI-PMH Identify); "" = postmaster@host
+    # Signs the site's session cookies; "" = a key made once and kept in secret_path (below).
+    secret_key: str = ""
+    session_hours: float = 12.0  # a site sign-in lasts this long, however active
 
     @property
     def admin_mailbox(self) -> str:
@@ -75,6 +78,12 @@ class Settings:
     @property
     def derivatives_dir(self) -> Path:
         return self._folder(self.derivatives_folder, ".derivatives")
+
+    @property
+    def secret_path(self) -> Path:
+        """Where the site keeps the key it made when `secret_key` is not set: beside an SQLite
+        catalog (`<catalog>.secret`, readable by its owner only)."""
+        return self._folder("", ".secret")
 
     def with_options(self, **options: Any) -> Settings:
         """These settings with command options applied, converted and checked as
@@ -147,6 +156,8 @@ def _checked(settings: Settings) -> Settings:
                          f"(got {settings.search_engine!r})")
     if settings.default_access not in ACCESS_LEVELS:
         raise UsageError("default_access must be open, restricted or closed")
+    if settings.session_hours <= 0:
+        raise UsageError(f"session_hours must be more than 0 (got {settings.session_hours})")
     if settings.admin_email and not EMAIL.fullmatch(settings.admin_email):
         raise UsageError(f"admin_email {settings.admin_email!r} is not an e-mail address "
                          "(name@host.domain)")

@@ -1,4 +1,5 @@
-"""What the site shows, read from the catalog: always public items only."""
+"""What the site shows, read from the catalog: only what the request's viewer may see, asked of
+the database through the one rule (archive/access.py), never loaded for everyone and filtered."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
-from archive.access import item_is_public, public_items
+from archive.access import Viewer, can_see, visible_items
 from archive.accession import normalise_accession
 from archive.derivatives import SUFFIXES, derivative_path
 from archive.errors import NotFound
@@ -19,14 +20,11 @@ from archive.models import Exhibit, File, FileText, Item, Root, Scientist
 from archive.paths import filesystem_path
 from archive.scientists import ScientistMatcher
 
-PUBLIC = public_items()  # archive/access.py: the one rule of who may see an item
-
-
-def public_item(s: Session, accession: str) -> Item:
+def visible_item(s: Session, accession: str, viewer: Viewer) -> Item:
     item = s.scalars(select(Item).where(Item.accession == normalise_accession(accession),
-                                        PUBLIC)).first()
+                                        visible_items(viewer))).first()
     if item is None:
-        raise NotFound(accession)  # restricted and closed items are simply not here
+        raise NotFound(accession)  # what the viewer may not see is simply not here
     return item
 
 
@@ -122,9 +120,9 @@ def find_scientist(s: Session, name: str) -> Scientist:
     return s.get(Scientist, sid)  # type: ignore[return-value]
 
 
-def scientist_holdings(s: Session, scientist: Scientist) -> dict[str, Any]:
-    """Public holdings by type, minutes of audio and video, and items per year."""
-    mine = (Item.scientist_id == scientist.id) & PUBLIC
+def scientist_holdings(s: Session, scientist: Scientist, viewer: Viewer) -> dict[str, Any]:
+    """The holdings the viewer may see by type, minutes of audio and video, items per year."""
+    mine = (Item.scientist_id == scientist.id) & visible_items(viewer)
     by_type = {t: (n, secs or 0.0) for t, n, secs in s.execute(
         select(Item.type, func.count(Item.id), func.sum(Item.seconds)).where(mine)
         .group_by(Item.type).order_by(func.count(Item.id).desc()))}
@@ -141,8 +139,10 @@ def scientist_holdings(s: Session, scientist: Scientist) -> dict[str, Any]:
             "years": years, "max_per_year": max((n for _, n in years), default=0)}
 
 
-def recent_items(s: Session, scientist: Scientist, limit: int = 50) -> list[Item]:
-    return list(s.scalars(select(Item).where(Item.scientist_id == scientist.id, PUBLIC)
+def recent_items(s: Session, scientist: Scientist, viewer: Viewer,
+                 limit: int = 50) -> list[Item]:
+    return list(s.scalars(select(Item).where(Item.scientist_id == scientist.id,
+                                             visible_items(viewer))
                           .order_by(Item.date_start.is_(None), Item.date_start, Item.accession)
                           .limit(limit)))
 
@@ -152,17 +152,20 @@ def main_file(item: Item) -> File | None:
                  if f.role in MAIN_ROLES), None)
 
 
-def public_exhibit(s: Session, slug: str) -> tuple[Exhibit, list[Any]]:
+def visible_exhibit(s: Session, slug: str, viewer: Viewer) -> tuple[Exhibit, list[Any]]:
+    """The exhibit and the entries the viewer may see (an exhibit holds a handful, loaded with
+    it; the same rule as the SQL, in Python)."""
     exhibit = get_exhibit(s, slug)
-    return exhibit, [e for e in exhibit.entries if item_is_public(e.item)]
+    return exhibit, [e for e in exhibit.entries if can_see(viewer, e.item)]
 
 
 def exhibits(s: Session) -> list[Exhibit]:
     return list(s.scalars(select(Exhibit).order_by(Exhibit.title)))
 
 
-def scientists(s: Session) -> list[tuple[Scientist, int]]:
-    counts = dict(s.execute(select(Item.scientist_id, func.count(Item.id)).where(PUBLIC)
+def scientists(s: Session, viewer: Viewer) -> list[tuple[Scientist, int]]:
+    counts = dict(s.execute(select(Item.scientist_id, func.count(Item.id))
+                            .where(visible_items(viewer))
                             .group_by(Item.scientist_id)).all())
     return [(sci, counts.get(sci.id, 0))
             for sci in s.scalars(select(Scientist).order_by(Scientist.name))]
@@ -176,10 +179,12 @@ def picture_for(derivatives: Any, f: File | None) -> str | None:
     return next((k for k in ("thumbnail", "poster", "waveform") if k in have), None)
 
 
-def pictures(s: Session, accessions: list[str], derivatives: Any) -> dict[str, tuple[str, str]]:
+def pictures(s: Session, accessions: list[str], derivatives: Any,
+             viewer: Viewer) -> dict[str, tuple[str, str]]:
     """accession -> (file path, derivative kind) for the hits of a results page."""
     out: dict[str, tuple[str, str]] = {}
-    for item in s.scalars(select(Item).where(Item.accession.in_(accessions), PUBLIC)):
+    for item in s.scalars(select(Item).where(Item.accession.in_(accessions),
+                                             visible_items(viewer))):
         f = main_file(item)
         kind = picture_for(derivatives, f)
         if f is not None and kind:

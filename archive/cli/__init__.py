@@ -64,6 +64,7 @@ COMMANDS: dict[str, str] = {
     "verify-bag": "archive.cli.verify_bag",
     "requests": "archive.cli.requests",
     "audit": "archive.cli.audit",
+    "users": "archive.cli.users",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -87,6 +88,7 @@ SHORT_HELP: dict[str, str] = {
     "verify-bag": "Check a BagIt bag (as `archive export bag` makes them).",
     "requests": "Researchers' access requests: list, approve (a grant that expires), deny.",
     "audit": "Who viewed or downloaded restricted and closed material on the site.",
+    "users": "Accounts for the site: add, list, disable, enable, passwd, role.",
 }
 
 

@@ -38,4 +38,4 @@ def command(app: AppContext, host: str, port: int, admin_email: str | None) -> N
     try:
         waitress.serve(site, host=host, port=port, threads=8, ident="archive")
     finally:
-        site.extensions["archive"].searches.close()  # the search services kept for requests
+        site.extensions["archive"].close()  # the search services kept for requests, the writer

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from archive.access import item_is_public
+from archive.access import Viewer, can_see, item_is_public
 from archive.derivatives import derivative_path
 from archive.durations import hms
 from archive.errors import UsageError
@@ -121,19 +121,20 @@ def object_row(item: Any, derivatives: Path, position: int = 1, section: str | N
 
 
 def build_export(s: Session, slug: str, derivatives: Path,
-                 include_restricted: bool = False, public_only: bool = False) -> ExhibitExport:
+                 include_restricted: bool = False,
+                 viewer: Viewer | None = None) -> ExhibitExport:
     """Collect the exhibit's rows. Restricted and closed objects stop the export, by name,
-    unless `include_restricted`: nothing restricted reaches a file by accident. `public_only`
-    leaves them out instead, as the site does."""
+    unless `include_restricted`: nothing restricted reaches a file by accident. With a
+    `viewer`, the objects that viewer may not see are left out instead, as the site does."""
     exhibit = get_exhibit(s, slug)
     # A withdrawn object leaves every export, even a deliberate one of restricted material;
     # it comes back when reinstated.
     entries = [e for e in exhibit.entries if e.item.withdrawn_at is None]
-    if public_only:
-        entries = [e for e in entries if item_is_public(e.item)]
+    if viewer is not None:
+        entries = [e for e in entries if can_see(viewer, e.item)]
     hidden = [f"{e.item.accession} ({e.item.access})" for e in entries
               if not item_is_public(e.item)]
-    if hidden and not include_restricted:
+    if hidden and not include_restricted and viewer is None:
         raise UsageError(f"exhibit {slug!r} holds objects that are not open: "
                          f"{', '.join(hidden)}; remove them or pass --include-restricted")
     rows = [object_row(e.item, derivatives, e.position, e.section, e.caption) for e in entries]

@@ -1,17 +1,24 @@
 """What a request reads through: the blueprint, the catalog session and the search service of
 the current request, taken when first asked for and given back when the request ends (the
-app's teardown). Nothing here writes: the site is read-only (datasette's immutable mode);
-keeping the search index current is the writers' job (ingest, edit, reindex), never a
-request's."""
+app's teardown), and who is asking (`viewer()`). Requests read through a read-only catalog
+(datasette's immutable mode); keeping the search index current is the writers' job (ingest,
+edit, reindex), never a request's. The one thing the site writes is accounts (sign-ins, failed
+attempts, passwords), through `accounts()`: a second, writable catalog opened when first
+needed, and never for a published copy no one may change."""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Blueprint, current_app, g
 from sqlalchemy.orm import Session
 
+from archive.access import ANONYMOUS, Viewer
 from archive.catalog import Catalog
+from archive.errors import CatalogError
 from archive.settings import Settings
 from search.searcher import SearchService
 
@@ -51,14 +58,52 @@ class SearchPool:
             service.close()
 
 
+class AccountsWriter:
+    """The catalog opened for writing accounts, when a request first needs to (a site no one
+    signs in to never opens it)."""
+
+    def __init__(self, settings: Settings, enabled: bool):
+        self.settings = settings
+        self.enabled = enabled
+        self._catalog: Catalog | None = None
+        self._lock = threading.Lock()
+
+    def catalog(self) -> Catalog:
+        if not self.enabled:
+            raise CatalogError("this site serves a published copy of the catalog, which "
+                               "cannot be written: signing in is not available here")
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = Catalog.open(self.settings, create=False)
+            return self._catalog
+
+    def close(self) -> None:
+        with self._lock:
+            if self._catalog is not None:
+                self._catalog.close()
+                self._catalog = None
+
+
 @dataclass(frozen=True)
 class SiteState:
     settings: Settings
     catalog: Catalog
     searches: SearchPool = field(init=False)
+    writer: AccountsWriter = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "searches", SearchPool(self.catalog))
+        object.__setattr__(self, "writer", AccountsWriter(self.settings,
+                                                          not self.catalog.immutable))
+
+    @property
+    def accounts_enabled(self) -> bool:
+        """Sign-in needs somewhere to count failed attempts: not a published copy."""
+        return self.writer.enabled
+
+    def close(self) -> None:
+        self.searches.close()
+        self.writer.close()
 
 
 def state() -> SiteState:
@@ -77,6 +122,18 @@ def db() -> Session:
     if "archive_session" not in g:
         g.archive_session = Session(state().catalog.engine)
     return g.archive_session
+
+
+def viewer() -> Viewer:
+    """Who this request is for (web/auth.py sets it before the view runs)."""
+    return g.get("viewer", ANONYMOUS)
+
+
+@contextmanager
+def accounts() -> Iterator[Session]:
+    """A unit of work on accounts, committed when it ends: the site's only writes."""
+    with state().writer.catalog().session() as s:
+        yield s
 
 
 def searcher() -> SearchService:

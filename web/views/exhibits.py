@@ -1,4 +1,4 @@
-"""Exhibits: the list, and one exhibit's public objects in order with captions."""
+"""Exhibits: the list, and one exhibit's objects the viewer may see, in order with captions."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 from flask import render_template
 
 from web import data
-from web.views.context import db, site, state
+from web.views.context import db, site, state, viewer
 
 
 @site.route("/exhibits/")
@@ -17,6 +17,7 @@ def exhibits_page() -> Any:
 @site.route("/exhibits/<slug>")
 def exhibit_page(slug: str) -> Any:
     s = db()
-    exhibit, entries = data.public_exhibit(s, slug)
-    pics = data.pictures(s, [e.item.accession for e in entries], state().settings.derivatives_dir)
+    exhibit, entries = data.visible_exhibit(s, slug, viewer())
+    pics = data.pictures(s, [e.item.accession for e in entries], state().settings.derivatives_dir,
+                         viewer())
     return render_template("exhibit.html", exhibit=exhibit, entries=entries, pictures=pics)

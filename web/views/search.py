@@ -12,7 +12,7 @@ from search.query import MAX_QUERY_CHARS
 from search.searcher import SearchOptions, SearchResult
 from web import data
 from web.params import api_options, page_options
-from web.views.context import db, searcher, site, state
+from web.views.context import db, searcher, site, state, viewer
 
 PAGE_SIZE = 20
 
@@ -53,7 +53,7 @@ def _pictures(result: SearchResult | None) -> dict[str, tuple[str, str]]:
     if not result or not result.hits:
         return {}
     return data.pictures(db(), [h["accession"] for h in result.hits],
-                         state().settings.derivatives_dir)
+                         state().settings.derivatives_dir, viewer())
 
 
 @site.route("/api/search")
