@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from archive.access import ACCESS_LEVELS, Viewer
 from archive.errors import QueryError
 from archive.fields import MATERIAL_TYPES, type_word
 from archive.names import has_han, name_keys
@@ -36,6 +37,34 @@ def public_only(day: int) -> Node:
                                          Not(Range("access_until", 1, 20260101))))
     """
     return Not(And((HIDDEN_LEVELS, Not(Range("access_until", 1, day)))))
+
+
+def visible_to(viewer: Viewer, day: int) -> Node | None:
+    """What `viewer` may see on `day`, as a filter both engines compile: archive/access.py's
+    `can_see` over the index's access, access_until and item_id. The levels the viewer's role
+    does not see are hidden, but for items whose sealing date has come and, for a researcher,
+    the restricted items they hold a grant for. None when nothing is hidden (an administrator:
+    withdrawn items are never in the index). Anonymous viewers get exactly public_only(day).
+
+        visible_to(ANONYMOUS, d)                    == public_only(d)
+        visible_to(Viewer("s", "staff"), d)         -> Not(And(access:closed, Not(unsealed)))
+        visible_to(Viewer("r", "researcher", frozenset({7})), d)
+            -> Not(And(restricted|closed, Not(unsealed), Not(And(access:restricted, item_id:7))))
+        visible_to(Viewer("a", "admin"), d)         -> None
+    """
+    hidden = [level for level in ACCESS_LEVELS if level not in viewer.levels]
+    if not hidden:
+        return None
+    levels: Node = HIDDEN_LEVELS if hidden == ["restricted", "closed"] else \
+        Or(tuple(Field("access", level) for level in hidden))
+    parts: list[Node] = [levels, Not(Range("access_until", 1, day))]
+    granted = sorted(viewer.granted)
+    if granted and "restricted" in hidden:
+        # A grant is for one restricted item: a granted item made closed since stays hidden.
+        ids = tuple(Range("item_id", i, i) for i in granted)
+        parts.append(Not(And((Field("access", "restricted"),
+                              ids[0] if len(ids) == 1 else Or(ids)))))
+    return Not(And(tuple(parts)))
 
 
 class Compiler(Protocol):

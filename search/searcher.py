@@ -1,6 +1,7 @@
 """Running a query, engine-free: the parsed tree is compiled to the engine's query
-(search.compile), public-only unless asked, with facets, snippets cut from the catalog's text
-and, for transcripts, the time of the match.
+(search.compile), limited to what the searching viewer may see (public only unless signed in
+or asked), with facets, snippets cut from the catalog's text and, for transcripts, the time of
+the match.
 
 The search service, for callers that keep one open (the site, exhibits, benchmarks):
 
@@ -29,13 +30,13 @@ from typing import Any, Self
 
 from sqlalchemy import select
 
-from archive.access import today
+from archive.access import ANONYMOUS, Viewer, today
 from archive.catalog import Catalog
 from archive.errors import QueryError
 from archive.models import File, FileText, Item, Scientist
 from archive.names import name_keys
 from search.analysis import quiet_jieba
-from search.compile import compile_search, option_nodes, public_only
+from search.compile import compile_search, option_nodes, visible_to
 from search.documents import day_number
 from search.engines import EngineSearcher, Found
 from search.facets import CODE_FIELDS, label_counts
@@ -62,7 +63,10 @@ class SearchOptions:
     limit: int = 20
     offset: int = 0
     facets: bool = False
-    include_restricted: bool = False
+    include_restricted: bool = False  # the CLI's: everything on record, whoever runs it
+    # Who is searching (the site's signed-in reader): totals, facets and snippets are of what
+    # they may see, found by the engine's filter, never of everything and trimmed afterwards.
+    viewer: Viewer = ANONYMOUS
 
 
 @dataclass
@@ -196,7 +200,8 @@ class SearchService:
         c = searcher.compiler()
         query = compile_search(node, option_nodes(options.scientist, options.type,
                                                   options.year_from, options.year_to), c)
-        visible = None if options.include_restricted else public_only(day_number(today()))
+        visible = None if options.include_restricted else \
+            visible_to(options.viewer, day_number(today()))
         found = searcher.run(query, visible, ranked, options.limit, options.offset,
                              options.facets)
         return self._result(found, node, ranked, options)

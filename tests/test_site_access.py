@@ -375,3 +375,88 @@ def test_the_session_key_is_made_once_and_kept_private(vault) -> None:
     given = create_app(load_settings({"catalog": str(vault.catalog)},
                                      environ={"ARCHIVE_SECRET_KEY": "k" * 40}))
     assert given.secret_key == "k" * 40
+
+
+# -- search: totals, facets, snippets, the API ---------------------------------------------------
+
+@pytest.mark.parametrize("who", list(SEES))
+def test_search_totals_facets_snippets_and_api_follow_the_role(vault, who) -> None:
+    client = client_for(vault, who)
+    sees_restricted, sees_closed = SEES[who]
+    # Everything each one may see: the 14 public items of the demo, and what the role adds.
+    everything = 14 + HIS[who] - 6
+    page = client.get("/search").get_data(as_text=True)
+    assert f"共 <strong>{everything}</strong> 条结果" in page, who
+    api = client.get("/api/search?limit=100&facets=1").get_json()
+    assert api["total"] == everything and len(api["hits"]) == everything, who
+    assert sum(api["facets"]["type"].values()) == everything, who
+    accessions = {h["accession"] for h in api["hits"]}
+    assert (vault.restricted.accession in accessions) == sees_restricted, who
+    assert (vault.closed.accession in accessions) == sees_closed, who
+    for canary, sees in ((RESTRICTED, sees_restricted), (CLOSED, sees_closed)):
+        found = client.get(f"/api/search?q={canary}&facets=1").get_json()
+        assert (found["total"] > 0) == sees, (who, canary)
+        snippets = " ".join(h["snippet"] for h in found["hits"])
+        assert (canary in snippets) == sees, (who, canary)
+        assert (sum(found["facets"]["type"].values()) > 0) == sees, (who, canary)
+        html = client.get(f"/search?q={canary}").get_data(as_text=True)
+        assert (f"<mark>{canary}</mark>" in html) == sees, (who, canary)
+    # 导弹 is in the restricted letter's description too: its snippet only for those who see it.
+    missiles = client.get("/api/search?q=导弹&limit=100").get_json()
+    assert any(RESTRICTED in h["snippet"] or RESTRICTED in h["title"]
+               for h in missiles["hits"]) == sees_restricted, who
+
+
+@pytest.mark.parametrize("engine", ["whoosh", pytest.param("tantivy", marks=pytest.mark.skipif(
+    __import__("importlib").util.find_spec("tantivy") is None, reason="tantivy not installed"))])
+def test_both_engines_filter_as_the_catalog_rule_does(vault, tmp_path, engine) -> None:
+    """For every kind of viewer, the items a search finds are exactly those the SQL rule
+    (archive.access.visible_items) lets them see, sealed items whose day has come included."""
+    from archive.access import ANONYMOUS, Viewer, visible_items
+    from search.searcher import SearchOptions, SearchService
+    catalog = _copy_site(vault.catalog, tmp_path / "catalog.db")
+    # The restricted letter's seal ran out yesterday: open to all, with no reindex needed.
+    run = CliRunner().invoke(main, ["--catalog", str(catalog), "edit", vault.restricted.accession,
+                                    "--access-until", "2020-01-01"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    env = {"ARCHIVE_SEARCH_ENGINE": engine, "ARCHIVE_INDEX_DIR": str(tmp_path / "index")}
+    run = CliRunner().invoke(main, ["--catalog", str(catalog), "reindex"], env=env,
+                             catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    settings = load_settings({"catalog": str(catalog)}, environ=env)
+    cat = Catalog.open(settings)
+    with cat.session() as s:
+        ids = dict(s.execute(select(Item.accession, Item.id)).all())
+        manuscript = s.scalars(select(Item.accession).where(
+            Item.access == "restricted", Item.title != "绝密信件")).first()
+        assert manuscript is not None
+    viewers = [ANONYMOUS, Viewer("r", "researcher"),
+               Viewer("g", "researcher", frozenset({ids[manuscript]})),
+               Viewer("c", "researcher", frozenset({ids[vault.closed.accession]})),
+               Viewer("s", "staff"), Viewer("a", "admin")]
+    with SearchService(cat, writable=True) as service:
+        for viewer in viewers:
+            with cat.session() as s:
+                expected = set(s.scalars(select(Item.accession).where(visible_items(viewer))))
+            result = service.search(SearchOptions(limit=100, facets=True, viewer=viewer))
+            assert {h["accession"] for h in result.hits} == expected, viewer
+            assert result.total == len(expected) == sum(result.facets["type"].values())
+        assert vault.restricted.accession in {h["accession"] for h in service.search(
+            SearchOptions(limit=100)).hits}  # unsealed
+        # The CLI's --include-restricted: everything on record.
+        everything = service.search(SearchOptions(limit=100, include_restricted=True))
+        assert everything.total == len(ids)
+    cat.close()
+
+
+def test_the_search_filter_of_each_viewer() -> None:
+    from archive.access import ANONYMOUS, Viewer
+    from search.compile import public_only, visible_to
+    day = 20260601
+    assert visible_to(ANONYMOUS, day) == public_only(day)  # one filter, one cache entry
+    assert visible_to(Viewer("r", "researcher"), day) == public_only(day)
+    assert visible_to(Viewer("a", "admin"), day) is None
+    assert visible_to(Viewer("s", "staff"), day) != public_only(day)
+    granted = visible_to(Viewer("r", "researcher", frozenset({3, 7})), day)
+    assert granted != visible_to(Viewer("r", "researcher", frozenset({3})), day)
+    assert "item_id" in repr(granted) and "access_until" in repr(granted)

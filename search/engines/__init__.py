@@ -14,7 +14,7 @@ Each engine is a module with these functions (the Engine protocol):
 
 An EngineSearcher gives a Compiler (search.compile) and runs a compiled query:
 `run(query, visible, ranked, limit, offset, facets) -> Found`, where `visible` is a
-query-tree filter (search.compile.public_only(day), or None for everything).
+query-tree filter (search.compile.visible_to(viewer, day), or None for everything).
 """
 from __future__ import annotations
 

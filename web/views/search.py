@@ -1,6 +1,8 @@
-"""The search page and /api/search: the same parameters (web/params.py), the same service."""
+"""The search page and /api/search: the same parameters (web/params.py), the same service, for
+the request's viewer (totals, facets and snippets of what they may see)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +38,7 @@ def search_page() -> Any:
     error, result, status = None, None, 200
     options = SearchOptions(query=request.args.get("q", "")[:MAX_QUERY_CHARS])
     try:
-        options = page_options(request.args, PAGE_SIZE)
+        options = replace(page_options(request.args, PAGE_SIZE), viewer=viewer())
         result = searcher().search(options)
     except QueryError as exc:
         error, status = str(exc), 400
@@ -59,7 +61,8 @@ def _pictures(result: SearchResult | None) -> dict[str, tuple[str, str]]:
 @site.route("/api/search")
 def api_search() -> Any:
     try:
-        return jsonify(searcher().search(api_options(request.args)).to_json())
+        options = replace(api_options(request.args), viewer=viewer())
+        return jsonify(searcher().search(options).to_json())
     except QueryError as exc:
         return jsonify({"error": str(exc)}), 400
     except IndexProblem as exc:
