@@ -2,7 +2,6 @@
 sessions. The only module that knows which database engine is underneath."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterator
@@ -11,12 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
+from archive import schema
 from archive.errors import CatalogError
-from archive.models import Base, Meta, Root
+from archive.models import Root
 from archive.settings import Settings
 
 if TYPE_CHECKING:
@@ -132,6 +133,8 @@ class Catalog:
         # even the search index, which then stays as it was published.
         self.immutable = immutable
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # The schema state this open found and changed (a new or an upgraded catalog), else None.
+        self.upgraded: schema.SchemaState | None = None
 
     @classmethod
     def open(cls, settings: Settings, create: bool = True, read_only: bool = False) -> Catalog:
@@ -181,100 +184,72 @@ class Catalog:
     def _check_readable_schema(self) -> None:
         """A reader cannot upgrade the catalog: an older one is brought up to date first by a
         writable open when the file can be written, else it is refused with what to do."""
-        if self._schema_is_current():
+        found = self._schema_state()
+        if found.kind is schema.Kind.CURRENT:
             return
+        self._refuse_newer(found)
+        if found.kind is schema.Kind.EMPTY:
+            raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
+                               "(no items table)")
         db_path = self.settings.catalog_path
         if db_path is None or not cannot_change(db_path):
             Catalog.open(self.settings, create=False).close()  # upgrades, or says why not
             return
-        try:
-            inspector = inspect(self.engine)
-            if not inspector.has_table("items"):
-                raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
-                                   "(no items table)")
-            missing = [f"{t.name}.{c.name}" for t in Base.metadata.sorted_tables
-                       if inspector.has_table(t.name)
-                       for c in t.columns
-                       if c.name not in {x["name"] for x in inspector.get_columns(t.name)}]
-            missing += [t.name for t in Base.metadata.sorted_tables
-                        if not inspector.has_table(t.name)]
-        except OperationalError as exc:
-            raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
-                               f"{exc.orig}") from None
-        if missing:
-            raise CatalogError(
-                f"the catalog {self.settings.catalog} was made by an older version and is "
-                f"read-only, so it cannot be brought up to date (it lacks {', '.join(missing)}); "
-                "run any command on a writable copy of it, or publish a copy made by this "
-                "version")
+        raise CatalogError(
+            f"the catalog {self.settings.catalog} was made by an older version "
+            f"({_revision(found)}) and is read-only, so it cannot be brought up to date to "
+            f"schema revision {found.head}: run `archive upgrade` on a writable copy of it, "
+            "or publish a copy made by this version")
 
-    def _ensure_schema(self, create: bool) -> None:
-        if self._schema_is_current():
-            return  # the usual case: no inspection of every table on every command
-        try:
-            if create:
-                try:
-                    Base.metadata.create_all(self.engine)
-                except OperationalError:
-                    # Two processes creating a new catalog at once: one of them made the
-                    # tables between the other's check and create; checking again settles it.
-                    Base.metadata.create_all(self.engine)
-            elif not inspect(self.engine).has_table("items"):
-                raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
-                                   "(no items table); run `archive ingest` to create one")
-            else:
-                Base.metadata.create_all(self.engine)  # tables a newer version added
-            self._add_missing_columns()
-            self._remember_schema()
-        except OperationalError as exc:
-            raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
-                               f"{exc.orig}") from None
-        except SQLAlchemyError as exc:
-            # The driver's own words, without SQLAlchemy's "Background on this error" link.
-            reason = getattr(exc, "orig", None) or (exc.args[0] if exc.args else exc)
-            raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
-                               f"{reason}") from None
-
-    def _schema_is_current(self) -> bool:
+    def _schema_state(self) -> schema.SchemaState:
         try:
             with self.engine.connect() as con:
-                stored = con.execute(select(Meta.value).where(Meta.key == "schema")).scalar()
-        except SQLAlchemyError:
-            return False  # a new catalog, or one from before this table existed
-        return stored == schema_fingerprint()
+                return schema.state(con)
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"unable to open catalog {self.settings.catalog}: "
+                               f"{_reason(exc)}") from None
 
-    def _remember_schema(self) -> None:
+    def _refuse_newer(self, found: schema.SchemaState) -> None:
+        if found.kind is schema.Kind.NEWER:
+            raise CatalogError(
+                f"the catalog {self.settings.catalog} was made by a newer version of archive "
+                f"(schema revision {found.revision}; this version knows revisions up to "
+                f"{found.head}): use that version or a newer one; this one changes nothing "
+                "in it")
+
+    def _ensure_schema(self, create: bool) -> None:
+        """Make a new catalog at the newest schema revision, or upgrade an older one in place
+        (what `archive upgrade` does), as an archivist expects of a newer program; records in
+        `self.upgraded` the state it was found in when it changed anything."""
+        found = self._schema_state()
+        if found.kind is schema.Kind.CURRENT:
+            return  # the usual case: one small query per command
+        self._refuse_newer(found)
+        if found.kind is schema.Kind.EMPTY and not create:
+            raise CatalogError(f"{self.settings.catalog} is not an archive catalog "
+                               "(no items table); run `archive ingest` to create one")
+        engine = _schema_engine(self.settings.catalog_url)
         try:
-            with self.session() as s:
-                s.merge(Meta(key="schema", value=schema_fingerprint()))
-        except IntegrityError:
-            pass  # another process opening the new catalog at the same moment recorded it
-
-    def _add_missing_columns(self) -> None:
-        """Bring a catalog made by an earlier version up to date where that is only additive:
-        a nullable column the models have and the table lacks is added. Anything else is a
-        clear error, never a half-upgraded catalog."""
-        inspector = inspect(self.engine)
-        for table in Base.metadata.sorted_tables:
-            if not inspector.has_table(table.name):
-                continue
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                if not column.nullable:
-                    raise CatalogError(
-                        f"the catalog {self.settings.catalog} was made by an older version and "
-                        f"lacks {table.name}.{column.name}; ingest into a new catalog")
-                kind = column.type.compile(dialect=self.engine.dialect)
-                with self.engine.begin() as con:
-                    con.exec_driver_sql(
-                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
-                log.info("catalog upgraded: added %s.%s", table.name, column.name)
-            have = {i["name"] for i in inspector.get_indexes(table.name)}
-            for index in table.indexes:
-                if index.name not in have:
-                    index.create(self.engine, checkfirst=True)
+            with engine.begin() as con:
+                _lock_for_schema(con)
+                found = schema.state(con)  # again, now no one else can be changing it
+                self._refuse_newer(found)
+                if found.kind is not schema.Kind.CURRENT:
+                    schema.bring_up_to_date(con)
+                    _check_foreign_keys(con)
+        except SQLAlchemyError as exc:
+            doing = ("create the catalog" if found.kind is schema.Kind.EMPTY else
+                     f"upgrade the catalog from {_revision(found)} to schema revision "
+                     f"{found.head}")
+            raise CatalogError(f"unable to {doing} {self.settings.catalog}: {_reason(exc)}"
+                               ) from None
+        finally:
+            engine.dispose()
+        if found.kind is not schema.Kind.CURRENT:
+            if found.kind is not schema.Kind.EMPTY:
+                log.info("catalog %s upgraded from %s to schema revision %s",
+                         self.settings.catalog, _revision(found), found.head)
+            self.upgraded = found
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -293,13 +268,56 @@ class Catalog:
         self.engine.dispose()
 
 
-def schema_fingerprint() -> str:
-    """A digest of every table, column and index the models declare."""
-    parts = []
-    for table in Base.metadata.sorted_tables:
-        parts.append(table.name + ":" + ",".join(sorted(c.name for c in table.columns))
-                     + ":" + ",".join(sorted(i.name or "" for i in table.indexes)))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+def _revision(found: schema.SchemaState) -> str:
+    return (f"schema revision {found.revision}" if found.revision
+            else "a release from before schema revisions")
+
+
+def _reason(exc: SQLAlchemyError) -> object:
+    """The driver's own words, without SQLAlchemy's "Background on this error" link."""
+    return getattr(exc, "orig", None) or (exc.args[0] if exc.args else exc)
+
+
+def _schema_engine(url: str) -> Engine:
+    """An engine for changing the schema in one transaction. SQLite's Python driver would
+    commit before each CREATE or ALTER, and a table copied by a batch operation must not fire
+    foreign keys: so here SQLite gets BEGIN IMMEDIATE (which also makes a second process wait
+    its turn) with foreign keys off, checked before the commit (_check_foreign_keys)."""
+    engine = create_engine(url, poolclass=NullPool)
+    if engine.dialect.name != "sqlite":
+        return engine
+
+    def connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # the driver's own transaction handling off
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=OFF")
+        cur.close()
+
+    def begin(con: Connection) -> None:
+        con.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "begin", begin)
+    return engine
+
+
+SCHEMA_LOCK = 0x61726368  # "arch": PostgreSQL's advisory lock key for schema changes
+
+
+def _lock_for_schema(con: Connection) -> None:
+    """Two processes opening a new or older catalog at once: the second waits, then finds it
+    done. SQLite's BEGIN IMMEDIATE did this already; PostgreSQL takes a transaction lock."""
+    if con.dialect.name == "postgresql":
+        con.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+
+
+def _check_foreign_keys(con: Connection) -> None:
+    if con.dialect.name == "sqlite":
+        broken = con.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise CatalogError(f"the schema change would break {len(broken)} references "
+                               f"(first: {tuple(broken[0])}); nothing was changed")
 
 
 def ensure_root(session: Session, path: str) -> Root:

@@ -277,8 +277,8 @@ class ExhibitItem(Base):
 
 
 class Meta(Base):
-    """Facts about the catalog itself, such as the fingerprint of the schema it was last
-    brought up to date with."""
+    """Facts about the catalog itself, as key and value. (Its schema revision is in Alembic's
+    alembic_version table: archive/schema.py; releases before revisions kept a fingerprint.)"""
     __tablename__ = "archive_meta"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)

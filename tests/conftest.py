@@ -123,3 +123,34 @@ def demo_site(tmp_path_factory):
     app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
     app.testing = True
     return app, catalog, coll
+
+
+POSTGRES_ADMIN_URL = os.environ.get("ARCHIVE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin():
+    """An engine on the server ARCHIVE_TEST_POSTGRES_URL names, allowed to create databases
+    (`make test-postgres` starts one); the tests that need it skip without it."""
+    if not POSTGRES_ADMIN_URL:
+        pytest.skip("needs PostgreSQL: set ARCHIVE_TEST_POSTGRES_URL or run `make test-postgres`")
+    from sqlalchemy import create_engine
+    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+_databases = iter(range(1, 1 << 30))
+
+
+@pytest.fixture
+def postgres_url(postgres_admin) -> str:
+    """The URL of a new, empty database on the test server, dropped after the test."""
+    from sqlalchemy import text
+    name = f"archive_test_{os.getpid()}_{next(_databases)}"
+    with postgres_admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_admin.url.set(database=name).render_as_string(hide_password=False)
+    with postgres_admin.connect() as con:
+        # FORCE: a connection the test left open (a server thread's pool) must not keep it.
+        con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

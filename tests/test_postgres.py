@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(not URL, reason="set ARCHIVE_TEST_POSTGRES_URL t
 
 @pytest.fixture
 def pg_cli(tmp_path, monkeypatch):
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
 
     # A server catalog keeps its index and derivatives in the working folder: not the checkout.
     monkeypatch.chdir(tmp_path)
@@ -25,6 +25,8 @@ def pg_cli(tmp_path, monkeypatch):
     from archive.models import Base
     engine = create_engine(URL)
     Base.metadata.drop_all(engine)
+    with engine.begin() as con:
+        con.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     runner = CliRunner()
 

@@ -118,21 +118,6 @@ def test_readme_opens_with_the_two_commands_and_documents_export_keys():
         assert re.search(rf"`{key}`", readme), f"export key {key} is not in the README"
 
 
-def test_catalog_from_an_older_version_gains_new_columns(tmp_path: Path):
-    import sqlite3
-    path = tmp_path / "old.db"
-    catalog = Catalog.open(load_settings({"catalog": str(path)}, environ={}))
-    catalog.close()
-    con = sqlite3.connect(path)
-    con.execute("ALTER TABLE items DROP COLUMN type_source")  # as an earlier version made it
-    con.execute("DELETE FROM archive_meta")  # which had not recorded this schema
-    con.commit()
-    con.close()
-    reopened = Catalog.open(load_settings({"catalog": str(path)}, environ={}), create=False)
-    from sqlalchemy import inspect
-    assert "type_source" in {c["name"] for c in inspect(reopened.engine).get_columns("items")}
-
-
 ENGINE_HOMES = {"whoosh": "search/engines/whoosh/", "tantivy": "search/engines/tantivy.py"}
 
 

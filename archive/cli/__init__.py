@@ -65,6 +65,7 @@ COMMANDS: dict[str, str] = {
     "requests": "archive.cli.requests",
     "audit": "archive.cli.audit",
     "users": "archive.cli.users",
+    "upgrade": "archive.cli.upgrade",
 }
 # One line per command for `archive --help`, so listing them imports none of them.
 SHORT_HELP: dict[str, str] = {
@@ -89,6 +90,7 @@ SHORT_HELP: dict[str, str] = {
     "requests": "Researchers' access requests: list, approve (a grant that expires), deny.",
     "audit": "Who viewed or downloaded restricted and closed material on the site.",
     "users": "Accounts for the site: add, list, disable, enable, passwd, role.",
+    "upgrade": "Bring a catalog made by an older version up to date (schema migrations).",
 }
 
 
