@@ -129,3 +129,41 @@ def test_mobile_layout(browser, server, tmp_path):
     assert width <= 390, "the search page must not scroll sideways on a phone"
     shoot(page, tmp_path, "search-mobile")
     context.close()
+
+
+def test_sign_in_shows_a_restricted_item_and_sign_out_hides_it(page, server, tmp_path):
+    """A staff member signs in from the item's 404 link back to it, sees the restricted letter,
+    and signs out with the header's button (real cookies, the CSRF token in the form)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from archive.cli import main
+    base, catalog = server
+    password = "a browser's long password"
+    added = CliRunner().invoke(main, ["--catalog", str(catalog), "users", "add", "browser-sue",
+                                      "--role", "staff", "--password-stdin"],
+                               input=password + "\n")
+    assert added.exit_code == 0, added.output
+    records = CliRunner().invoke(main, ["--catalog", str(catalog), "export"]).stdout
+    letter = next(r["accession"] for r in map(json.loads, records.splitlines())
+                  if r["path"].endswith("restricted_letter_1965.jpg"))
+    assert page.goto(f"{base}/items/{letter}").status == 404
+    page.goto(f"{base}/login?next=/items/{letter}")
+    page.fill("input[name=name]", "browser-sue")
+    page.fill("input[name=password]", "not it at all")
+    page.click("form.account-form button[type=submit]")
+    page.wait_for_selector("p.error")
+    page.fill("input[name=password]", password)
+    page.click("form.account-form button[type=submit]")
+    page.wait_for_url(f"**/items/{letter}")
+    assert page.locator("h1").inner_text() == "绝密信件"
+    assert page.locator(".who").inner_text().startswith("browser-sue")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "archive_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    shoot(page, tmp_path, "signed-in")
+    with page.expect_navigation():
+        page.click(".who button:has-text('Sign out')")
+    assert page.url == base + "/search", page.url
+    assert "登录 Sign in" in page.locator(".who").inner_text()
+    assert page.goto(f"{base}/items/{letter}").status == 404

@@ -18,8 +18,9 @@ from archive.settings import EMAIL, default_admin_email
                    "setting. Default: postmaster@<this host's fully qualified name>.")
 @click.pass_obj
 def command(app: AppContext, host: str, port: int, admin_email: str | None) -> None:
-    """Serve the read-only researchers' site: search, scientists, items with players and
-    transcripts, exhibits. Restricted and closed items do not exist on it."""
+    """Serve the researchers' site: search, scientists, items with players and transcripts,
+    exhibits. Restricted and closed items do not exist on it for anonymous visitors; people
+    signed in (`archive users`) see what their role and grants allow."""
     import waitress
 
     from web.app import create_app
