@@ -86,18 +86,20 @@ class ItemLine:
     access: str
     withdrawn_at: dt.datetime | None
     withdrawn_reason: str | None
+    access_until: dt.date | None = None  # sealed until
 
     def to_json(self) -> dict[str, object]:
         d = dict(vars(self))
         d["withdrawn_at"] = self.withdrawn_at.isoformat(timespec="seconds") \
             if self.withdrawn_at else None
+        d["access_until"] = self.access_until.isoformat() if self.access_until else None
         return d
 
 
 def list_items(s: Session, withdrawn_only: bool = False) -> Iterator[ItemLine]:
     """Every item in accession order (or only the withdrawn ones), streamed."""
     query = (select(Item.accession, Item.title, Item.type, Scientist.name, Item.date,
-                    Item.access, Item.withdrawn_at, Item.withdrawn_reason)
+                    Item.access, Item.withdrawn_at, Item.withdrawn_reason, Item.access_until)
              .outerjoin(Scientist, Item.scientist_id == Scientist.id)
              .order_by(Item.accession).execution_options(yield_per=500))
     if withdrawn_only:

@@ -57,6 +57,9 @@ def test_edit_seals_and_unseals_with_events_show_and_export(cli, catalog, small)
     mine = [r for r in exported if r["accession"] == "QXS-L-00001"]
     assert mine and all(r["access_until"] == "2051-01-01" for r in mine)
     assert all(r["access_until"] is None for r in exported if r["accession"] != "QXS-L-00001")
+    listed = {x["accession"]: x["access_until"] for x in
+              map(json.loads, cli("items", "list", "--json").stdout.splitlines())}
+    assert listed["QXS-L-00001"] == "2051-01-01" and listed["QXS-P-00001"] is None
     with catalog.session() as s:
         events = s.scalars(select(Event).where(Event.field == "access_until")).all()
         assert [(e.old_value, e.new_value, e.agent) for e in events] == \
