@@ -69,6 +69,7 @@ class RequestLine:
     decided_by: str | None
     note: str | None
     expires_at: dt.datetime | None
+    access: str = "restricted"  # the item's access now (sealing applied): who may read its title
 
     def to_json(self) -> dict[str, object]:
         return {"id": self.id, "user": self.user, "accession": self.accession,
@@ -187,7 +188,8 @@ def list_requests(s: Session, states: Sequence[str] = (), user: str | None = Non
     unknown = [x for x in states if x not in STATES]
     if unknown:
         raise UsageError(f"unknown status {unknown[0]!r}; use {', '.join(STATES)}")
-    query = (select(AccessRequest, User.name, Item.accession, Item.title)
+    query = (select(AccessRequest, User.name, Item.accession, Item.title, Item.access,
+                    Item.access_until)
              .join(User, AccessRequest.user_id == User.id)
              .join(Item, AccessRequest.item_id == Item.id)
              .order_by(AccessRequest.id.desc()))
@@ -199,10 +201,11 @@ def list_requests(s: Session, states: Sequence[str] = (), user: str | None = Non
         stored = {"expired": "approved"}
         query = query.where(AccessRequest.status.in_({stored.get(x, x) for x in states}))
     out = []
-    for r, name, accession, title in s.execute(query):
+    for r, name, accession, title, access, until in s.execute(query):
         line = RequestLine(r.id, name, accession, title, r.reason,
                            state_of(r.status, r.expires_at, now), r.created_at, r.decided_at,
-                           r.decided_by, r.note, r.expires_at)
+                           r.decided_by, r.note, r.expires_at,
+                           effective_access(access, until, now.date()))
         if not states or line.state in states:
             out.append(line)
     return out

@@ -33,6 +33,7 @@ from archive.standards.iiif import ID_DIGITS, Picture, SiteFiles, Transcript, bu
 from archive.standards.iiif import image_id, service_url
 from archive.standards.iiif_render import displayed_size, render
 from web import data
+from web.audit import audited_item
 from web.views.context import db, site, state, viewer
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -115,7 +116,7 @@ def item_manifest(accession: str) -> Any:
     if canonical and canonical != accession:
         return redirect(url_for("site.item_manifest", accession=canonical), 301)
     s = db()
-    item = data.visible_item(s, accession, viewer())
+    item = audited_item(s, accession, "manifest")
     derivatives = state().settings.derivatives_dir
     files, missing = site_files(s, item, derivatives)
     row = _served_row(object_row(item, derivatives), missing)
@@ -131,7 +132,7 @@ def exhibit_manifest_json(slug: str) -> Any:
     s = db()
     derivatives = state().settings.derivatives_dir
     export = build_export(s, slug, derivatives, viewer=viewer())
-    items = {a: data.visible_item(s, a, viewer()) for a in [r.accession for r in export.rows]}
+    items = {a: audited_item(s, a, "manifest") for a in [r.accession for r in export.rows]}
     held: dict[str, SiteFiles] = {}
     rows = []
     for row in export.rows:
@@ -151,7 +152,7 @@ def _source(identifier: str) -> tuple[str, str]:
     if m is None:
         raise NotFound(identifier)
     s = db()
-    item = data.visible_item(s, m["accession"], viewer())
+    item = audited_item(s, m["accession"], "image")
     page = int(m["page"]) if m["page"] else None
     for f in item.files:
         if not (f.sha256 or "").startswith(m["sha"]) or f.role not in MAIN_ROLES:

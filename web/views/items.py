@@ -9,7 +9,8 @@ from flask import abort, redirect, render_template, request, send_file, url_for
 from archive.accession import normalise_accession
 from archive.derivatives import SUFFIXES
 from web import data
-from web.views.context import db, site, state, viewer
+from web.audit import audited_item
+from web.views.context import db, site, state
 
 
 def _canonical(endpoint: str, accession: str, **values: Any) -> Any:
@@ -25,7 +26,7 @@ def _canonical(endpoint: str, accession: str, **values: Any) -> Any:
 def item_page(accession: str) -> Any:
     if (moved := _canonical("site.item_page", accession)) is not None:
         return moved
-    item = data.visible_item(db(), accession, viewer())
+    item = audited_item(db(), accession, "page")
     files = data.item_files(db(), item, state().settings.derivatives_dir)
     start = request.args.get("t", type=float)
     return render_template("item.html", item=item, files=files, start=start)
@@ -36,7 +37,8 @@ def item_file(accession: str, path: str) -> Any:
     if (moved := _canonical("site.item_file", accession, path=path)) is not None:
         return moved
     s = db()
-    f = data.item_file(s, data.visible_item(s, accession, viewer()), path)
+    f = data.item_file(s, audited_item(s, accession, "derivative" if request.args.get("as")
+                                       else "file"), path)
     kind = request.args.get("as")
     if kind:
         if kind not in SUFFIXES:

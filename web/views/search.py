@@ -13,6 +13,7 @@ from search.facets import FACETS
 from search.query import MAX_QUERY_CHARS
 from search.searcher import SearchOptions, SearchResult
 from web import data
+from web.audit import audit_hits
 from web.params import api_options, page_options
 from web.views.context import db, searcher, site, state, viewer
 
@@ -40,6 +41,7 @@ def search_page() -> Any:
     try:
         options = replace(page_options(request.args, PAGE_SIZE), viewer=viewer())
         result = searcher().search(options)
+        audit_hits(result.hits)
     except QueryError as exc:
         error, status = str(exc), 400
     except IndexProblem as exc:
@@ -62,7 +64,9 @@ def _pictures(result: SearchResult | None) -> dict[str, tuple[str, str]]:
 def api_search() -> Any:
     try:
         options = replace(api_options(request.args), viewer=viewer())
-        return jsonify(searcher().search(options).to_json())
+        result = searcher().search(options)
+        audit_hits(result.hits)
+        return jsonify(result.to_json())
     except QueryError as exc:
         return jsonify({"error": str(exc)}), 400
     except IndexProblem as exc:
