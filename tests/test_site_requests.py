@@ -206,6 +206,13 @@ def test_audit_rows_for_each_restricted_surface(site: Site) -> None:
     # Open material is not logged.
     assert sue.get(f"/items/{site.open}").status_code == 200
     assert site.audit(accession=site.open) == []
+    # A search hit of restricted material shown to staff is a snippet row; the open hits are not.
+    hits = sue.get(f"/api/search?q={RESTRICTED}").get_json()["hits"]
+    assert acc in [h["accession"] for h in hits]
+    assert site.audit(accession=acc, user_name="sue", action="snippet") == \
+        [("sue", "snippet", "served")]
+    assert anonymous.get(f"/search?q={RESTRICTED}").status_code == 200
+    assert site.audit(user_name=None, action="snippet") == []  # nothing restricted shown
     out = site.cli("audit", "--item", acc, "--user", "sue", "--json").stdout.splitlines()
     assert {json.loads(x)["action"] for x in out} >= set(surfaces)
 
