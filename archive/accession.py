@@ -10,8 +10,11 @@ exhibits, edits) looks it up through these functions, so none of them is case-se
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter as Counter_
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive.errors import NotFound
@@ -27,16 +30,40 @@ def format_accession(prefix: str, number: int) -> str:
     return f"{prefix}-{number:05d}"
 
 
-def next_accession(session: Session, scientist_code: str | None, material_type: str) -> str:
-    """Hand out the next number for the prefix. Callers hold the writer lock, so the counter row
-    is never raced; a rolled-back batch rolls its numbers back too, so none are skipped."""
-    prefix = accession_prefix(scientist_code, material_type)
-    counter = session.get(Counter, prefix)
-    if counter is None:
-        counter = Counter(prefix=prefix, last=0)
-        session.add(counter)
-    counter.last += 1
-    return format_accession(prefix, counter.last)
+def take_accessions(session: Session, prefixes: Sequence[str]) -> list[str]:
+    """The next numbers for these prefixes, one per entry, in order:
+
+        take_accessions(s, ["QXS-L", "QXS-P", "QXS-L"]) -> ["QXS-L-00013", "QXS-P-00004",
+                                                            "QXS-L-00014"]
+
+    Each counter row is moved on by one atomic UPDATE ... RETURNING, which locks it until the
+    transaction ends: a concurrent ingest of the same prefix waits, so numbers are unique, and
+    a rolled-back batch rolls its numbers back too, so none are skipped. Counters are taken in
+    sorted order, so two writers taking the same two prefixes cannot deadlock."""
+    wanted = Counter_(prefixes)
+    first: dict[str, int] = {}
+    for prefix in sorted(wanted):
+        first[prefix] = _take(session, prefix, wanted[prefix])
+    out = []
+    for prefix in prefixes:
+        out.append(format_accession(prefix, first[prefix]))
+        first[prefix] += 1
+    return out
+
+
+def _take(session: Session, prefix: str, n: int) -> int:
+    """Move the prefix's counter on by n; the first of the n numbers taken."""
+    bump = (update(Counter).where(Counter.prefix == prefix)
+            .values(last=Counter.last + n).returning(Counter.last))
+    last = session.execute(bump).scalar()
+    if last is None:
+        try:
+            with session.begin_nested():  # a new prefix: another writer may make it first
+                session.execute(insert(Counter).values(prefix=prefix, last=n))
+            return 1
+        except IntegrityError:
+            last = session.execute(bump).scalar_one()
+    return int(last) - n + 1
 
 
 def normalise_accession(text: str) -> str:

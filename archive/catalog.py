@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -264,6 +264,17 @@ class Catalog:
         finally:
             session.close()
 
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session for a unit of work that reads and then writes while other processes
+        write too (two ingests). On SQLite it takes the write lock at once (BEGIN IMMEDIATE,
+        waiting its turn by the busy timeout): a transaction that read first and another
+        writer committed since could not write at all. A server locks rows as it goes."""
+        with self.session() as s:
+            if self.engine.dialect.name == "sqlite":
+                s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield s
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -318,6 +329,24 @@ def _check_foreign_keys(con: Connection) -> None:
         if broken:
             raise CatalogError(f"the schema change would break {len(broken)} references "
                                f"(first: {tuple(broken[0])}); nothing was changed")
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was chosen to give
+# way and may simply be run again.
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a database error that running the same transaction again may not meet: a
+    deadlock or serialization failure on a server, a busy SQLite file (the busy timeout ran
+    out, or another writer committed since this transaction first read, which SQLite reports
+    at once rather than waiting)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(orig)
 
 
 def ensure_root(session: Session, path: str) -> Root:

@@ -7,15 +7,20 @@ search index, a harvester) can catch up by reading only what changed since its l
     changed_since(s, 41)                -> {item_id: kind} of every change after seq 41
 
 On PostgreSQL a sequence value is taken at insert but becomes visible at commit, so a follower
-could see seq 12 before a slower transaction's seq 11 commits. Followers therefore re-read a
-short window behind their mark (`changed_since(s, mark - CHANGE_WINDOW)` is safe to apply
-twice: applying a change means re-reading the item as it now is).
+could see seq 12 before a slower transaction's seq 11 commits, and never go back for 11. So
+the rows are written at commit, not when recorded: a transaction inserts its change rows just
+before it commits, holding the change log's table lock from that insert to the commit, so
+concurrent writers (two ingests) commit their seqs in order. Followers still re-read a short
+window behind their mark (`changed_since(s, mark - CHANGE_WINDOW)` is safe to apply twice:
+applying a change means re-reading the item as it now is).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, insert, select, update
+from typing import Any
+
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from archive.models import Change, Item, utcnow
@@ -32,7 +37,30 @@ def record_changes(s: Session, item_ids: Iterable[int], kind: str = "update") ->
     if kind != "delete":
         s.execute(update(Item).where(Item.id.in_(ids)).values(updated_at=now)
                   .execution_options(synchronize_session=False))
-    s.execute(insert(Change), [{"item_id": i, "kind": kind, "at": now} for i in ids])
+    pending = s.info.setdefault(_PENDING, [])
+    pending += [{"item_id": i, "kind": kind, "at": now} for i in ids]
+    if not event.contains(s, "before_commit", _write_pending):
+        event.listen(s, "before_commit", _write_pending)
+        event.listen(s, "after_rollback", _drop_pending)
+
+
+_PENDING = "archive.changes.pending"
+
+
+def _write_pending(s: Session) -> None:
+    """The transaction's change rows, last thing before it commits. On a database server the
+    table lock (which conflicts with itself, not with readers) makes seqs commit in order: the
+    writer holding it takes no other lock before committing, so it cannot deadlock."""
+    rows: list[dict[str, Any]] = s.info.pop(_PENDING, [])
+    if not rows:
+        return
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("LOCK TABLE changes IN SHARE ROW EXCLUSIVE MODE"))
+    s.execute(insert(Change), rows)
+
+
+def _drop_pending(s: Session) -> None:
+    s.info.pop(_PENDING, None)
 
 
 def latest_seq(s: Session) -> int:

@@ -241,9 +241,11 @@ class Counter(Base):
 
 
 class Lock(Base):
-    """The writer lock: one row per held lock, so it works the same on SQLite and PostgreSQL."""
+    """A held writer lock (archive/lock.py): one row per lock and folder, so it works the same
+    on SQLite and PostgreSQL. `scope` is the folder an ingest walks, NULL for the catalog."""
     __tablename__ = "locks"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    scope: Mapped[str | None] = mapped_column(Text)
     host: Mapped[str] = mapped_column(String(200))
     pid: Mapped[int]
     acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -93,6 +93,12 @@ class CachedMatcher:
             found = self._memo[name] = self.matcher.match(name)
             return found
 
+    def reload(self, session: Session) -> None:
+        """Forget everything and read the scientists again (a batch that made some was
+        rolled back)."""
+        self.matcher = ScientistMatcher(session)
+        self._memo.clear()
+
     def remember(self, scientist: Scientist) -> None:
         """A scientist was just created: names that matched nothing may match it now."""
         self.matcher.remember(scientist)

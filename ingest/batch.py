@@ -23,7 +23,7 @@ from sqlalchemy import Table, bindparam, case, delete, func, insert, select, upd
 from sqlalchemy.orm import Session
 
 import archive
-from archive.accession import next_accession
+from archive.accession import accession_prefix, take_accessions
 from archive.changes import record_changes
 from archive.dates import iso_exif_datetime
 from archive.events import MOVE, RESTORED
@@ -224,7 +224,8 @@ def _plan_item(s: Session, rows: _Rows, d: Described, known: dict[tuple[int, str
         return _Ref(pos=pos)
     scientist_id = scientist_of(facts.scientist)
     rows.item_at[key] = len(rows.items)
-    rows.items.append({"accession": next_accession(s, code_of(scientist_id), facts.type),
+    # The number is taken when the batch is stored, every prefix's at once (archive/accession.py).
+    rows.items.append({"accession": accession_prefix(code_of(scientist_id), facts.type),
                        "root_id": job.root_id, "scientist_id": scientist_id, **facts.columns()})
     return _Ref(pos=len(rows.items) - 1)
 
@@ -234,6 +235,9 @@ def _store(s: Session, rows: _Rows, run_id: int) -> None:
     refers to files."""
     item_ids: list[int] = []
     if rows.items:
+        numbers = take_accessions(s, [row["accession"] for row in rows.items])
+        for row, number in zip(rows.items, numbers, strict=True):
+            row["accession"] = number
         item_ids = list(s.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True),
                                   rows.items))
     if rows.retyped:

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from archive.catalog import Catalog, ensure_root
 from archive.errors import Interrupted, UnknownScientist, UsageError
 from archive.fields import MATERIAL_TYPES, type_word
-from archive.lock import writer_lock
+from archive.lock import scopes_overlap, writer_lock
 from archive.models import IngestRun, Root, utcnow
 from archive.precedence import file_changed_at
 from archive.scientists import ScientistMatcher, find_scientist
@@ -124,12 +124,17 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
         raise UsageError("ingest needs a catalog; only --dry-run works without one")
     report = IngestReport(roots=plan.roots)
     started = time.monotonic()
-    with writer_lock(catalog, wait=settings.lock_wait):
-        with catalog.session() as s:
-            # A run still marked running while we hold the lock was killed: say so.
-            s.execute(update(IngestRun).where(IngestRun.status == "running",
-                                              IngestRun.kind.is_(None))  # verify runs: theirs
-                      .values(status="interrupted"))
+    # The folders walked are locked, not the catalog: ingests of other folders run alongside.
+    with writer_lock(catalog, wait=settings.lock_wait, scopes=plan.roots):
+        with catalog.writing() as s:
+            # A run of these folders still marked running while we hold their lock was
+            # killed: say so. Runs of other folders may be alive (verify runs are theirs).
+            dead = [r.id for r in s.execute(select(IngestRun.id, IngestRun.roots).where(
+                        IngestRun.status == "running", IngestRun.kind.is_(None)))
+                    if any(scopes_overlap(a, b) for a in r.roots or [] for b in plan.roots)]
+            if dead:
+                s.execute(update(IngestRun).where(IngestRun.id.in_(dead))
+                          .values(status="interrupted"))
             run = IngestRun(roots=plan.roots, options={k: v for k, v in vars(options).items()
                                                        if v not in (None, False)})
             s.add(run)
@@ -152,11 +157,11 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
                 sess.missing = MissingFiles()
                 with _runner(settings, options) as runner:
                     run_chain(sess, runner, writer)
-            with catalog.session() as s:  # the walk is complete: what it did not find is gone
+            with catalog.writing() as s:  # the walk is complete: what it did not find is gone
                 report.missing = sess.missing.finish(
                     s, [i for i in root_ids.values() if i is not None], run_id)
             if forced is not None:
-                with catalog.session() as s:
+                with catalog.writing() as s:
                     attribute_unattributed(s, [i for i in root_ids.values() if i is not None],
                                            forced, run_id)
             if plan.manifest:

@@ -4,14 +4,16 @@ exactly that. It decides nothing about items; it creates a batch's new scientist
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, literal_column, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from archive.catalog import Catalog
+from archive.catalog import Catalog, is_transient
 from archive.changes import record_changes
 from archive.models import Event, File, IngestProblem, Scientist
 from archive.precedence import manifest_overrides
@@ -24,7 +26,10 @@ from ingest.manifest import ManifestRow
 from ingest.report import IngestReport
 from ingest.tasks import Described
 
+log = logging.getLogger(__name__)
+
 FLUSH_SECONDS = 2.0  # commit at least this often, so a slow run's progress is durable
+RETRIES = 8  # tries of one batch that keeps giving way to concurrent writers
 
 
 class KnownFiles:
@@ -126,9 +131,22 @@ class CatalogWriter:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        tally = IngestReport(roots=[])
-        with self.catalog.session() as s:
-            self._write(s, batch, tally)
+        for attempt in range(1, RETRIES + 1):
+            tally = IngestReport(roots=[])
+            try:
+                with self.catalog.writing() as s:
+                    self._write(s, batch, tally)
+                break
+            except DBAPIError as exc:
+                # Another writer's turn (a deadlock on a server, a busy SQLite file): the
+                # batch is planned again from what is now committed.
+                if not is_transient(exc) or attempt == RETRIES:
+                    raise
+                log.info("batch given way to another writer (%s); writing it again", exc.orig)
+                with self.catalog.session() as s:
+                    self.match.reload(s)  # scientists made in the rolled-back batch are gone
+                self._codes.clear()
+                time.sleep(0.05 * attempt)
         # Counted once committed: a report cut short by Ctrl-C says what the catalog holds.
         self.report.absorb(tally)
 
@@ -142,11 +160,21 @@ class CatalogWriter:
                 continue
             found = self.match(new.folder)
             if found is None:
-                scientist, _ = upsert_scientist(s, ScientistRecord(new.name, (new.folder,)))
+                scientist = self._create(s, ScientistRecord(new.name, (new.folder,)))
                 self.match.remember(scientist)
                 found = scientist.id
             ids[new] = found
         return ids
+
+    @staticmethod
+    def _create(s: Session, record: ScientistRecord) -> Scientist:
+        """The scientist, made now or, when a concurrent ingest made one of that name first
+        (the unique name), theirs with this folder's name added as a variant."""
+        try:
+            with s.begin_nested():
+                return upsert_scientist(s, record)[0]
+        except IntegrityError:
+            return upsert_scientist(s, record)[0]  # theirs is committed: found by name now
 
     def _code(self, s: Session, scientist_id: int | None) -> str | None:
         if scientist_id is None:
@@ -170,7 +198,7 @@ class CatalogWriter:
         (archive/precedence.py; `changed_at`: when the manifest file was saved); returns how
         many items changed."""
         changed = 0
-        with self.catalog.session() as s:
+        with self.catalog.writing() as s:
             for root_id, row in rows:
                 f = s.scalars(select(File).where(File.root_id == root_id,
                                                  File.path == row.path)).first()

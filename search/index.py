@@ -9,10 +9,13 @@ as the bug it is rather than as advice to rebuild the index."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ from sqlalchemy import func, select
 
 from archive.catalog import Catalog
 from archive.changes import CHANGE_WINDOW, changed_since
-from archive.errors import IndexDamaged, IndexMissing
+from archive.errors import IndexBusy, IndexDamaged, IndexMissing
 from archive.models import Item
 from search.analysis import quiet_jieba
 from search.documents import item_documents, removed_items
@@ -62,9 +65,50 @@ def _build(catalog: Catalog, engine: Engine, building: Path,
     return done
 
 
+_TURNS_HELD: set[Path] = set()  # this process's turns, so update's rebuild does not wait on it
+
+
+@contextmanager
+def writers_turn(catalog: Catalog) -> Iterator[None]:
+    """Hold the index's turn: read its state, apply changes or swap in a rebuild, write its
+    state, with no other process doing the same. Whoosh's own lock covers only its writer:
+    two ingests ending together could otherwise each read the old state, or one swap in a
+    rebuild under the other's update, and leave the marks ahead of what the index holds."""
+    index_dir = catalog.settings.index_dir
+    path = index_dir.with_name(index_dir.name + ".lock")
+    if path in _TURNS_HELD:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wait = catalog.settings.index_wait
+    with open(path, "a+b") as fh:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(f"the search index is being written by another process "
+                                    f"and was still busy after {wait:.0f} s; try again "
+                                    "later") from None
+                time.sleep(0.1)
+        _TURNS_HELD.add(path)
+        try:
+            yield
+        finally:
+            _TURNS_HELD.discard(path)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None = None) -> int:
     """Build the whole index from the catalog into a new folder, then swap it in: a failed or
     interrupted rebuild leaves the old index as it was. Returns the number of items."""
+    with writers_turn(catalog):
+        return _rebuild(catalog, progress)
+
+
+def _rebuild(catalog: Catalog, progress: Callable[[int, int], None] | None) -> int:
     quiet_jieba()
     target = catalog.settings.index_dir
     building = target.with_name(target.name + f".building-{os.getpid()}")
@@ -143,6 +187,11 @@ def _apply_changes(changes: IndexWriter, catalog: Catalog, since: dt.datetime | 
 def update(catalog: Catalog) -> int:
     """Bring an existing index up to date with items added or changed since it was built (an
     ingest calls this at its end). Returns how many items were (re)indexed."""
+    with writers_turn(catalog):
+        return _update(catalog)
+
+
+def _update(catalog: Catalog) -> int:
     quiet_jieba()
     index_dir = catalog.settings.index_dir
     state = read_state(index_dir)

@@ -21,12 +21,16 @@ def _item(s, accession: str, access: str = "open") -> Item:
 
 
 def test_changes_only_grow_and_name_the_latest_kind(catalog):
+    # Change rows are written as their transaction commits (seqs commit in order).
     with catalog.session() as s:
         assert latest_seq(s) == 0
         a, b = _item(s, "A-L-00001"), _item(s, "A-L-00002")
         record_changes(s, {a.id, b.id})
+        assert latest_seq(s) == 0
+    with catalog.session() as s:
         first = latest_seq(s)
         record_changes(s, [b.id], "delete")
+    with catalog.session() as s:
         assert latest_seq(s) == first + 1
         assert changed_since(s, 0) == {a.id: "update", b.id: "delete"}
         assert changed_since(s, first) == {b.id: "delete"}

@@ -292,6 +292,7 @@ def test_index_follows_the_change_log(tmp_path, engine):
         s.flush()
         record_changes(s, {item.id})
         s.query(Item).filter_by(id=item.id).update({"updated_at": long_ago})
+    with catalog.session() as s:  # change rows are written as their transaction commits
         seq = latest_seq(s)
     assert seq > 0 and freshness(catalog).stale
     with SearchService(catalog) as service:

@@ -1,0 +1,272 @@
+"""Several archivists at once (#18): ingests of different folders into one catalog run
+together, on SQLite (taking turns) and on PostgreSQL (at once), with a kill -9 among them.
+Real processes, real signals; the PostgreSQL tests need ARCHIVE_TEST_POSTGRES_URL."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from archive.catalog import Catalog
+from archive.lock import scopes_overlap, writer_lock
+from archive.settings import load_settings
+from benchmarks.generators.samples import make_jpeg
+
+PG_URL = os.environ.get("ARCHIVE_TEST_POSTGRES_URL")
+needs_pg = pytest.mark.skipif(not PG_URL, reason="set ARCHIVE_TEST_POSTGRES_URL to a database "
+                              "the tests may empty to run the PostgreSQL concurrency tests")
+
+
+@pytest.mark.parametrize(("a", "b", "overlap"), [
+    ("/data/qian", "/data/qian", True),
+    ("/data", "/data/qian", True),
+    ("/data/qian/", "/data", True),
+    ("/data/qian", "/data/qiang", False),
+    ("/data/a", "/data/b", False),
+    (None, "/data/qian", True),
+])
+def test_scopes_overlap(a, b, overlap):
+    assert scopes_overlap(a, b) is overlap
+    assert scopes_overlap(b, a) is overlap
+
+
+# -- collections ----------------------------------------------------------------------------
+
+SCIENTISTS = ["qian_xuesen", "zhao_jiuzhang", "hua_luogeng"]  # folders naming new scientists
+SHARED_NEW = "deng_jiaxian"  # a folder in every root: each ingest finds this scientist new
+
+
+def make_root(root: Path, own: str, n: int, salt: int) -> Path:
+    """n distinct small scans in one scientist's folder, a tenth of them in the folder of a
+    scientist every root has (the ingests race to create them and share their numbers)."""
+    template = make_jpeg(root / own / "box_000" / "scan_0000.jpg", (32, 32)).read_bytes()
+    for i in range(1, n):
+        folder = SHARED_NEW if i % 10 == 0 else own
+        p = root / folder / f"box_{i // 40:03d}" / f"scan_{i:04d}.jpg"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(template + salt.to_bytes(2, "big") + i.to_bytes(4, "big"))
+    return root
+
+
+def start_ingest(catalog: str, folder: Path, *extra: str, **env: str) -> subprocess.Popen:
+    environment = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_BATCH_SIZE": "10", **env}
+    return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", catalog, "ingest",
+                             str(folder), "--json", "--quiet", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+                            start_new_session=True)
+
+
+def finish(proc: subprocess.Popen, timeout: float = 300) -> dict:
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err.decode()
+    return json.loads(out)
+
+
+def wait_for(predicate, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)
+
+
+def rows(url: str, sql: str) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as con:
+            return [tuple(r) for r in con.execute(text(sql))]
+    except Exception:  # noqa: BLE001 - tables not made yet
+        return []
+    finally:
+        engine.dispose()
+
+
+def files_under(url: str, root: Path) -> int:
+    found = rows(url, f"select count(*) from files f join roots r on r.id = f.root_id "
+                      f"where r.path = '{root}'")
+    return found[0][0] if found else 0
+
+
+def assert_catalogued_once(url: str, roots: list[Path], per_root: int) -> None:
+    """Every file exactly once; accession numbers unique and, per prefix, 1..n with no gap."""
+    total = per_root * len(roots)
+    assert rows(url, "select count(*), count(distinct root_id || ':' || path) from files") \
+        == [(total, total)]
+    for root in roots:
+        assert files_under(url, root) == per_root
+    accessions = [a for (a,) in rows(url, "select accession from items")]
+    assert len(accessions) == len(set(accessions)) == total
+    by_prefix: dict[str, list[int]] = {}
+    for a in accessions:
+        prefix, number = a.rsplit("-", 1)
+        by_prefix.setdefault(prefix, []).append(int(number))
+    for prefix, numbers in by_prefix.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1)), prefix
+    # The scientist every ingest found new was made once, and all three share its numbers.
+    assert rows(url, "select count(*) from scientists where name = 'Deng Jiaxian'") == [(1,)]
+    assert len([p for p in by_prefix if p.startswith("DJ-")]) == 1
+    assert rows(url, "select count(*) from locks") == [(0,)]
+    seqs = [s for (s,) in rows(url, "select seq from changes order by seq")]
+    assert len(seqs) == len(set(seqs))
+
+
+# -- the lock is per folder -----------------------------------------------------------------
+
+@pytest.fixture
+def sqlite_catalog(tmp_path: Path) -> Iterator[Catalog]:
+    cat = Catalog.open(load_settings({"catalog": str(tmp_path / "catalog.db")}, environ={}))
+    yield cat
+    cat.close()
+
+
+def test_ingest_of_another_folder_runs_while_one_is_locked(sqlite_catalog, tmp_path, cli):
+    held, other = tmp_path / "coll" / "qian", tmp_path / "coll" / "zhao"
+    make_jpeg(held / "a.jpg"), make_jpeg(other / "b.jpg")
+    with writer_lock(sqlite_catalog, scopes=[str(held)]):
+        result = cli("ingest", str(other), "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["new"] == 1
+        same = cli("ingest", str(held))
+        parent = cli("ingest",
+                     str(tmp_path / "coll"))
+    for refused in (same, parent):
+        assert refused.exit_code == 2
+        assert f"another ingest is writing to this catalog (pid {os.getpid()}" in refused.output
+        assert f"in {held}; wait for it to finish or pass --wait SECONDS" in refused.output
+    assert rows(sqlite_catalog.settings.catalog_url, "select count(*) from files") == [(1,)]
+
+
+def test_wait_takes_the_folder_when_its_holder_lets_go(sqlite_catalog, tmp_path, cli):
+    folder = tmp_path / "coll"
+    make_jpeg(folder / "a.jpg")
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with writer_lock(sqlite_catalog, scopes=[str(folder)]):
+            taken.set()
+            release.wait(30)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(30)
+    threading.Timer(1.0, release.set).start()
+    started = time.monotonic()
+    result = cli("ingest", str(folder), "--wait",
+                 "30", "--json")
+    holder.join()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["new"] == 1
+    assert time.monotonic() - started >= 0.9  # it waited for the holder
+
+
+# -- writers at once ------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_two_sqlite_ingests_of_different_folders_take_turns_and_both_finish(tmp_path: Path):
+    catalog = tmp_path / "catalog.db"
+    url = "sqlite:///" + str(catalog)
+    roots = [make_root(tmp_path / "coll" / f"box{salt}", own, 150, salt)
+             for salt, own in enumerate(SCIENTISTS[:2])]
+    Catalog.open(load_settings({"catalog": str(catalog)}, environ={})).close()  # it exists
+    procs = [start_ingest(str(catalog), root) for root in roots]
+    reports = [finish(p) for p in procs]
+    assert [r["new"] for r in reports] == [150, 150]
+    assert_catalogued_once(url, roots, 150)
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path, monkeypatch) -> str:
+    """An emptied PostgreSQL catalog; its index and derivatives go in tmp_path."""
+    from archive.models import Base
+    assert PG_URL is not None
+    monkeypatch.chdir(tmp_path)
+    engine = create_engine(PG_URL)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as con:  # what an earlier program version may have left
+        con.execute(text("drop table if exists alembic_version"))
+    engine.dispose()
+    return PG_URL
+
+
+@needs_pg
+@pytest.mark.slow
+def test_three_postgres_ingests_one_killed_resume_catalogue_every_file_once(
+        tmp_path: Path, pg_url: str):
+    per_root = 200
+    Catalog.open(load_settings({"catalog": pg_url}, environ={})).close()  # it exists
+    roots = [make_root(tmp_path / "coll" / f"box{salt}", own, per_root, salt)
+             for salt, own in enumerate(SCIENTISTS)]
+    procs = [start_ingest(pg_url, root) for root in roots]
+    victim = procs[1]
+    wait_for(lambda: files_under(pg_url, roots[1]) >= per_root // 3)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
+    # The others finish while the killed one's folder stays half done.
+    reports = [finish(p) for p in (procs[0], procs[2])]
+    assert [r["new"] for r in reports] == [per_root, per_root]
+    half = files_under(pg_url, roots[1])
+    assert per_root // 3 <= half < per_root
+    # Its rerun takes the folder back from the dead process and does the rest, once.
+    resumed = finish(start_ingest(pg_url, roots[1]))
+    assert resumed["new"] == per_root - half
+    assert resumed["unchanged"] == half
+    assert_catalogued_once(pg_url, roots, per_root)
+    assert rows(pg_url, "select count(*) from ingest_runs where status = 'interrupted'") \
+        == [(1,)]
+    # Each scientist was made once, by the ingest of their folder, with numbers of their own.
+    assert sorted(n for (n,) in rows(pg_url, "select name from scientists")) == [
+        "Deng Jiaxian", "Hua Luogeng", "Qian Xuesen", "Zhao Jiuzhang"]
+    # Search finds every file's item: the index followed all three writers' changes.
+    found = subprocess.run([sys.executable, "-m", "archive", "--catalog", pg_url, "search",
+                            "scan", "--json", "--limit", "1"], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["total"] == per_root * 3
+
+
+def _take_many(url: str, prefix: str, count: int, errors: list[BaseException]) -> None:
+    from archive.accession import take_accessions
+    cat = Catalog.open(load_settings({"catalog": url}, environ={}))
+    try:
+        for _ in range(count):
+            with cat.writing() as s:
+                take_accessions(s, [prefix, "ZZZ-L", prefix])
+    except BaseException as exc:  # noqa: BLE001 - reported by the test
+        errors.append(exc)
+    finally:
+        cat.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=needs_pg)])
+def test_accession_counters_are_taken_atomically(backend, tmp_path, request):
+    url = ("sqlite:///" + str(tmp_path / "catalog.db") if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    Catalog.open(load_settings({"catalog": url}, environ={})).close()
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=_take_many, args=(url, "QXS-L", 25, errors))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert rows(url, "select prefix, last from counters order by prefix") == [
+        ("QXS-L", 200), ("ZZZ-L", 100)]
+
+
+def test_a_rolled_back_batch_gives_its_numbers_back(sqlite_catalog):
+    from archive.accession import take_accessions
+    with pytest.raises(RuntimeError), sqlite_catalog.writing() as s:
+        assert take_accessions(s, ["QXS-L", "QXS-P", "QXS-L"]) == [
+            "QXS-L-00001", "QXS-P-00001", "QXS-L-00002"]
+        raise RuntimeError("the batch failed")
+    with sqlite_catalog.writing() as s:
+        assert take_accessions(s, ["QXS-L"]) == ["QXS-L-00001"]
