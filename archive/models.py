@@ -251,6 +251,19 @@ class Lock(Base):
     acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class WorkClaim(Base):
+    """A machine's claim on one file's pending work of one kind (derive, verify, ocr) until
+    its lease expires; done_at once the results are recorded (archive/claims.py)."""
+    __tablename__ = "work_claims"
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class Exhibit(Base):
     """A curator's exhibit: an ordered checklist of items in sections (rooms or cases)."""
     __tablename__ = "exhibits"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import unicodedata
 
 
@@ -36,3 +37,42 @@ def manifest_key(path: str) -> str:
     while path.startswith("./"):
         path = path[2:]
     return posixpath.normpath(path) if path else path
+
+
+def parse_root_map(text: str) -> dict[str, str]:
+    """The setting root_map: catalogued root = this machine's path, entries separated by ';'
+    or new lines (a TOML table is turned into this form by the settings).
+
+        parse_root_map("/srv/archive=/mnt/archive; /data = /Volumes/data")
+            -> {"/srv/archive": "/mnt/archive", "/data": "/Volumes/data"}
+        parse_root_map("")            -> {}
+        parse_root_map("/srv/archive") -> ValueError (no '=')
+    """
+    mapping: dict[str, str] = {}
+    for entry in re.split(r"[;\n]", text):
+        if not entry.strip():
+            continue
+        catalogued, sep, local = entry.partition("=")
+        if not sep or not catalogued.strip() or not local.strip():
+            raise ValueError(f"{entry.strip()!r} is not CATALOGUED_ROOT=LOCAL_PATH")
+        mapping[catalogued.strip().rstrip("/") or "/"] = local.strip().rstrip("/") or "/"
+    return mapping
+
+
+def local_root(root: str, mapping: dict[str, str]) -> str:
+    """Where a catalogued root is on this machine: the longest mapped folder it lies in (or
+    is) replaced by its local path; unmapped roots are where they were catalogued.
+
+        local_root("/srv/archive/qian", {"/srv/archive": "/mnt/a"})  -> "/mnt/a/qian"
+        local_root("/srv/archive", {"/srv/archive": "/mnt/a"})       -> "/mnt/a"
+        local_root("/srv/archived", {"/srv/archive": "/mnt/a"})      -> "/srv/archived"
+        local_root("/data/x", {})                                    -> "/data/x"
+    """
+    best = ""
+    for catalogued in mapping:
+        if (root == catalogued or root.startswith(catalogued.rstrip("/") + "/")) \
+                and len(catalogued) > len(best):
+            best = catalogued
+    if not best:
+        return root
+    return mapping[best] + root[len(best):] if best != "/" else mapping[best] + root

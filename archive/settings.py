@@ -13,6 +13,7 @@ from typing import Any
 
 from archive.errors import UsageError
 from archive.fields import ACCESS_LEVELS
+from archive.paths import parse_root_map
 
 DEFAULT_CATALOG = "catalog.db"
 SEARCH_ENGINES = ("whoosh", "tantivy")
@@ -38,6 +39,15 @@ class Settings:
     # Signs the site's session cookies; "" = a key made once and kept in secret_path (below).
     secret_key: str = ""
     session_hours: float = 12.0  # a site sign-in lasts this long, however active
+    # Work spread over machines (archive/claims.py): how long a claim on a batch of files
+    # lasts unrenewed, so a machine that died gives its work back; and where the catalogued
+    # roots are on this machine ("/srv/archive=/mnt/archive; ...", archive.paths.local_root).
+    lease_seconds: float = 300.0
+    root_map: str = ""
+
+    @property
+    def root_mapping(self) -> dict[str, str]:
+        return parse_root_map(self.root_map)
 
     @property
     def admin_mailbox(self) -> str:
@@ -145,6 +155,8 @@ def _coerced(values: Mapping[str, Any]) -> dict[str, Any]:
         if field not in kinds:
             raise UsageError(f"unknown setting {name!r}")
         kind = _TYPES[kinds[field]]
+        if field == "root_map" and isinstance(value, Mapping):  # a TOML table
+            value = "; ".join(f"{k}={v}" for k, v in value.items())
         out[field] = str(value) if kind is str and isinstance(value, os.PathLike) \
             else _coerce(name, value, kind)
     return out
@@ -158,6 +170,12 @@ def _checked(settings: Settings) -> Settings:
         raise UsageError("default_access must be open, restricted or closed")
     if settings.session_hours <= 0:
         raise UsageError(f"session_hours must be more than 0 (got {settings.session_hours})")
+    if settings.lease_seconds < 1:
+        raise UsageError("lease_seconds must be at least 1")
+    try:
+        parse_root_map(settings.root_map)
+    except ValueError as exc:
+        raise UsageError(f"root_map: {exc}") from None
     if settings.admin_email and not EMAIL.fullmatch(settings.admin_email):
         raise UsageError(f"admin_email {settings.admin_email!r} is not an e-mail address "
                          "(name@host.domain)")

@@ -20,13 +20,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ingest_bench, probe_bench, search_bench, startup_bench
+from benchmarks import ingest_bench, postgres_bench, probe_bench, search_bench, startup_bench
 from benchmarks.measure import Figure
 
 QUICK: dict[str, Any] = {"ingest_files": 20_000, "ingest_repeats": 2,
-                         "search_items": [20_000], "probe_per_kind": 10}
+                         "search_items": [20_000], "probe_per_kind": 10,
+                         "postgres_files": 20_000}
 FULL: dict[str, Any] = {"ingest_files": 100_000, "ingest_repeats": 2,
-                        "search_items": [100_000, 500_000], "probe_per_kind": 20}
+                        "search_items": [100_000, 500_000], "probe_per_kind": 20,
+                        "postgres_files": 20_000}
 
 
 def machine() -> dict[str, str]:
@@ -83,7 +85,8 @@ def _startup_goals(s: dict[str, Any]) -> list[str]:
 
 def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
            searches: list[dict[str, Any]], full: bool,
-           startup: dict[str, Any] | None = None) -> str:
+           startup: dict[str, Any] | None = None,
+           postgres: dict[str, Any] | None = None) -> str:
     i = ingest
     lines = [
         "# Performance", "",
@@ -123,6 +126,8 @@ def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
             f"| peak RSS while indexing {sr['items']:,} items | {sr['index_peak_rss_mb']} MB "
             f"| < 1 GB | {goal(sr['index_peak_rss_mb'] < 1024)} |",
         ]
+    if postgres:
+        lines += postgres_bench.goal_lines(postgres, goal)
     lines += [
         f"| peak RSS of ingest, {i['files']:,} files (largest process) | "
         f"{i['ingest_peak_rss_mb']} MB | < 1 GB, flat | {goal(i['ingest_peak_rss_mb'] < 1024)} |",
@@ -292,7 +297,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _write(out: Path, run: dict[str, Any]) -> None:
     out.write_text(render(run["machine"], run["ingest"], run["probe"], run["searches"],
-                          run["full"], run.get("startup")), encoding="utf-8")
+                          run["full"], run.get("startup"), run.get("postgres")),
+                   encoding="utf-8")
     _save(out.with_suffix(".json"), run)
 
 
@@ -318,9 +324,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ingest: {ingest['files']} files, {ingest['files_per_s']} files/s; no-op "
           f"{ingest['noop_vs_walk']}x a bare walk; peak {ingest['ingest_peak_rss_mb']} MB; "
           f"verify {ingest['verify']['throughput_vs_hash']}x a hash-only pass", flush=True)
+    postgres = postgres_bench.run(cfg["postgres_files"])
+    print("postgres: " + (postgres["skipped"] if postgres.get("skipped") else
+                          f"{postgres['postgres_vs_sqlite']}x SQLite's time; two halves at "
+                          f"once {postgres['halves_speedup']}x faster than the whole"),
+          flush=True)
     searches: list[dict[str, Any]] = []
     run = {"machine": m, "ingest": ingest, "probe": probe, "searches": searches,
-           "full": args.full}
+           "full": args.full, "postgres": postgres}
     out.parent.mkdir(parents=True, exist_ok=True)
     for n in cfg["search_items"]:
         sr = search_bench.run(n, startup_bench.measure if n == startup_bench.ITEMS else None)

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select
 
 from archive.catalog import Catalog
+from archive.claims import Claims
 from archive.derivatives import derivative_path, page_image_path
 from archive.errors import Interrupted
 from archive.fields import MAIN_ROLES
 from archive.models import Event, File, Root
-from archive.paths import filesystem_path
+from archive.paths import filesystem_path, local_root
 from ingest.report import Progress
 from ingest.workers import WorkerFailure, in_order, open_runner
 from media.derivatives import (
@@ -32,6 +33,7 @@ from media.derivatives import (
 DERIVE_TIMEOUT = 600.0  # a long interview's waveform or access copy takes minutes, not hours
 _MASTER_AUDIO = {"wav", "flac", "aiff", "w64", "rf64"}
 _WEB_VIDEO = {"h264"}
+CLAIM_BATCH = 50  # candidate files looked at, and claimed, per transaction
 
 
 @dataclass(frozen=True)
@@ -113,37 +115,68 @@ def _task_for(kind: str, f: File, source: str, dest: str,
     return access_copy, (source, dest, "audio" if kind == "access-audio" else "video")
 
 
-def _tasks(catalog: Catalog, options: DeriveOptions, report: DeriveReport) -> Iterator[Task]:
-    """The derivatives to build, file by file. A file with nothing left to build is done at
-    once (it counts towards the progress); one with tasks is done when its last one settles."""
+def _tasks(catalog: Catalog, options: DeriveOptions, report: DeriveReport, claims: Claims,
+           only: list[int] | None = None) -> Iterator[Task]:
+    """The derivatives to build, file by file, a page of candidates at a time: of each page,
+    the files with something left to build are claimed (archive/claims.py), and only those
+    this run holds are built here; other machines build the rest. A file with nothing left to
+    build is done at once (it counts towards the progress); one with tasks is done when its
+    last one settles. `only`: look at these files alone (work another machine gave back)."""
     base = catalog.settings.derivatives_dir
     planned: set[Path] = set()  # identical files share derivatives: build each once
     with catalog.session() as s:
-        roots = dict(s.execute(select(Root.id, Root.path)).all())
-        for f in s.scalars(_candidates(select(File)).order_by(File.id)
-                           .execution_options(yield_per=500)):
-            tech = f.tech or {}
-            kinds = wanted(f.mime, tech.get("kind"), f.format, tech, options.access_copies)
-            if kinds:
-                report.files += 1
-            source = filesystem_path(roots[f.root_id], f.path, f.path_raw)
-            todo = []
-            for kind in kinds:
-                if kind == "pages" and not f.pages:
-                    continue  # a PDF whose pages could not be counted has none to draw
-                dest = _dest(base, f, kind)
-                if dest in planned or (dest.exists() and not options.force):
-                    report.up_to_date += 1
-                    continue
-                planned.add(dest)
-                fn, args = _task_for(kind, f, source, str(dest), base)
-                todo.append(Task(f.id, f.item_id, f.path, source, kind, str(dest), fn, args,
-                                 last=False))
-            if not todo:
+        roots = {i: local_root(p, catalog.settings.root_mapping)
+                 for i, p in s.execute(select(Root.id, Root.path))}
+    # Files given back are counted where they were first seen.
+    counting = report if only is None else DeriveReport()
+    seen: set[int] = set()
+    after = 0
+    while True:
+        query = _candidates(select(File)).order_by(File.id).limit(CLAIM_BATCH)
+        query = query.where(File.id.in_(only)) if only is not None else query
+        with catalog.session() as s:
+            page = list(s.scalars(query.where(File.id > after)))
+        if not page:
+            break
+        after = page[-1].id
+        seen.update(f.id for f in page)
+        todo: dict[int, list[Task]] = {}
+        for f in page:
+            tasks = _file_tasks(f, roots, base, planned, options, counting)
+            if tasks:
+                todo[f.id] = tasks
+            elif only is None:
                 report.done += 1
-                continue
-            todo[-1] = replace(todo[-1], last=True)
-            yield from todo
+            else:
+                claims.elsewhere.discard(f.id)  # built meanwhile: nothing to wait for
+        for file_id in claims.take(list(todo)):
+            yield from todo[file_id]
+    if only is not None:  # no longer a candidate (changed, forgotten): nothing to wait for
+        claims.elsewhere -= set(only) - seen
+
+
+def _file_tasks(f: File, roots: dict[int, str], base: Path, planned: set[Path],
+                options: DeriveOptions, report: DeriveReport) -> list[Task]:
+    tech = f.tech or {}
+    kinds = wanted(f.mime, tech.get("kind"), f.format, tech, options.access_copies)
+    if kinds:
+        report.files += 1
+    source = filesystem_path(roots[f.root_id], f.path, f.path_raw)
+    todo = []
+    for kind in kinds:
+        if kind == "pages" and not f.pages:
+            continue  # a PDF whose pages could not be counted has none to draw
+        dest = _dest(base, f, kind)
+        if dest in planned or (dest.exists() and not options.force):
+            report.up_to_date += 1
+            continue
+        planned.add(dest)
+        fn, args = _task_for(kind, f, source, str(dest), base)
+        todo.append(Task(f.id, f.item_id, f.path, source, kind, str(dest), fn, args,
+                         last=False))
+    if todo:
+        todo[-1] = replace(todo[-1], last=True)
+    return todo
 
 
 def _dest(base: Path, f: File, kind: str) -> Path:
@@ -173,26 +206,39 @@ def derive(catalog: Catalog, options: DeriveOptions = DeriveOptions(),
     report = DeriveReport()
     started = time.monotonic()
     events: list[dict[str, Any]] = []
+    finished: list[int] = []  # files whose last task settled: their claims are done
     Path(settings.derivatives_dir).mkdir(parents=True, exist_ok=True)
     window = 1 if in_process else settings.worker_count * 4
+    claims = Claims(catalog, "derive", settings.lease_seconds)
     try:
         with open_runner(in_process, settings.worker_count,
                          max(settings.file_timeout, DERIVE_TIMEOUT),
-                         settings.worker_memory_mb) as runner:
-            tasks = _tasks(catalog, options, report)
-            for task, outcome in in_order(runner, tasks,
-                                          lambda t: runner.submit(t.fn, *t.args), window):
-                events.append(_event(task, outcome.value, outcome.failure, report))
-                if task.last:
-                    report.done += 1
-                if progress is not None:
-                    progress.update(report, task.path)  # type: ignore[arg-type]
-                if len(events) >= settings.batch_size:
-                    _write_events(catalog, events)
+                         settings.worker_memory_mb) as runner, claims.heartbeat():
+            only: list[int] | None = None
+            while True:
+                tasks = _tasks(catalog, options, report, claims, only)
+                for task, outcome in in_order(runner, tasks,
+                                              lambda t: runner.submit(t.fn, *t.args), window):
+                    events.append(_event(task, outcome.value, outcome.failure, report))
+                    if task.last:
+                        report.done += 1
+                        finished.append(task.file_id)
+                    if progress is not None:
+                        progress.update(report, task.path)  # type: ignore[arg-type]
+                    if len(events) >= settings.batch_size:
+                        _write_events(catalog, events, claims, finished)
+                _write_events(catalog, events, claims, finished)
+                # Files other machines held: wait until they are done, or take them back
+                # when a machine that stopped lets its lease run out.
+                only = claims.held_elsewhere()
+                if not only:
+                    break
+                time.sleep(min(5.0, settings.lease_seconds / 3))
     except KeyboardInterrupt:
         raise Interrupted(report) from None
     finally:
-        _write_events(catalog, events)
+        _write_events(catalog, events, claims, finished)
+        claims.release()  # what this run claimed and did not build goes back at once
         report.seconds = time.monotonic() - started
     return report
 
@@ -211,8 +257,14 @@ def _event(task: Task, made: Derivative | None, failure: WorkerFailure | None,
             "outcome": "success", "tool": made.tool, "detail": f"{task.kind} {made.path}"}
 
 
-def _write_events(catalog: Catalog, events: list[dict[str, Any]]) -> None:
-    if events:
+def _write_events(catalog: Catalog, events: list[dict[str, Any]], claims: Claims,
+                  finished: list[int]) -> None:
+    """The settled tasks' events and the finished files' claims, in one transaction: a file
+    is marked done exactly when its results are recorded."""
+    if events or finished:
         with catalog.session() as s:
-            s.execute(insert(Event), list(events))
+            if events:
+                s.execute(insert(Event), list(events))
+            claims.done(s, finished)
         events.clear()
+        finished.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -45,10 +46,10 @@ SCIENTISTS = ["qian_xuesen", "zhao_jiuzhang", "hua_luogeng"]  # folders naming n
 SHARED_NEW = "deng_jiaxian"  # a folder in every root: each ingest finds this scientist new
 
 
-def make_root(root: Path, own: str, n: int, salt: int) -> Path:
+def make_root(root: Path, own: str, n: int, salt: int, size: tuple[int, int] = (32, 32)) -> Path:
     """n distinct small scans in one scientist's folder, a tenth of them in the folder of a
     scientist every root has (the ingests race to create them and share their numbers)."""
-    template = make_jpeg(root / own / "box_000" / "scan_0000.jpg", (32, 32)).read_bytes()
+    template = make_jpeg(root / own / "box_000" / "scan_0000.jpg", size).read_bytes()
     for i in range(1, n):
         folder = SHARED_NEW if i % 10 == 0 else own
         p = root / folder / f"box_{i // 40:03d}" / f"scan_{i:04d}.jpg"
@@ -82,8 +83,8 @@ def wait_for(predicate, timeout: float = 120.0) -> None:
 def rows(url: str, sql: str) -> list[tuple]:
     engine = create_engine(url)
     try:
-        with engine.connect() as con:
-            return [tuple(r) for r in con.execute(text(sql))]
+        with engine.connect() as con:  # no bind parameters: a colon is a colon
+            return [tuple(r) for r in con.execute(text(sql.replace(":", "\\:")))]
     except Exception:  # noqa: BLE001 - tables not made yet
         return []
     finally:
@@ -270,3 +271,61 @@ def test_a_rolled_back_batch_gives_its_numbers_back(sqlite_catalog):
         raise RuntimeError("the batch failed")
     with sqlite_catalog.writing() as s:
         assert take_accessions(s, ["QXS-L"]) == ["QXS-L-00001"]
+
+
+# -- work spread over machines --------------------------------------------------------------
+
+def start_derive(url: str, derivatives: Path, **env: str) -> subprocess.Popen:
+    environment = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_BATCH_SIZE": "5",
+                   "ARCHIVE_LEASE_SECONDS": "3", "ARCHIVE_DERIVATIVES_DIR": str(derivatives),
+                   **env}
+    return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", url, "derive",
+                             "--json", "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=environment, start_new_session=True)
+
+
+def assert_each_derivative_built_once(url: str, derivatives: Path, n_files: int) -> None:
+    from archive.derivatives import derivative_path
+    shas = [s for (s,) in rows(url, "select sha256 from files")]
+    assert len(shas) == n_files
+    for sha in shas:
+        assert derivative_path(derivatives, sha, "thumbnail").stat().st_size > 0
+    built = [d for (d,) in rows(url, "select detail from events where kind = "
+                                     "'derivative creation' and outcome = 'success'")]
+    assert len(built) == len(set(built))  # no derivative built twice
+
+
+@needs_pg
+@pytest.mark.slow
+def test_three_postgres_derives_one_killed_build_every_derivative_once(tmp_path, pg_url):
+    n_files = 300
+    Catalog.open(load_settings({"catalog": pg_url}, environ={})).close()
+    # Scans big enough that a thumbnail takes a moment: the kill lands mid-run.
+    root = make_root(tmp_path / "coll" / "box0", SCIENTISTS[0], n_files, 0, (1600, 1200))
+    finish(start_ingest(pg_url, root))
+    derivatives = tmp_path / "derivatives"
+    procs = [start_derive(pg_url, derivatives) for _ in range(3)]
+    victim = procs[0]
+    mine = f"select count(done_at), count(*) from work_claims where holder like '%:{victim.pid}'"
+    wait_for(lambda: (rows(pg_url, mine) or [(0, 0)])[0][0] >= 5)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=30)
+    held = rows(pg_url, mine)[0]
+    reports = [finish(p) for p in procs[1:]]
+    assert all(r["failed"] == [] for r in reports)
+    assert_each_derivative_built_once(pg_url, derivatives, n_files)
+    # Each file was claimed once and finished by someone: the survivors took back what the
+    # dead one held unfinished; its only claims left undone are of thumbnails it wrote and
+    # died before recording (up to date for the others, so never built twice).
+    assert rows(pg_url, "select count(*) from work_claims where kind = 'derive'") \
+        == [(n_files,)]
+    undone = rows(pg_url, "select holder from work_claims where done_at is null")
+    assert {h for (h,) in undone} <= {f"{socket.gethostname()}:{victim.pid}"}
+    assert len(undone) <= 5  # at most the events it had not yet written (batch_size 5)
+    # Each success event is one build: the dead one's recorded ones (its done claims) and the
+    # survivors'; a thumbnail it wrote and died before recording, they found up to date.
+    built = rows(pg_url, "select count(*) from events where kind = 'derivative creation'")[0][0]
+    assert built == held[0] + sum(r["built"] for r in reports)
+    assert held[0] < n_files and built <= n_files
+    again = finish(start_derive(pg_url, derivatives))
+    assert again["built"] == 0 and again["up_to_date"] == n_files
