@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from archive.catalog import Catalog
@@ -44,8 +45,10 @@ def holder_name(host: str | None = None, pid: int | None = None) -> str:
     return f"{host or socket.gethostname()}:{pid if pid is not None else os.getpid()}"
 
 
-def _alive_here(holder: str) -> bool:
-    """False only for a holder on this host whose process is gone."""
+def holder_alive(holder: str) -> bool:
+    """False only for a holder on this host whose process is gone (or no holder at all)."""
+    if not holder:
+        return False
     host, _, pid = holder.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return True
@@ -59,7 +62,7 @@ def _alive_here(holder: str) -> bool:
 
 
 def claim_free(claim: WorkClaim | None, run_started: dt.datetime, now: dt.datetime,
-               alive: Callable[[str], bool] = _alive_here) -> bool:
+               alive: Callable[[str], bool] = holder_alive) -> bool:
     """May a run that began at `run_started` take this file (see the module's table)?"""
     if claim is None:
         return True
@@ -104,7 +107,7 @@ class Claims:
                      "expires_at": expires, "done_at": None} for i in mine])
         return mine
 
-    def done(self, s: Session, file_ids: Sequence[int]) -> None:
+    def done(self, s: Session | Connection, file_ids: Sequence[int]) -> None:
         """Mark these files done, in the transaction that records their results."""
         if file_ids:
             s.execute(update(WorkClaim).where(

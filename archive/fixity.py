@@ -36,10 +36,10 @@ from sqlalchemy import (
 )
 
 from archive.catalog import Catalog
-from archive.errors import CatalogBusy, UsageError
+from archive.claims import Claims, holder_alive
+from archive.errors import UsageError
 from archive.events import FIXITY_CHECK, TOOL, agent_name
-from archive.lock import writer_lock
-from archive.models import Base, File, IngestRun, Root, utcnow
+from archive.models import Base, File, IngestRun, Root, WorkClaim, utcnow
 from archive.paths import filesystem_path
 from archive.runs import StoredRun
 
@@ -322,13 +322,31 @@ def _conditions(roots: dict[int, str], options: VerifyOptions,
     return base
 
 
-def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime) -> Iterator[Target]:
+def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime,
+             claims: Claims | None = None, only: list[int] | None = None) -> Iterator[Target]:
     """Files to check, least recently verified first, a page at a time. Keyset paging on
-    (last_verified, id): the rows this run updates move past `started` and are not met again."""
+    (last_verified, id): the rows this run updates move past `started` and are not met again.
+    With `claims`, only the files of each page this run could claim (other machines check
+    the rest); `only`: these files alone (work another machine may give back)."""
     with catalog.session() as s:
         roots = dict(s.execute(select(Root.id, Root.path)).all())
     present = {rid: os.path.isdir(path) for rid, path in roots.items()}
     base = _conditions(roots, options, started)
+    if only is not None:
+        base.append(File.id.in_(only))
+    for page in _pages(catalog, base, started):
+        mine = set(claims.take([r.id for r in page])) if claims is not None else None
+        for r in page:
+            if mine is None or r.id in mine:
+                yield _target(r, roots, present)
+    if only is not None and claims is not None:  # checked meanwhile, or gone: not waited for
+        with catalog.session() as s:
+            still = set(s.scalars(select(File.id).where(*base)))
+        claims.elsewhere &= still
+
+
+def _pages(catalog: Catalog, base: list[ColumnElement[bool]],
+           started: dt.datetime) -> Iterator[Sequence[Any]]:
     columns = (File.id, File.item_id, File.root_id, File.path, File.path_raw, File.sha256,
                File.size, File.status, File.last_verified)
     # First the never-verified files in id order, then the rest oldest first.
@@ -338,8 +356,7 @@ def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime) -> 
             rows = con.execute(select(*columns).where(*base, File.last_verified.is_(None),
                                                     File.id > last_id)
                              .order_by(File.id).limit(PAGE)).all()
-        for r in rows:
-            yield _target(r, roots, present)
+        yield rows
         if len(rows) < PAGE:
             break
         last_id = rows[-1].id
@@ -350,8 +367,7 @@ def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime) -> 
             rows = con.execute(select(*columns).where(*base, File.last_verified < started,
                                                       *after)
                              .order_by(File.last_verified, File.id).limit(PAGE)).all()
-        for r in rows:
-            yield _target(r, roots, present)
+        yield rows
         if len(rows) < PAGE:
             break
         mark = (rows[-1].last_verified, rows[-1].id)
@@ -375,6 +391,7 @@ class _Recorder:
     catalog: Catalog
     run_id: int
     agent: str
+    claims: Claims | None = None
     pending: list[tuple[Target, Check]] = field(default_factory=list)
     _last: float = field(default_factory=time.monotonic)
 
@@ -416,6 +433,8 @@ class _Recorder:
                                     (_PROBLEM, problems), (_EVENT, events)):
                 if rows:
                     statement.run(con, rows)
+            if self.claims is not None:  # done exactly when the checks are recorded
+                self.claims.done(con, [t.file_id for t, _ in batch])
 
 
 class _DriverStatement:
@@ -483,35 +502,80 @@ def verify(catalog: Catalog, options: VerifyOptions,
     check_options(options)
     progress = progress or NullProgress()
     report = FixityReport(paths=[os.path.realpath(p) for p in options.paths])
-    try:
-        with writer_lock(catalog, RUN_KIND):
-            _run(catalog, options, report, agent_name(options.by), progress)
-    except CatalogBusy:
-        raise CatalogBusy("another `archive verify` is running on this catalog; wait for it "
-                          "to finish") from None
+    # Several verify runs (machines) share the work: each claims pages of files
+    # (archive/claims.py) and checks only its own.
+    claims = Claims(catalog, RUN_KIND, catalog.settings.lease_seconds)
+    claims.started = _round_start(catalog, options, report.paths, claims.started)
+    with claims.heartbeat():
+        try:
+            _run(catalog, options, report, agent_name(options.by), progress, claims)
+        finally:
+            claims.release()
     return report
 
 
+_NOT_THE_ROUND = {"holder", "jobs", "by"}  # options that may differ between machines
+
+
+def _round_start(catalog: Catalog, options: VerifyOptions, paths: list[str],
+                 now: dt.datetime) -> dt.datetime:
+    """When the round this run joins began: the start of the earliest live verify run with
+    the same options and paths (another machine's), else now. Files checked since then are
+    not checked again, so machines started a little apart still check each file once."""
+    same = {k: v for k, v in _options_json(options).items() if k not in _NOT_THE_ROUND}
+    lease = dt.timedelta(seconds=catalog.settings.lease_seconds)
+    with catalog.session() as s:
+        runs = s.execute(select(IngestRun.started_at, IngestRun.roots, IngestRun.options)
+                         .where(IngestRun.kind == RUN_KIND, IngestRun.status == "running"))
+        # A machine that died long ago left its run "running": only one still holding
+        # live claims (or just begun) is a round to join.
+        working = set(s.scalars(select(WorkClaim.holder).where(
+            WorkClaim.kind == RUN_KIND, WorkClaim.expires_at > now).distinct()))
+        starts = [r.started_at for r in runs
+                  if list(r.roots or []) == paths
+                  and {k: v for k, v in (r.options or {}).items()
+                       if k not in _NOT_THE_ROUND} == same
+                  and (holder := str((r.options or {}).get("holder", "")))
+                  and holder_alive(holder)
+                  and (holder in working or r.started_at > now - lease)]
+    return min([now, *starts])
+
+
 def _run(catalog: Catalog, options: VerifyOptions, report: FixityReport, agent: str,
-         progress: Progress) -> None:
+         progress: Progress, claims: Claims) -> None:
     clock = time.monotonic()
-    started = utcnow()
-    targets = _targets(catalog, options, started)
+    started = claims.started
+    targets = _targets(catalog, options, started, claims)
     first = next(targets, None)  # a bad PATH is a UsageError before any run is recorded
     with catalog.session() as s:
-        # A verify still marked running while we hold the lock was killed: say so.
-        s.execute(update(IngestRun).where(IngestRun.kind == RUN_KIND,
-                                          IngestRun.status == "running")
-                  .values(status="interrupted"))
-        run = IngestRun(kind=RUN_KIND, roots=report.paths, options=_options_json(options))
+        # A verify still marked running whose process on this host is gone was killed: say
+        # so. Runs of other machines may be alive.
+        dead = [r.id for r in s.execute(select(IngestRun.id, IngestRun.options).where(
+                    IngestRun.kind == RUN_KIND, IngestRun.status == "running"))
+                if not holder_alive(str((r.options or {}).get("holder", "")))]
+        if dead:
+            s.execute(update(IngestRun).where(IngestRun.id.in_(dead))
+                      .values(status="interrupted"))
+        run = IngestRun(kind=RUN_KIND, roots=report.paths,
+                        options={**_options_json(options), "holder": claims.holder})
         s.add(run)
         s.flush()
         report.run_id = run.id
-    recorder = _Recorder(catalog, run.id, agent)
+    recorder = _Recorder(catalog, run.id, agent, claims)
     status = "completed"
     try:
         if first is not None:
             _check_all(_chain(first, targets), options, recorder, report, progress, clock)
+        recorder.flush()
+        # Files other machines held: wait until they are checked, or take them back when a
+        # machine that stopped lets its lease run out (not when limited by count or time).
+        while options.limit is None and options.max_seconds is None and \
+                (held := claims.held_elsewhere()):
+            _check_all(_targets(catalog, options, started, claims, only=held), options,
+                       recorder, report, progress, clock)
+            recorder.flush()
+            if claims.held_elsewhere() == held:
+                time.sleep(min(5.0, claims.lease / 3))
     except KeyboardInterrupt:
         status = "interrupted"
         report.interrupted = True

@@ -329,3 +329,66 @@ def test_three_postgres_derives_one_killed_build_every_derivative_once(tmp_path,
     assert held[0] < n_files and built <= n_files
     again = finish(start_derive(pg_url, derivatives))
     assert again["built"] == 0 and again["up_to_date"] == n_files
+
+
+def start_verify(url: str, **env: str) -> subprocess.Popen:
+    environment = {**os.environ, "ARCHIVE_LEASE_SECONDS": "3", **env}
+    return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", url, "verify",
+                             "--all", "--json", "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=environment, start_new_session=True)
+
+
+def _other_machine(url: str, file_ids: list[int], holder: str):
+    """Another machine's `archive verify --all`, begun a moment ago, holding these files."""
+    from archive.claims import Claims
+    from archive.models import IngestRun
+    cat = Catalog.open(load_settings({"catalog": url}, environ={}))
+    claims = Claims(cat, "verify", 3.0, holder=holder)
+    with cat.session() as s:
+        s.add(IngestRun(kind="verify", roots=[], options={"all": True, "holder": holder},
+                        started_at=claims.started))
+    assert claims.take(file_ids) == file_ids
+    return cat, claims
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=needs_pg)])
+def test_verify_leaves_files_to_the_machine_holding_them(backend, tmp_path, request):
+    url = ("sqlite:///" + str(tmp_path / "catalog.db") if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    Catalog.open(load_settings({"catalog": url}, environ={})).close()
+    finish(start_ingest(url, make_root(tmp_path / "coll" / "box0", SCIENTISTS[0], 200, 0)))
+    ids = [i for (i,) in rows(url, "select id from files order by id")]
+    # Another machine holds half the files and finishes them while this one works.
+    cat, other = _other_machine(url, ids[:100], "elsewhere:1")
+    proc = start_verify(url)
+    time.sleep(1.0)
+    with cat.session() as s:
+        other.done(s, ids[:100])
+    report = finish(proc)
+    cat.close()
+    assert report["checked"] == 100
+    assert rows(url, "select min(file_id), max(file_id), count(*) from events where kind = "
+                     "'fixity check'") == [(ids[100], ids[-1], 100)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=needs_pg)])
+def test_verify_takes_back_the_files_of_a_machine_that_stopped(backend, tmp_path, request):
+    url = ("sqlite:///" + str(tmp_path / "catalog.db") if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    Catalog.open(load_settings({"catalog": url}, environ={})).close()
+    finish(start_ingest(url, make_root(tmp_path / "coll" / "box0", SCIENTISTS[0], 200, 0)))
+    ids = [i for (i,) in rows(url, "select id from files order by id")]
+    cat, _ = _other_machine(url, ids[:100], "elsewhere:2")  # never renews, never finishes
+    cat.close()
+    started = time.monotonic()
+    report = finish(start_verify(url))
+    assert report["checked"] == 200
+    assert time.monotonic() - started >= 2.0  # it waited for the lease (3 s) to run out
+    checks = rows(url, "select file_id, count(*) from events where kind = 'fixity check' "
+                       "group by file_id")
+    assert len(checks) == 200 and {c for _, c in checks} == {1}
+    assert rows(url, "select count(*) from work_claims where kind = 'verify' and "
+                     "done_at is null") == [(0,)]
+    # The other machine's run is marked interrupted only on its own host: not here.
+    assert rows(url, "select status from ingest_runs where kind = 'verify' order by id") == [
+        ("running",), ("completed",)]
