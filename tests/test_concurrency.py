@@ -23,8 +23,8 @@ from archive.settings import load_settings
 from benchmarks.generators.samples import make_jpeg
 
 PG_URL = os.environ.get("ARCHIVE_TEST_POSTGRES_URL")
-needs_pg = pytest.mark.skipif(not PG_URL, reason="set ARCHIVE_TEST_POSTGRES_URL to a database "
-                              "the tests may empty to run the PostgreSQL concurrency tests")
+needs_pg = pytest.mark.skipif(not PG_URL, reason="set ARCHIVE_TEST_POSTGRES_URL to a server "
+                              "that lets the tests create databases (make test-postgres)")
 
 
 @pytest.mark.parametrize(("a", "b", "overlap"), [
@@ -184,17 +184,10 @@ def test_two_sqlite_ingests_of_different_folders_take_turns_and_both_finish(tmp_
 
 
 @pytest.fixture
-def pg_url(tmp_path: Path, monkeypatch) -> str:
-    """An emptied PostgreSQL catalog; its index and derivatives go in tmp_path."""
-    from archive.models import Base
-    assert PG_URL is not None
+def pg_url(postgres_url: str, tmp_path: Path, monkeypatch) -> str:
+    """A new PostgreSQL database (conftest's postgres_url); index and derivatives in tmp_path."""
     monkeypatch.chdir(tmp_path)
-    engine = create_engine(PG_URL)
-    Base.metadata.drop_all(engine)
-    with engine.begin() as con:  # what an earlier program version may have left
-        con.execute(text("drop table if exists alembic_version"))
-    engine.dispose()
-    return PG_URL
+    return postgres_url
 
 
 @needs_pg
