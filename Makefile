@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo-output
 
-.PHONY: demo test lint install clean bench bench-full
+.PHONY: demo test test-postgres lint install clean bench bench-full
 
 install: $(STAMP)
 
@@ -41,6 +41,12 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest -q
+
+# The whole suite again with every catalog on PostgreSQL: a server of its own in a temporary
+# folder, started and stopped by .ci/with-postgres (which installs Debian's postgresql if it
+# is missing and the user is root). PYTEST_ARGS="-x tests/test_ingest.py" narrows it.
+test-postgres: $(STAMP)
+	.ci/with-postgres $(PY) -m pytest -q $(PYTEST_ARGS)
 
 # Benchmarks are not tests: they print a table and rewrite docs/PERFORMANCE.md.
 bench: $(STAMP)

@@ -1,4 +1,6 @@
-"""Shared fixtures: temporary catalogs, a CLI runner, and real generated collections."""
+"""Shared fixtures: temporary catalogs, a CLI runner, and real generated collections. The
+catalogs are SQLite files, or with ARCHIVE_TEST_POSTGRES_URL PostgreSQL databases
+(tests/catalogs.py; `make test-postgres`)."""
 from __future__ import annotations
 
 import csv
@@ -14,9 +16,55 @@ from click.testing import CliRunner, Result
 from archive.catalog import Catalog
 from archive.cli import main
 from benchmarks.generators.samples import build_demo_collection, make_jpeg
-from archive.settings import load_settings
+from tests.catalogs import (
+    DATABASES, ENGINE, POSTGRES_URL, catalog_env, catalog_settings, catalog_url,
+)
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def _engine_line() -> str:
+    if POSTGRES_URL:
+        from sqlalchemy.engine import make_url
+        return f"catalogs: PostgreSQL at {make_url(POSTGRES_URL).render_as_string()}"
+    return "catalogs: SQLite"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which engine holds the catalogs, in the log: CI runs the suite twice."""
+    return _engine_line()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    terminalreporter.write_line(_engine_line())  # also under -q, which drops the header
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ENGINE == "sqlite":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+@pytest.fixture(autouse=True)
+def _catalogs_of_the_test():
+    """On PostgreSQL the databases a test's catalogs stood for serve the next test."""
+    if DATABASES is None:
+        yield
+        return
+    DATABASES.in_test = True
+    yield
+    DATABASES.end_test()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_databases():
+    yield
+    if DATABASES is not None:
+        DATABASES.drop_all()
 
 
 @pytest.fixture
@@ -26,8 +74,7 @@ def catalog_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(catalog_path: Path):
-    return load_settings({"catalog": str(catalog_path), "jobs": 2, "file_timeout": 30.0},
-                         environ={})
+    return catalog_settings(catalog_path, jobs=2, file_timeout=30.0)
 
 
 @pytest.fixture
@@ -43,9 +90,9 @@ def cli(catalog_path: Path) -> Callable[..., Result]:
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None) -> Result:
-        env = {"ARCHIVE_JOBS": "2"}
-        return runner.invoke(main, ["--catalog", str(catalog_path), *args], input=input,
-                             env=env, catch_exceptions=False)
+        env = {"ARCHIVE_JOBS": "2", **catalog_env(catalog_path)}
+        return runner.invoke(main, ["--catalog", catalog_url(catalog_path), *args],
+                             input=input, env=env, catch_exceptions=False)
     return run
 
 
@@ -94,7 +141,9 @@ def write_manifest(path: Path, rows: list[list[str]], encoding: str = "utf-8") -
 
 
 def run(catalog: Path, *args: str):
-    return CliRunner().invoke(main, ["--catalog", str(catalog), *args], catch_exceptions=False)
+    """`archive --catalog <the catalog at this path> ARGS...`, in process."""
+    return CliRunner().invoke(main, ["--catalog", catalog_url(catalog), *args],
+                              env=catalog_env(catalog), catch_exceptions=False)
 
 
 @pytest.fixture(scope="session")
@@ -120,37 +169,25 @@ def demo_site(tmp_path_factory):
     run(catalog, "exhibit", "add", "liangdan", "--query", "导弹 OR 卫星", "--include-restricted",
         "--caption", "说明")
     from web.app import create_app
-    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app = create_app(catalog_settings(catalog))
     app.testing = True
     return app, catalog, coll
 
 
-POSTGRES_ADMIN_URL = os.environ.get("ARCHIVE_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(scope="session")
-def postgres_admin():
-    """An engine on the server ARCHIVE_TEST_POSTGRES_URL names, allowed to create databases
-    (`make test-postgres` starts one); the tests that need it skip without it."""
-    if not POSTGRES_ADMIN_URL:
-        pytest.skip("needs PostgreSQL: set ARCHIVE_TEST_POSTGRES_URL or run `make test-postgres`")
-    from sqlalchemy import create_engine
-    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    yield engine
-    engine.dispose()
-
-
-_databases = iter(range(1, 1 << 30))
+_fresh = iter(range(1, 1 << 30))
 
 
 @pytest.fixture
-def postgres_url(postgres_admin) -> str:
-    """The URL of a new, empty database on the test server, dropped after the test."""
+def postgres_url() -> str:
+    """The URL of a new, empty database on the test server (not one at the newest schema, as
+    the catalogs are), dropped after the test; skips when the suite runs on SQLite."""
+    if DATABASES is None:
+        pytest.skip("needs PostgreSQL: set ARCHIVE_TEST_POSTGRES_URL or run `make test-postgres`")
     from sqlalchemy import text
-    name = f"archive_test_{os.getpid()}_{next(_databases)}"
-    with postgres_admin.connect() as con:
+    name = f"archive_empty_{os.getpid()}_{next(_fresh)}"
+    with DATABASES.admin().connect() as con:
         con.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_admin.url.set(database=name).render_as_string(hide_password=False)
-    with postgres_admin.connect() as con:
+    yield DATABASES.url_of(name)
+    with DATABASES.admin().connect() as con:
         # FORCE: a connection the test left open (a server thread's pool) must not keep it.
         con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.access import (
     ANONYMOUS, Viewer, can_see, effective_access, is_public, public_items, visible_items,
 )
-from archive.models import Base, Item
+from archive.models import Item
 
 DAY = dt.date(2026, 6, 1)
 
@@ -50,10 +50,8 @@ def _items(session: Session) -> dict[str, Item]:
     return rows
 
 
-def test_roles_grants_and_sql_agree() -> None:
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
+def test_roles_grants_and_sql_agree(catalog) -> None:
+    with Session(catalog.engine) as session:  # the SQL on the engine the suite runs on
         items = _items(session)
         viewers = {
             "anonymous": ANONYMOUS,

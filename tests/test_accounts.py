@@ -18,6 +18,7 @@ from archive.accounts import (
 )
 from archive.cli import main
 from archive.models import AccessRequest, Event, Item, User, utcnow
+from tests.catalogs import catalog_settings
 
 PASSWORD = "correct horse battery"
 
@@ -77,8 +78,7 @@ def test_users_commands_hash_passwords_and_record_events(cli, catalog_path, capl
     assert r.exit_code == 0, r.output
 
     from archive.catalog import Catalog
-    from archive.settings import load_settings
-    catalog = Catalog.open(load_settings({"catalog": str(catalog_path)}, environ={}))
+    catalog = Catalog.open(catalog_settings(catalog_path))
     with catalog.session() as s:
         ren = find_user(s, "ren")
         assert ren is not None and ren.role == "admin" and ren.email == "ren@example.org"

@@ -13,6 +13,7 @@ from archive.catalog import Catalog
 from archive.cli import main
 from archive.errors import UsageError
 from archive.settings import default_admin_email, load_settings
+from tests.catalogs import catalog_settings
 from tests.schemas import HAVE_SCHEMAS, assert_valid
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -51,7 +52,7 @@ def test_serve_refuses_a_bad_admin_email(tmp_path: Path) -> None:
 
 def _identify(tmp_path: Path, **overrides: str) -> etree._Element:
     from web.app import create_app
-    settings = load_settings({"catalog": str(tmp_path / "catalog.db"), **overrides}, environ={})
+    settings = catalog_settings(tmp_path / "catalog.db", **overrides)
     Catalog.open(settings, create=True).close()
     response = create_app(settings).test_client().get("/oai?verb=Identify")
     assert response.status_code == 200

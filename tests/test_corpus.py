@@ -12,9 +12,9 @@ from archive.catalog import Catalog
 from archive.models import File, FileText, Item
 from archive.stats import catalog_stats
 from search.searcher import SearchOptions, search
-from archive.settings import load_settings
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
+from tests.catalogs import catalog_settings
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not (CORPUS / "SOURCES.csv").exists(),
@@ -53,8 +53,7 @@ def expected_facts(text: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def corpus_db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
-    settings = load_settings({"catalog": str(folder / "catalog.db"), "jobs": 2,
-                              "file_timeout": 60.0}, environ={})
+    settings = catalog_settings(folder / "catalog.db", jobs=2, file_timeout=60.0)
     catalog = Catalog.open(settings)
     report = ingest(catalog, [str(CORPUS)])
     yield catalog, report

@@ -17,6 +17,7 @@ from benchmarks.generators.samples import (
 )
 from ingest.derive import wanted
 from media.derivatives import image_thumbnail, pdf_thumbnail, poster_frame, waveform
+from tests.catalogs import catalog_env, catalog_url
 
 
 def test_thumbnail_applies_orientation_and_fits(tmp_path: Path):
@@ -155,7 +156,8 @@ def test_memory_blowup_is_one_files_failure(tmp_path, catalog_path):
         struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, row * h, 2835, 2835, 0, 0)
     (folder / "header_claims_12000x12000.bmp").write_bytes(header + bytes(4096))
     make_photo(folder / "ordinary.jpg")
-    env = {**os.environ, "ARCHIVE_WORKER_MEMORY_MB": "300", "ARCHIVE_CATALOG": str(catalog_path)}
+    env = {**os.environ, "ARCHIVE_WORKER_MEMORY_MB": "300",
+           "ARCHIVE_CATALOG": catalog_url(catalog_path), **catalog_env(catalog_path)}
     run = [sys.executable, "-m", "archive"]
     ingest = subprocess.run(run + ["ingest", str(folder), "--json"], env=env,
                             capture_output=True, text=True, timeout=120)

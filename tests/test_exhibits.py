@@ -12,6 +12,7 @@ import pytest
 from archive.csvfiles import neutralise_cell
 from benchmarks.generators.samples import exif_block, make_audio, make_jpeg, make_photo, make_video
 from tests.conftest import write_manifest
+from tests.catalogs import catalog_execute
 
 HOSTILE_TITLE = "=HYPERLINK(\"http://evil.example\",\"点我\")"
 
@@ -253,10 +254,8 @@ def _updated(cli, slug: str = "liangdan") -> str:
 
 def _age(catalog_path, slug: str = "liangdan") -> None:
     """Set the exhibit's updated time a year back, so any change shows without waiting."""
-    import sqlite3
-    with sqlite3.connect(catalog_path) as db:
-        db.execute("UPDATE exhibits SET updated_at = '2000-01-01 00:00:00' WHERE slug = ?",
-                   (slug,))
+    catalog_execute(catalog_path, "UPDATE exhibits SET updated_at = '2000-01-01 00:00:00' "
+                    "WHERE slug = :slug", {"slug": slug})
 
 
 def test_every_change_moves_updated(cli, museum, catalog_path):

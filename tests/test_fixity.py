@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from archive.fixity import (
     outcome_of, parse_changed,
 )
 from benchmarks.generators.samples import make_jpeg, make_wav
+from tests.catalogs import catalog_env, catalog_rows, catalog_url
 
 
 def flip_byte_keep_mtime(path: Path, offset: int = 200) -> None:
@@ -41,12 +41,8 @@ def coll(tmp_path: Path) -> Path:
     return root
 
 
-def db(catalog: Path, sql: str, *args: object) -> list[tuple]:
-    con = sqlite3.connect(catalog)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+def db(catalog: Path, sql: str) -> list[tuple]:
+    return catalog_rows(catalog, sql)
 
 
 def ingested(cli, coll: Path) -> None:
@@ -212,8 +208,8 @@ def test_ctrl_c_stops_verify_cleanly(tmp_path: Path):
     big = root / "big.bin"
     big.write_bytes(b"x")
     catalog = tmp_path / "catalog.db"
-    env = {**os.environ, "ARCHIVE_JOBS": "1"}
-    base = [sys.executable, "-m", "archive", "--catalog", str(catalog)]
+    env = {**os.environ, "ARCHIVE_JOBS": "1", **catalog_env(catalog)}
+    base = [sys.executable, "-m", "archive", "--catalog", catalog_url(catalog)]
     subprocess.run([*base, "ingest", str(root), "--quiet"], env=env, check=True,
                    capture_output=True)
     os.truncate(big, 64 * 2**30)  # 64 GiB of holes: minutes to hash, nothing on disk

@@ -18,6 +18,7 @@ from archive.errors import ImageRequestError
 from archive.standards import iiif_image
 from archive.standards.iiif import image_id
 from tests.conftest import run
+from tests.catalogs import catalog_settings
 
 HOST = "http://localhost"
 
@@ -311,7 +312,6 @@ def test_the_same_request_has_the_same_cache_name() -> None:
 @pytest.fixture
 def small_site(tmp_path):  # type: ignore[no-untyped-def]
     from benchmarks.generators.samples import make_jpeg
-    from archive.settings import load_settings
     from web.app import create_app
     folder = tmp_path / "letters"
     make_jpeg(folder / "letter_1956.jpg", (600, 800))
@@ -319,7 +319,7 @@ def small_site(tmp_path):  # type: ignore[no-untyped-def]
     make_jpeg(folder / "withdrawn_1957.jpg", (600, 800))
     catalog = tmp_path / "catalog.db"
     assert run(catalog, "ingest", str(folder), "--quiet").exit_code == 0
-    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app = create_app(catalog_settings(catalog))
     app.testing = True
     return app.test_client(), catalog, folder
 

@@ -1,6 +1,7 @@
 """`archive ingest` end to end on the generated demo collection and on crafted edge cases."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -10,9 +11,11 @@ from sqlalchemy import func, select
 
 from archive.access import item_is_public
 from archive.catalog import Catalog
+from archive.fields import EXPORT_KEYS
 from archive.models import Event, File, FileText, IngestProblem, IngestRun, Item, Scientist
 from benchmarks.generators.samples import make_jpeg, make_pdf, make_photo, make_wav, make_audio
 from tests.conftest import snapshot, write_manifest
+from tests.catalogs import nothing_written
 
 
 def ingest_demo(cli, cli_json, demo: Path, *extra: str):
@@ -358,7 +361,7 @@ def test_dry_run_writes_nothing(cli_json, demo, catalog_path):
     code, report = cli_json("ingest", str(demo / "collection"), "--dry-run")
     # manifest.csv at the root is skipped as a likely manifest (#12.1)
     assert (code, report["dry_run"], report["new"], report["seen"]) == (0, True, 20, 20)
-    assert not catalog_path.exists()
+    assert nothing_written(catalog_path)
 
 
 def test_dry_run_against_existing_catalog(cli, cli_json, demo):
@@ -497,10 +500,10 @@ def test_bad_manifest_leaves_no_catalog_behind(cli, tmp_path, catalog_path):
     manifest = write_manifest(tmp_path / "m.csv", [["path", "type"], ["missing.jpg", "poem"]])
     result = cli("ingest", str(tmp_path / "coll"), "--manifest", str(manifest))
     assert result.exit_code == 2 and "nothing was written" in result.stderr
-    assert not catalog_path.exists()
+    assert nothing_written(catalog_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coll", "m.csv"]
     result = cli("ingest", str(tmp_path / "coll"), "--scientist", "Nobody Known")
-    assert result.exit_code == 2 and not catalog_path.exists()
+    assert result.exit_code == 2 and nothing_written(catalog_path)
 
 
 def test_a_move_never_rewrites_older_events(cli, cli_json, demo, catalog):
@@ -576,3 +579,19 @@ def test_deleted_files_are_missing_and_restored_when_they_return(cli, cli_json, 
     assert statuses["钱学森/照片/力学所_1956.jpg"] == "present"
     assert statuses["zhao_jiuzhang/lectures/lecture_1964.mp4"] == "present"
     assert kinds[-2:] == ["missing", "restored"]
+
+
+def test_ingest_rerun_stats_export(cli, demo):
+    """The round trip once known only on PostgreSQL (tests/test_postgres.py), on both engines."""
+    assert cli("scientists", "import", str(demo / "scientists.csv")).exit_code == 0
+    coll = demo / "collection"
+    first = cli("ingest", str(coll), "--manifest", str(coll / "manifest.csv"), "--json")
+    report = json.loads(first.stdout)
+    assert (first.exit_code, report["new"], len(report["duplicates"])) == (1, 20, 1)
+    again = json.loads(cli("ingest", str(coll), "--json").stdout)
+    assert (again["new"], again["unchanged"]) == (0, 20)  # a used manifest is never an item (#12.1)
+    stats = json.loads(cli("stats", "--by", "year", "--json").stdout)
+    assert stats["items"] == 15 and stats["by_year"]["1956"] == 2
+    assert stats["audio_minutes"] == pytest.approx(50 / 60, abs=0.05)
+    records = [json.loads(x) for x in cli("export").stdout.splitlines()]
+    assert len(records) == 20 and all(tuple(r) == EXPORT_KEYS for r in records)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_resilience import count, make_many, wait_for
+from tests.catalogs import catalog_env, catalog_rows, catalog_url
 
 RESUME = "Interrupted: finished files are catalogued; run the same command again to continue."
 
@@ -36,10 +36,11 @@ def _default_sigint() -> None:
 
 
 def start(catalog: Path, *args: str, jobs: str = "1") -> subprocess.Popen:
-    env = {**os.environ, "ARCHIVE_JOBS": jobs, "ARCHIVE_BATCH_SIZE": "10"}
+    env = {**os.environ, "ARCHIVE_JOBS": jobs, "ARCHIVE_BATCH_SIZE": "10", **catalog_env(catalog)}
     # As from a terminal: SIGINT at its default, even when the tests themselves were started
     # in the background (where the shell ignores it, and children inherit that).
-    proc = subprocess.Popen([sys.executable, "-m", "archive", "--catalog", str(catalog), *args],
+    proc = subprocess.Popen([sys.executable, "-m", "archive", "--catalog", catalog_url(catalog),
+                             *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             start_new_session=True, text=True, preexec_fn=_default_sigint)
     STARTED.append(proc)
@@ -52,12 +53,7 @@ def ctrl_c(proc: subprocess.Popen) -> tuple[str, str]:
 
 
 def problems(catalog: Path) -> list[tuple[str, str]]:
-    con = sqlite3.connect(catalog)
-    try:
-        return con.execute("select path, reason from ingest_problems where kind='problem'"
-                           ).fetchall()
-    finally:
-        con.close()
+    return catalog_rows(catalog, "select path, reason from ingest_problems where kind='problem'")
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import io
 import json
 
 from tests.test_fixity import coll, flip_byte_keep_mtime, ingested  # noqa: F401 - fixture
+from tests.catalogs import catalog_settings
 
 WAV = "钱学森/录音/interview.wav"
 
@@ -68,7 +69,6 @@ def test_missing_and_changed_files_in_export_stats_show_and_search(cli, cli_json
 def test_the_site_says_missing_and_never_serves_a_broken_file(cli, coll, catalog_path):  # noqa: F811
     from urllib.parse import quote
 
-    from archive.settings import load_settings
     from web.app import create_app
     ingested(cli, coll)
     (coll / WAV).unlink()
@@ -76,7 +76,7 @@ def test_the_site_says_missing_and_never_serves_a_broken_file(cli, coll, catalog
     gone_unnoticed = coll / "钱学森" / "信件" / "letter_4.jpg"
     gone_unnoticed.unlink()  # after the check: only the disk knows
     records = _records(cli)
-    app = create_app(load_settings({"catalog": str(catalog_path)}, environ={}))
+    app = create_app(catalog_settings(catalog_path))
     app.testing = True
     client = app.test_client()
 

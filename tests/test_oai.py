@@ -18,10 +18,10 @@ from sqlalchemy import select
 from archive.catalog import Catalog
 from archive.models import Item
 from benchmarks.generators.samples import build_demo_collection, make_jpeg
-from archive.settings import load_settings
 from archive.standards.oai import OAIError, check_request, date_window, decode_token
 from tests.schemas import assert_valid, needs_schemas
 from tests.test_standards import run, write_manifest
+from tests.catalogs import catalog_settings
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 PREFIX = "oai:scientists-archive:"
@@ -42,7 +42,7 @@ def served(tmp_path) -> Iterator[tuple[str, Path]]:  # type: ignore[no-untyped-d
     run(catalog, "scientists", "import", str(tmp_path / "scientists.csv"))
     run(catalog, "ingest", str(coll), "--manifest", str(coll / "manifest.csv"), "--quiet")
     run(catalog, "ingest", str(coll), "--manifest", str(extra), "--quiet")
-    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app = create_app(catalog_settings(catalog))
     app.config["OAI_PAGE_SIZE"] = 3
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -55,7 +55,7 @@ def served(tmp_path) -> Iterator[tuple[str, Path]]:  # type: ignore[no-untyped-d
 
 
 def _accessions(catalog: Path, public: bool) -> set[str]:
-    cat = Catalog.open(load_settings({"catalog": str(catalog)}, environ={}))
+    cat = Catalog.open(catalog_settings(catalog))
     with cat.session() as s:
         query = select(Item.accession)
         if public:

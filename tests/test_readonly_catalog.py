@@ -25,6 +25,8 @@ import pytest
 from benchmarks.generators.samples import make_jpeg
 
 ARCHIVE = Path(sys.executable).with_name("archive")
+pytestmark = pytest.mark.sqlite_only("a catalog file made read-only (mode 444, a folder no one "
+                                     "may write), as on read-only media")
 
 
 def _as_reader() -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 
 from archive.fields import EXPORT_KEYS
 from tests.test_ingest import ingest_demo
+from tests.catalogs import catalog_settings
 
 
 @pytest.fixture
@@ -61,6 +62,7 @@ def test_stats_by_year_json(cli_json, ingested):
     assert stats["by_year"]["1956"] == 2 and stats["by_year"]["1954"] == 1
 
 
+@pytest.mark.sqlite_only("a catalog file that does not exist (a server's database always does)")
 def test_stats_without_catalog_is_a_clear_error(cli):
     result = cli("stats")
     assert result.exit_code == 2 and "no catalog at" in result.stderr
@@ -126,8 +128,7 @@ def test_scientists_import_list_and_matching(cli, cli_json, tmp_path):
     assert (qian["born"], qian["died"], qian["code"]) == (1911, 2009, "QXS")
     from archive.catalog import Catalog
     from archive.scientists import ScientistMatcher
-    from archive.settings import load_settings
-    catalog = Catalog.open(load_settings({"catalog": str(tmp_path / "catalog.db")}, environ={}))
+    catalog = Catalog.open(catalog_settings(tmp_path / "catalog.db"))
     with catalog.session() as s:
         m = ScientistMatcher(s)
         ids = {m.match(n) for n in ("钱学森", "錢學森", "Qian Xuesen", "qianxuesen",

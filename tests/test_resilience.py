@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from benchmarks.generators.samples import make_jpeg
+from tests.catalogs import ENGINE, catalog_env, catalog_rows, catalog_settings, catalog_url
 
 N_FILES = 2000
 
@@ -27,23 +28,21 @@ def make_many(folder: Path, n: int = N_FILES) -> Path:
 
 
 def start_ingest(catalog: Path, folder: Path, **env: str) -> subprocess.Popen:
-    environment = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_BATCH_SIZE": "10", **env}
-    return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", str(catalog),
+    environment = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_BATCH_SIZE": "10",
+                   **catalog_env(catalog), **env}
+    return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", catalog_url(catalog),
                              "ingest", str(folder), "--json", "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
                             start_new_session=True)
 
 
 def count(catalog: Path, sql: str) -> int:
-    if not catalog.exists():
+    if ENGINE == "sqlite" and not catalog.exists():
         return 0
-    con = sqlite3.connect(catalog, timeout=30)
     try:
-        return con.execute(sql).fetchone()[0]
-    except sqlite3.OperationalError:
+        return catalog_rows(catalog, sql)[0][0]
+    except DBAPIError:
         return 0  # tables not created yet
-    finally:
-        con.close()
 
 
 def wait_for(predicate, timeout: float = 60.0) -> None:
@@ -81,8 +80,7 @@ def hold_lock(catalog_path: Path):
     """Hold the catalog's writer lock from this test process, as a running ingest does."""
     from archive.catalog import Catalog
     from archive.lock import writer_lock
-    from archive.settings import load_settings
-    catalog = Catalog.open(load_settings({"catalog": str(catalog_path)}, environ={}))
+    catalog = Catalog.open(catalog_settings(catalog_path))
     return writer_lock(catalog)
 
 
@@ -91,9 +89,10 @@ def test_second_ingest_is_refused_while_first_runs(tmp_path: Path):
     folder = make_many(tmp_path / "coll", 20)
     catalog = tmp_path / "catalog.db"
     with hold_lock(catalog):
-        second = subprocess.run([sys.executable, "-m", "archive", "--catalog", str(catalog),
-                                 "ingest", str(folder), "--quiet"], capture_output=True,
-                                text=True, timeout=120)
+        second = subprocess.run([sys.executable, "-m", "archive", "--catalog",
+                                 catalog_url(catalog), "ingest", str(folder), "--quiet"],
+                                capture_output=True, text=True, timeout=120,
+                                env={**os.environ, **catalog_env(catalog)})
     assert second.returncode == 2
     assert f"another ingest is writing to this catalog (pid {os.getpid()}" in second.stderr
     assert "Traceback" not in second.stderr

@@ -16,6 +16,7 @@ from benchmarks.generators.samples import make_jpeg, truncate
 from tests.test_fixity import flip_byte_keep_mtime
 from tests.test_resilience import count, make_many, wait_for
 import contextlib
+from tests.catalogs import catalog_env, catalog_url
 
 
 def messy(folder: Path) -> Path:
@@ -65,8 +66,8 @@ def test_runs_show_an_unknown_run(cli, catalog):
 
 
 def _start(catalog: Path, folder: Path) -> subprocess.Popen:
-    env = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_BATCH_SIZE": "10"}
-    return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", str(catalog),
+    env = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_BATCH_SIZE": "10", **catalog_env(catalog)}
+    return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", catalog_url(catalog),
                              "ingest", str(folder), "--quiet"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True,
@@ -75,8 +76,9 @@ def _start(catalog: Path, folder: Path) -> subprocess.Popen:
 
 
 def _show(catalog: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "archive", "--catalog", str(catalog), "runs",
-                           "show", "1", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "archive", "--catalog", catalog_url(catalog),
+                           "runs", "show", "1", *args], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **catalog_env(catalog)})
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ from archive.scientists import ScientistRecord, upsert_scientist
 from search.index import freshness, open_index, rebuild, update
 from search.query import And, Field, Not, Or, Range, Text, parse_query
 from search.searcher import SearchOptions, search
+from tests.catalogs import catalog_settings
 
 SCIENTISTS = [
     ScientistRecord("钱学森", ("Qian Xuesen", "Tsien Hsue-shen", "錢學森")),
@@ -60,14 +61,14 @@ ENGINES = ("whoosh", pytest.param("tantivy", marks=needs_tantivy))
 
 
 def _open(folder, engine: str = "whoosh") -> Catalog:
-    from archive.settings import load_settings
-    return Catalog.open(load_settings({"catalog": str(folder / "catalog.db"),
-                                       "search_engine": engine}, environ={}))
+    return Catalog.open(catalog_settings(folder / "catalog.db", search_engine=engine))
 
 
 def cli_env(catalog: Catalog) -> dict[str, str]:
     """The environment a CLI run needs to use the same engine as `catalog`."""
-    return {"ARCHIVE_SEARCH_ENGINE": catalog.settings.search_engine}
+    return {"ARCHIVE_SEARCH_ENGINE": catalog.settings.search_engine,
+            "ARCHIVE_INDEX_DIR": str(catalog.settings.index_dir),
+            "ARCHIVE_DERIVATIVES_DIR": str(catalog.settings.derivatives_dir)}
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -270,8 +271,7 @@ def test_index_missing_stale_damaged(tmp_path, cli, cli_json):
     code, report = cli_json("ingest", str(folder))
     assert report["indexed"] == 1 and report["index_error"] is None
     assert cli_json("search", "letter")[1]["total"] == 1
-    from archive.settings import load_settings
-    catalog = Catalog.open(load_settings({"catalog": str(tmp_path / "catalog.db")}, environ={}))
+    catalog = Catalog.open(catalog_settings(tmp_path / "catalog.db"))
     # stale: the catalog changed behind the index's back -> brought up to date, with a note
     with catalog.session() as s:
         item = s.query(Item).one()
@@ -340,11 +340,10 @@ def test_busy_index_leaves_ingest_intact(tmp_path, cli_json, monkeypatch):
     """Someone is rebuilding the index (holding its lock) while an archivist ingests: the
     files are catalogued, the report says the index was not updated and what to do."""
     from benchmarks.generators.samples import make_jpeg
-    from archive.settings import load_settings
     folder = tmp_path / "coll"
     make_jpeg(folder / "a.jpg")
     cli_json("ingest", str(folder))
-    catalog = Catalog.open(load_settings({"catalog": str(tmp_path / "catalog.db")}, environ={}))
+    catalog = Catalog.open(catalog_settings(tmp_path / "catalog.db"))
     release = hold_writer(catalog)
     try:
         make_jpeg(folder / "b.jpg")

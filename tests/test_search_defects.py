@@ -191,6 +191,7 @@ def test_index_errors_are_typed(tmp_path, monkeypatch):
     from archive.catalog import Catalog
     from archive.settings import load_settings
     impatient = Catalog.open(load_settings({"catalog": catalog.settings.catalog,
+                                            "index_dir": str(catalog.settings.index_dir),
                                             "search_engine": "whoosh"}))
     writer = open_index(catalog).writer()
     try:

@@ -12,14 +12,14 @@ from click.testing import CliRunner
 
 from archive.catalog import Catalog
 from archive.cli import main
-from archive.settings import load_settings
 from benchmarks.generators.records import generate
 from search.index import open_index, rebuild
 from search.query import parse_query
 from search.compile import HIDDEN_LEVELS, compile_tree
 from search.engines import whoosh as whoosh_engine
 from search.searcher import SearchOptions, SearchService
-from tests.test_search import ENGINES
+from tests.catalogs import catalog_settings
+from tests.test_search import ENGINES, cli_env
 
 QUERIES = ["究所", "导弹", "研究所", "火箭 卫星", "rocket", "Qian Xuesen", "导弹 OR 火箭",
            '"人造卫星"', "控制论 -导弹", "type:letter", "date:1950s"]
@@ -27,8 +27,7 @@ RECORDS = 400
 
 
 def _catalog(folder, jobs: int, engine: str = "whoosh") -> Catalog:
-    return Catalog.open(load_settings({"catalog": str(folder / "catalog.db"), "jobs": jobs,
-                                       "search_engine": engine}, environ={}))
+    return Catalog.open(catalog_settings(folder / "catalog.db", jobs=jobs, search_engine=engine))
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +98,7 @@ def test_cli_and_site_agree(generated, truth):
     from web.app import create_app
     catalog = generated
     client = create_app(catalog.settings).test_client()
-    runner = CliRunner(env={"ARCHIVE_SEARCH_ENGINE": catalog.settings.search_engine})
+    runner = CliRunner(env=cli_env(catalog))
     for query in ("究所", "rocket"):
         expected = _matches(truth, query)
         for args in (["--limit", "1"], ["--offset", "390"]):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from archive.settings import load_settings
 from archive.standards.iiif import image_id
 from web.app import create_app
 from web.auth import safe_next
+from tests.catalogs import catalog_env, catalog_settings, catalog_url, copy_catalog
 
 PASSWORD = "correct horse battery"
 RESTRICTED, CLOSED = "绝密", "封存"  # the canaries: in the titles and descriptions
@@ -51,15 +51,15 @@ class Vault:
     public: Held
 
     def cli(self, *args: str, input: str | None = None) -> Any:
-        return CliRunner().invoke(main, ["--catalog", str(self.catalog), *args], input=input,
+        return CliRunner().invoke(main, ["--catalog", catalog_url(self.catalog), *args],
+                                  input=input, env=catalog_env(self.catalog),
                                   catch_exceptions=False)
 
 
 def _copy_site(source: Path, target: Path) -> Path:
     """A private copy of the demo site's catalog, index and derivatives (the originals stay
     where they are), so these tests' accounts and exhibits touch no other test's site."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
+    copy_catalog(source, target)
     for suffix in (".index", ".derivatives"):
         shutil.copytree(str(source) + suffix, str(target) + suffix)
     return target
@@ -69,10 +69,11 @@ def _copy_site(source: Path, target: Path) -> Path:
 def vault(demo_site, tmp_path_factory) -> Vault:
     catalog = _copy_site(demo_site[1], tmp_path_factory.mktemp("vault") / "catalog.db")
     for name, role in ROLES.items():
-        r = CliRunner().invoke(main, ["--catalog", str(catalog), "users", "add", name,
-                                      "--role", role, "--password-stdin"], input=PASSWORD + "\n")
+        r = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "users", "add", name,
+                                      "--role", role, "--password-stdin"], input=PASSWORD + "\n",
+                               env=catalog_env(catalog))
         assert r.exit_code == 0, r.output
-    settings = load_settings({"catalog": str(catalog)}, environ={})
+    settings = catalog_settings(catalog)
     cat = Catalog.open(settings)
     with cat.session() as s:
         def held(title: str) -> Held:
@@ -95,7 +96,8 @@ def vault(demo_site, tmp_path_factory) -> Vault:
     for args in (["exhibit", "create", "vault", "--title", "库房"],
                  ["exhibit", "add", "vault", restricted.accession, closed.accession,
                   public.accession]):
-        r = CliRunner().invoke(main, ["--catalog", str(catalog), *args])
+        r = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), *args],
+                               env=catalog_env(catalog))
         assert r.exit_code == 0, r.output
     app = create_app(settings)
     app.testing = True
@@ -190,7 +192,7 @@ def test_a_grant_is_for_its_researcher_and_its_item_only_and_ends(vault) -> None
     anna, ben = client_for(vault, "anna"), client_for(vault, "ben")
     url = f"/items/{vault.restricted.accession}"
     assert anna.get(url).status_code == 200 and ben.get(url).status_code == 404
-    cat = Catalog.open(load_settings({"catalog": str(vault.catalog)}, environ={}))
+    cat = Catalog.open(catalog_settings(vault.catalog))
     with cat.session() as s:
         grant = s.scalars(select(AccessRequest)).one()
         kept = grant.expires_at
@@ -359,7 +361,7 @@ def test_a_published_copy_has_no_sign_in(demo_site, tmp_path) -> None:
     copy = _copy_site(demo_site[1], tmp_path / "catalog.db")
     copy.chmod(0o444)
     try:
-        app = create_app(load_settings({"catalog": str(copy)}, environ={}))
+        app = create_app(catalog_settings(copy))
         r = app.test_client().get("/login")
         assert r.status_code == 503 and "published copy" in r.get_data(as_text=True)
         assert not Path(str(copy) + ".secret").exists()
@@ -367,10 +369,11 @@ def test_a_published_copy_has_no_sign_in(demo_site, tmp_path) -> None:
         copy.chmod(0o644)
 
 
+@pytest.mark.sqlite_only("the key file is kept beside an SQLite catalog")
 def test_the_session_key_is_made_once_and_kept_private(vault) -> None:
     key = Path(str(vault.catalog) + ".secret")
     assert key.stat().st_mode & 0o777 == 0o600
-    again = create_app(load_settings({"catalog": str(vault.catalog)}, environ={}))
+    again = create_app(catalog_settings(vault.catalog))
     assert again.secret_key == vault.app.secret_key
     given = create_app(load_settings({"catalog": str(vault.catalog)},
                                      environ={"ARCHIVE_SECRET_KEY": "k" * 40}))
@@ -416,14 +419,15 @@ def test_both_engines_filter_as_the_catalog_rule_does(vault, tmp_path, engine) -
     from search.searcher import SearchOptions, SearchService
     catalog = _copy_site(vault.catalog, tmp_path / "catalog.db")
     # The restricted letter's seal ran out yesterday: open to all, with no reindex needed.
-    run = CliRunner().invoke(main, ["--catalog", str(catalog), "edit", vault.restricted.accession,
-                                    "--access-until", "2020-01-01"], catch_exceptions=False)
+    run = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "edit",
+                                    vault.restricted.accession, "--access-until", "2020-01-01"],
+                             env=catalog_env(catalog), catch_exceptions=False)
     assert run.exit_code == 0, run.output
     env = {"ARCHIVE_SEARCH_ENGINE": engine, "ARCHIVE_INDEX_DIR": str(tmp_path / "index")}
-    run = CliRunner().invoke(main, ["--catalog", str(catalog), "reindex"], env=env,
-                             catch_exceptions=False)
+    run = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "reindex"],
+                             env={**catalog_env(catalog), **env}, catch_exceptions=False)
     assert run.exit_code == 0, run.output
-    settings = load_settings({"catalog": str(catalog)}, environ=env)
+    settings = catalog_settings(catalog, search_engine=engine, index_dir=str(tmp_path / "index"))
     cat = Catalog.open(settings)
     with cat.session() as s:
         ids = dict(s.execute(select(Item.accession, Item.id)).all())

@@ -19,6 +19,7 @@ from ingest.extract import Extraction
 from ingest.manifest import ManifestRow
 from ingest.tasks import FileJob
 from ingest.batch import copy_fate
+from tests.catalogs import nothing_written
 
 KNOWN = {"钱学森": 7, "Qian Xuesen": 7, "Hua Luogeng": 9}
 
@@ -151,11 +152,9 @@ def test_sequential_mode_catalogues_the_same_as_workers(cli_json, tmp_path, cata
     other = tmp_path / "other.db"
     from tests.conftest import run
     result = run(other, "ingest", str(folder), "--jobs", "2", "--json")
-    import sqlite3
-    con = sqlite3.connect(other)
-    pooled = sorted(con.execute("select f.path, f.sha256, f.problem, i.accession, i.type from "
-                                "files f join items i on i.id = f.item_id").fetchall())
-    con.close()
+    from tests.catalogs import catalog_rows
+    pooled = sorted(catalog_rows(other, "select f.path, f.sha256, f.problem, i.accession, "
+                                        "i.type from files f join items i on i.id = f.item_id"))
     assert result.exit_code == 1
     assert [tuple(r) for r in rows] == pooled
 
@@ -164,7 +163,7 @@ def test_dry_run_predicts_duplicates_and_problems_and_writes_nothing(cli_json, t
                                                                      catalog_path):
     folder = small_collection(tmp_path / "coll")
     code, dry = cli_json("ingest", str(folder), "--dry-run")
-    assert not catalog_path.exists()
+    assert nothing_written(catalog_path)
     code, real = cli_json("ingest", str(folder))
     for key in ("seen", "new", "changed", "unchanged", "moved", "duplicates", "problems",
                 "skipped"):

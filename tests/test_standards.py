@@ -18,10 +18,10 @@ from archive.catalog import Catalog
 from archive.cli import main
 from archive.models import File, Item
 from benchmarks.generators.samples import build_demo_collection, make_jpeg
-from archive.settings import load_settings
 from archive.standards.text import normal_date, romanization, script_of
 from tests.conftest import snapshot, write_manifest
 from tests.schemas import assert_valid, needs_schemas
+from tests.catalogs import catalog_env, catalog_settings, catalog_url
 
 EAD = "http://ead3.archivists.org/schema/"
 EAC = "https://archivists.org/ns/eac/v2"
@@ -32,7 +32,8 @@ PREMIS = "http://www.loc.gov/premis/v3"
 
 
 def run(catalog: Path, *args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(main, ["--catalog", str(catalog), *args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["--catalog", catalog_url(catalog), *args],
+                              env=catalog_env(catalog), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def archive_site(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def _accession(catalog: Path, title: str) -> str:
-    cat = Catalog.open(load_settings({"catalog": str(catalog)}, environ={}))
+    cat = Catalog.open(catalog_settings(catalog))
     with cat.session() as s:
         acc = s.scalar(select(Item.accession).where(Item.title == title))
     cat.close()
@@ -292,7 +293,7 @@ def test_dc_export_memory_stays_flat_as_the_catalog_grows(tmp_path):
     from benchmarks.generators.records import generate
     peaks = []
     for n in (1000, 4000):
-        cat = Catalog.open(load_settings({"catalog": str(tmp_path / f"c{n}.db")}, environ={}))
+        cat = Catalog.open(catalog_settings(tmp_path / f"c{n}.db"))
         generate(cat, n)
         with cat.session() as s:
             tracemalloc.start()
@@ -321,7 +322,7 @@ def test_bag_is_valid_byte_identical_with_premis_and_dc_metadata(archive_site, t
     bag.validate()
     assert set(bag.algorithms) == {"sha256", "sha512"}
     assert bag.info["Payload-Oxum"]
-    cat = Catalog.open(load_settings({"catalog": str(catalog)}, environ={}))
+    cat = Catalog.open(catalog_settings(catalog))
     with cat.session() as s:
         files = s.execute(select(Item.accession, File.path, File.sha256)
                           .join(Item, File.item_id == Item.id)
@@ -404,7 +405,7 @@ def test_bag_copy_memory_does_not_grow_with_file_size(tmp_path):
         fh.writelines(os.urandom(1 << 20) for n in range(48))
     catalog = tmp_path / "c.db"
     run(catalog, "ingest", str(tmp_path / "coll"), "--quiet")
-    cat = Catalog.open(load_settings({"catalog": str(catalog)}, environ={}))
+    cat = Catalog.open(catalog_settings(catalog))
     with cat.session() as s:
         accession = s.scalar(select(Item.accession))
         tracemalloc.start()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from archive.cli import COMMANDS
+from tests.catalogs import catalog_env, catalog_url
 
 ARCHIVE = Path(sys.executable).with_name("archive")
 
@@ -50,16 +51,19 @@ def test_each_commands_help_imports_no_heavy_library(command: str):
     assert imported_by(command, "--help") & HEAVY == set()
 
 
-def test_a_search_loads_jieba_only_for_chinese(tmp_path: Path):
+def test_a_search_loads_jieba_only_for_chinese(tmp_path: Path, monkeypatch):
     folder = tmp_path / "papers"
     folder.mkdir()
     (folder / "rocket_notes_1956.txt").write_text("Notes on rocket engines. 火箭发动机笔记。",
                                                   encoding="utf-8")
-    catalog = tmp_path / "catalog.db"
-    subprocess.run([str(ARCHIVE), "--catalog", str(catalog), "ingest", str(folder), "--quiet"],
+    path = tmp_path / "catalog.db"
+    for name, value in catalog_env(path).items():
+        monkeypatch.setenv(name, value)
+    catalog = catalog_url(path)
+    subprocess.run([str(ARCHIVE), "--catalog", catalog, "ingest", str(folder), "--quiet"],
                    check=True, capture_output=True, timeout=300)
-    english = imported_by("--catalog", str(catalog), "search", "rocket")
+    english = imported_by("--catalog", catalog, "search", "rocket")
     assert "whoosh" in english and "jieba" not in english
-    filters = imported_by("--catalog", str(catalog), "search", "date:1950..1960")
+    filters = imported_by("--catalog", catalog, "search", "date:1950..1960")
     assert "jieba" not in filters
-    assert "jieba" in imported_by("--catalog", str(catalog), "search", "火箭")
+    assert "jieba" in imported_by("--catalog", catalog, "search", "火箭")

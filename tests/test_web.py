@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run
+from tests.catalogs import catalog_settings
 
 
 @pytest.fixture
@@ -234,13 +235,13 @@ def test_material_types_are_bilingual(client, demo_site):
     assert "信件 Letter" in text(client.get("/exhibits/liangdan"))
 
 
+@pytest.mark.sqlite_only("makes its catalog as a copy of the site's catalog file")
 def test_the_site_never_writes(demo_site, tmp_path):
     """#13.4: a request never writes: not even an index behind the catalog is brought up to
     date (that is the writers' job); a request's search service is its own and goes back to
     the site's pool when the request ends, the pool closing them when the site stops."""
     import sqlite3
 
-    from archive.settings import load_settings
     from search.searcher import SearchOptions
     from web.app import create_app
     from web.views import context
@@ -256,7 +257,7 @@ def test_the_site_never_writes(demo_site, tmp_path):
     shutil.copytree(str(catalog) + ".index", str(copy) + ".index")
     index = Path(str(copy) + ".index")
     before = {p.name: p.stat().st_mtime_ns for p in index.iterdir()}
-    app = create_app(load_settings({"catalog": str(copy)}, environ={}))
+    app = create_app(catalog_settings(copy))
     with app.test_client() as c:
         page = c.get("/search?q=导弹")
         assert page.status_code == 200 and "behind the catalog by 1 item(s)" in text(page)
@@ -279,9 +280,8 @@ def test_a_scientist_link_always_works(tmp_path):
     answer even when another scientist's variant folds to the same key."""
     from archive.catalog import Catalog
     from archive.models import Scientist, ScientistName
-    from archive.settings import load_settings
     from web.app import create_app
-    settings = load_settings({"catalog": str(tmp_path / "c.db")}, environ={})
+    settings = catalog_settings(tmp_path / "c.db")
     catalog = Catalog.open(settings)
     with catalog.session() as s:  # the clash `scientists add` used to make, written as rows
         zhu = Scientist(name="Zhu Guangya", code="ZG")
@@ -304,14 +304,13 @@ def test_one_duration_everywhere(cli, catalog_path, tmp_path):
     """#12.19: a 0.956 s recording is 00:01 long in the CLI, on its item page and in the hit
     list alike (archive/durations.py), and 0:00:01 as an exhibit extent."""
     from benchmarks.generators.samples import make_wav
-    from archive.settings import load_settings
     from web.app import create_app
     make_wav(tmp_path / "coll" / "录音" / "short.wav", seconds=0.956)
     assert cli("ingest", str(tmp_path / "coll")).exit_code == 0
     hit = json.loads(cli("search", "type:audio", "--json").stdout)["hits"][0]
     assert "00:01" in cli("search", "type:audio").stdout
     assert "0.956 (00:01)" in cli("show", hit["accession"]).stdout
-    client = create_app(load_settings({"catalog": str(catalog_path)}, environ={})).test_client()
+    client = create_app(catalog_settings(catalog_path)).test_client()
     page = text(client.get(f"/items/{hit['accession']}"))
     assert "<dd>00:01</dd>" in page and "short.wav · 00:01" in page
     assert "· 00:01" in text(client.get("/search?q=type:audio"))

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from test_editing import accessions, small  # noqa: F401 - the fixture is used by name
 
 from archive.models import Event, File, Item
-from archive.settings import load_settings
+from tests.catalogs import catalog_settings
 
 
 def site(catalog_path: Path):  # type: ignore[no-untyped-def]
     from web.app import create_app
-    app = create_app(load_settings({"catalog": str(catalog_path)}, environ={}))
+    app = create_app(catalog_settings(catalog_path))
     app.testing = True
     return app.test_client()
 
