@@ -357,6 +357,7 @@ def test_session_cookie_flags_and_expiry(vault) -> None:
     assert plain.get("/account").status_code == 302
 
 
+@pytest.mark.sqlite_only("a published copy is a catalog file made read-only")
 def test_a_published_copy_has_no_sign_in(demo_site, tmp_path) -> None:
     copy = _copy_site(demo_site[1], tmp_path / "catalog.db")
     copy.chmod(0o444)
