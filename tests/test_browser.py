@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from tests.catalogs import catalog_env, catalog_url
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed "
@@ -141,11 +142,12 @@ def test_sign_in_shows_a_restricted_item_and_sign_out_hides_it(page, server, tmp
     from archive.cli import main
     base, catalog = server
     password = "a browser's long password"
-    added = CliRunner().invoke(main, ["--catalog", str(catalog), "users", "add", "browser-sue",
-                                      "--role", "staff", "--password-stdin"],
-                               input=password + "\n")
+    added = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "users", "add",
+                                      "browser-sue", "--role", "staff", "--password-stdin"],
+                               input=password + "\n", env=catalog_env(catalog))
     assert added.exit_code == 0, added.output
-    records = CliRunner().invoke(main, ["--catalog", str(catalog), "export"]).stdout
+    records = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "export"],
+                                 env=catalog_env(catalog)).stdout
     letter = next(r["accession"] for r in map(json.loads, records.splitlines())
                   if r["path"].endswith("restricted_letter_1965.jpg"))
     assert page.goto(f"{base}/items/{letter}").status == 404

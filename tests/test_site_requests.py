@@ -19,10 +19,11 @@ from sqlalchemy import select, update
 from archive.catalog import Catalog
 from archive.cli import main
 from archive.models import AccessRequest, AuditEntry, File, Item, utcnow
-from archive.settings import load_settings
 from archive.standards.iiif import image_id
 from test_site_access import PASSWORD, RESTRICTED, _copy_site, sign_in, token
 from web.app import create_app
+from tests.catalogs import catalog_settings
+from tests.catalogs import catalog_env, catalog_url
 
 USERS = {"rita": "researcher", "otto": "researcher", "sue": "staff", "adam": "admin"}
 
@@ -38,11 +39,11 @@ class Site:
     image: str  # its IIIF image id
 
     def cli(self, *args: str) -> Any:
-        return CliRunner().invoke(main, ["--catalog", str(self.catalog), *args],
-                                  catch_exceptions=False)
+        return CliRunner().invoke(main, ["--catalog", catalog_url(self.catalog), *args],
+                                  env=catalog_env(self.catalog), catch_exceptions=False)
 
     def session(self) -> Any:
-        return Catalog.open(load_settings({"catalog": str(self.catalog)}, environ={})).session()
+        return Catalog.open(catalog_settings(self.catalog)).session()
 
     def audit(self, **where: Any) -> list[tuple[str | None, str, str]]:
         """(user, action, outcome) of the audit rows matching `where`, oldest first."""
@@ -57,10 +58,11 @@ class Site:
 def site(demo_site, tmp_path_factory) -> Site:
     catalog = _copy_site(demo_site[1], tmp_path_factory.mktemp("requests") / "catalog.db")
     for name, role in USERS.items():
-        r = CliRunner().invoke(main, ["--catalog", str(catalog), "users", "add", name,
-                                      "--role", role, "--password-stdin"], input=PASSWORD + "\n")
+        r = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "users", "add", name,
+                                      "--role", role, "--password-stdin"], input=PASSWORD + "\n",
+                               env=catalog_env(catalog))
         assert r.exit_code == 0, r.output
-    settings = load_settings({"catalog": str(catalog)}, environ={})
+    settings = catalog_settings(catalog)
     cat = Catalog.open(settings)
     with cat.session() as s:
         def accession(title: str) -> str:
