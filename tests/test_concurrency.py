@@ -21,6 +21,7 @@ from archive.catalog import Catalog
 from archive.lock import scopes_overlap, writer_lock
 from archive.settings import load_settings
 from benchmarks.generators.samples import make_jpeg
+from tests.catalogs import catalog_settings
 
 PG_URL = os.environ.get("ARCHIVE_TEST_POSTGRES_URL")
 needs_pg = pytest.mark.skipif(not PG_URL, reason="set ARCHIVE_TEST_POSTGRES_URL to a server "
@@ -124,7 +125,8 @@ def assert_catalogued_once(url: str, roots: list[Path], per_root: int) -> None:
 
 @pytest.fixture
 def sqlite_catalog(tmp_path: Path) -> Iterator[Catalog]:
-    cat = Catalog.open(load_settings({"catalog": str(tmp_path / "catalog.db")}, environ={}))
+    # The catalog the `cli` fixture uses: an SQLite file, or under make test-postgres its database.
+    cat = Catalog.open(catalog_settings(tmp_path / "catalog.db"))
     yield cat
     cat.close()
 
