@@ -19,7 +19,7 @@ from archive.changes import record_changes
 from archive.errors import UsageError
 from archive.events import DELETION, event_row, record_events
 from archive.exhibits import remove_objects
-from archive.models import Event, ExhibitItem, File, FileText, Item, Root
+from archive.models import AccessRequest, Event, ExhibitItem, File, FileText, Item, Root
 from archive.paths import catalog_path
 
 
@@ -109,11 +109,13 @@ def forget(s: Session, paths: Sequence[str], reason: str,
 
 
 def _drop_item(s: Session, item: Item) -> None:
-    """An item with no file left: out of exhibits, its past events kept (with the item id
-    cleared, as the row they pointed to goes), then the row itself."""
+    """An item with no file left: out of exhibits, its access requests and grants ended (they
+    were for this item only; their events say who asked and who decided), its past events kept
+    (with the item id cleared, as the row they pointed to goes), then the row itself."""
     for entry in s.scalars(select(ExhibitItem).where(ExhibitItem.item_id == item.id)).all():
         remove_objects(s, entry.exhibit.slug, [item.accession])
     s.flush()
+    s.execute(delete(AccessRequest).where(AccessRequest.item_id == item.id))
     s.execute(update(Event).where(Event.item_id == item.id).values(item_id=None))
     s.expunge(item)
     s.execute(delete(Item).where(Item.id == item.id))

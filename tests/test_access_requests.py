@@ -127,3 +127,20 @@ def test_deny_and_bad_requests(cli, people):
     assert cli("requests", "approve", str(rid), "--days", "0").exit_code == 2
     assert cli("requests", "list", "--status", "lost").exit_code == 2
     assert cli("requests", "list").stdout.count("\n") == 1
+
+
+def test_forgetting_an_items_last_file_ends_its_requests(cli, people, small):  # noqa: F811
+    """An item whose files were all catalogued by mistake goes; its requests and grants go with
+    it (they were for that item only), their history stays in the events."""
+    with people.session() as s:
+        rid = submit_request(s, _user(s, "wang"), "QXS-L-00001", "论文", now=NOW).id
+    assert cli("requests", "approve", str(rid)).exit_code == 0
+    letters = small / "钱学森" / "信件"
+    result = cli("forget", str(letters / "letter_1950.jpg"), str(letters / "letter_1950.txt"),
+                 "--reason", "catalogued by mistake")
+    assert result.exit_code == 0, result.output
+    with people.session() as s:
+        assert s.scalars(select(AccessRequest)).all() == []
+        details = s.scalars(select(Event.detail).where(Event.kind == ACCESS_GRANTED)).all()
+        assert details and details[0].startswith(f"request #{rid} by wang")
+    assert cli("requests", "list").stdout == "No requests.\n"
