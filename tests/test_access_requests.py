@@ -144,3 +144,40 @@ def test_forgetting_an_items_last_file_ends_its_requests(cli, people, small):  #
         details = s.scalars(select(Event.detail).where(Event.kind == ACCESS_GRANTED)).all()
         assert details and details[0].startswith(f"request #{rid} by wang")
     assert cli("requests", "list").stdout == "No requests.\n"
+
+
+def test_sealing_requests_and_audit_on_postgres(postgres_url, small, tmp_path,  # noqa: F811
+                                                monkeypatch):
+    """The same SQL on PostgreSQL (skipped without ARCHIVE_TEST_POSTGRES_URL)."""
+    from click.testing import CliRunner
+
+    from archive.audit import record_view
+    from archive.catalog import Catalog
+    from archive.cli import main
+    from archive.settings import load_settings
+    monkeypatch.chdir(tmp_path)  # a server catalog keeps its index in the working folder
+
+    def pg(*args: str, input: str | None = None):
+        return CliRunner().invoke(main, ["--catalog", postgres_url, *args], input=input,
+                                  catch_exceptions=False)
+    assert pg("scientists", "add", "钱学森").exit_code == 0
+    assert pg("ingest", str(small), "--quiet").exit_code == 0
+    assert pg("edit", "QXS-L-00001", "--access", "restricted", "--access-until",
+              "2051").exit_code == 0
+    assert "sealed until 2051-01-01" in pg("show", "QXS-L-00001").stdout
+    assert pg("users", "add", "wang", "--role", "researcher", "--password-stdin",
+              input="correct horse battery\n").exit_code == 0
+    catalog = Catalog.open(load_settings({"catalog": postgres_url}, environ={}))
+    try:
+        with catalog.session() as s:
+            rid = submit_request(s, _user(s, "wang"), "QXS-L-00001", "论文").id
+            record_view(s, _item(s, "QXS-L-00001"), "page", "wang", "10.0.0.7", "/items/x")
+    finally:
+        catalog.close()
+    assert pg("requests", "approve", str(rid), "--days", "3").exit_code == 0
+    listed = [json.loads(x) for x in pg("requests", "list", "--status", "approved", "--json")
+              .stdout.splitlines()]
+    assert [(x["id"], x["user"], x["status"]) for x in listed] == [(rid, "wang", "approved")]
+    rows = [json.loads(x) for x in pg("audit", "--since", "2000-01-01", "--item", "qxs-l-00001",
+                                      "--json").stdout.splitlines()]
+    assert [(r["user"], r["action"], r["outcome"]) for r in rows] == [("wang", "page", "served")]
