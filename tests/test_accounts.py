@@ -173,3 +173,46 @@ def test_viewer_for_takes_approved_unexpired_grants_only(catalog) -> None:
         assert viewer_for(s, None) is ANONYMOUS
         user.disabled_at = now
         assert viewer_for(s, user) is ANONYMOUS
+
+
+def test_accounts_grants_and_site_sign_in_on_postgresql(postgres_url, tmp_path) -> None:
+    """The same on a server catalog: the failure count in SQL, grants, and the site's writable
+    accounts connection beside its read-only one (the key from the setting: a server catalog
+    has no folder to keep one in)."""
+    import re
+
+    from archive.accounts import add_user
+    from archive.catalog import Catalog
+    from archive.settings import load_settings
+    from web.app import create_app
+    settings = load_settings({"catalog": postgres_url, "secret_key": "k" * 40,
+                              "index_dir": str(tmp_path / "index"),
+                              "derivatives_dir": str(tmp_path / "derivatives")}, environ={})
+    catalog = Catalog.open(settings)
+    with catalog.session() as s:
+        add_user(s, "ren", "researcher", PASSWORD)
+        item = Item(accession="T-L-00001", title="t", type="letter", access="restricted")
+        s.add(item)
+        s.flush()
+        ren = find_user(s, "ren")
+        assert ren is not None
+        s.add(AccessRequest(user_id=ren.id, item_id=item.id, reason="r", status="approved",
+                            expires_at=utcnow() + dt.timedelta(days=1)))
+    with catalog.session() as s:
+        for _ in range(3):
+            assert sign_in(s, "ren", "wrong", unit=0).delay == 0
+        assert find_user(s, "ren").failed_logins == 3  # type: ignore[union-attr]
+        assert viewer_for(s, find_user(s, "ren")).granted == frozenset({item.id})
+    app = create_app(settings)
+    client = app.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+    r = client.post("/login", data={"name": "ren", "password": PASSWORD, "next": "/account",
+                                    "csrf_token": csrf.group(1)})
+    assert r.status_code == 302 and r.headers["Location"] == "/account"
+    assert "ren" in client.get("/account").get_data(as_text=True)
+    with catalog.session() as s:
+        assert find_user(s, "ren").failed_logins == 0  # type: ignore[union-attr]
+    app.extensions["archive"].close()
+    catalog.close()

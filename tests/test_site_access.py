@@ -465,3 +465,14 @@ def test_the_search_filter_of_each_viewer() -> None:
     granted = visible_to(Viewer("r", "researcher", frozenset({3, 7})), day)
     assert granted != visible_to(Viewer("r", "researcher", frozenset({3})), day)
     assert "item_id" in repr(granted) and "access_until" in repr(granted)
+
+
+def test_oai_pmh_stays_anonymous_for_everyone(vault) -> None:
+    admin = client_for(vault, "adam")
+    listed = admin.get("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc").get_data(as_text=True)
+    assert vault.public.accession in listed
+    assert vault.restricted.accession not in listed and vault.closed.accession not in listed
+    from archive.standards.oai import identifier
+    record = admin.get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier="
+                       f"{identifier(vault.restricted.accession)}").get_data(as_text=True)
+    assert "idDoesNotExist" in record and RESTRICTED not in record
