@@ -4,6 +4,7 @@ tests: nothing here fails on a slow machine; the figures and their goals are rep
 
     python -m benchmarks.run [--full] [--out docs/PERFORMANCE.md]
     python -m benchmarks.run --render    # rewrite the report from the last run's figures
+    python -m benchmarks.run --ocr-only  # measure the OCR again, keep the other figures
 
 The figures themselves are kept beside the report (PERFORMANCE.json), so the report's prose can
 be revised without an hour of measuring again.
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import ingest_bench, postgres_bench, probe_bench, search_bench, startup_bench
+from benchmarks import ocr as ocr_bench
 from benchmarks.measure import Figure
 
 QUICK: dict[str, Any] = {"ingest_files": 20_000, "ingest_repeats": 2,
@@ -86,7 +88,8 @@ def _startup_goals(s: dict[str, Any]) -> list[str]:
 def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
            searches: list[dict[str, Any]], full: bool,
            startup: dict[str, Any] | None = None,
-           postgres: dict[str, Any] | None = None) -> str:
+           postgres: dict[str, Any] | None = None,
+           ocr: dict[str, Any] | None = None) -> str:
     i = ingest
     lines = [
         "# Performance", "",
@@ -134,6 +137,8 @@ def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
         ""]
     if startup:
         lines += startup_bench.report_lines(startup)
+    if ocr:
+        lines += ocr_bench.report_lines(ocr)
     lines += [
         "## Ingest", "",
         "| | seconds |", "|---|---|",
@@ -297,7 +302,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _write(out: Path, run: dict[str, Any]) -> None:
     out.write_text(render(run["machine"], run["ingest"], run["probe"], run["searches"],
-                          run["full"], run.get("startup"), run.get("postgres")),
+                          run["full"], run.get("startup"), run.get("postgres"),
+                          run.get("ocr")),
                    encoding="utf-8")
     _save(out.with_suffix(".json"), run)
 
@@ -308,10 +314,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="docs/PERFORMANCE.md")
     parser.add_argument("--render", action="store_true",
                         help="rewrite the report from the figures saved by the last run")
+    parser.add_argument("--ocr-only", action="store_true",
+                        help="measure only the OCR, keeping the last run's other figures")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.render:
         _write(out, _load(out.with_suffix(".json")))
+        print(out.read_text(encoding="utf-8"))
+        return 0
+    if args.ocr_only:
+        _measure_ocr(out, _load(out.with_suffix(".json")))
         print(out.read_text(encoding="utf-8"))
         return 0
     cfg = FULL if args.full else QUICK
@@ -349,8 +361,19 @@ def main(argv: list[str] | None = None) -> int:
     s = run["startup"]
     print(f"start-up: archive --version {s['version_vs_click']}x import click; search over "
           f"--version: {s['search_over_version_s']}", flush=True)
+    _measure_ocr(out, run)
     print(out.read_text(encoding="utf-8"))
     return 0
+
+
+def _measure_ocr(out: Path, run: dict[str, Any]) -> None:
+    run["ocr"] = ocr_bench.run()
+    if run["ocr"]:
+        kinds = run["ocr"]["accuracy"]["kinds"]
+        print("ocr: " + ", ".join(f"{k} {v['accuracy']}" for k, v in kinds.items())
+              + f"; A4 300 dpi {run['ocr']['a4']['pages_per_second']} pages/s on 2 workers",
+              flush=True)
+    _write(out, run)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ class Derivative:
     tool: str = ""
 
 
-def _save_jpeg(im: Image.Image, dest: str) -> None:
+def save_jpeg(im: Image.Image, dest: str) -> None:
     """Write atomically: a killed run never leaves a half-written derivative behind."""
     directory = os.path.dirname(dest)
     os.makedirs(directory, exist_ok=True)
@@ -81,7 +81,7 @@ def image_thumbnail(src: str, dest: str, size: int = THUMB_SIZE) -> Derivative:
             thumb.thumbnail((size, size))
     except (Image.DecompressionBombError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise MediaProblem("corrupt", f"cannot decode the image for a thumbnail: {exc}") from None
-    _save_jpeg(thumb, dest)
+    save_jpeg(thumb, dest)
     return Derivative(dest, "thumbnail", thumb.width, thumb.height, "pillow")
 
 
@@ -94,7 +94,7 @@ def placeholder(dest: str, label: str, detail: str = "", size: int = THUMB_SIZE)
     draw.text((24, height // 2 - 20), label, fill="#3b3a36", font_size=28)
     if detail:
         draw.text((24, height // 2 + 20), detail, fill="#5c5a54", font_size=16)
-    _save_jpeg(im, dest)
+    save_jpeg(im, dest)
     return Derivative(dest, "placeholder", width, height, "pillow")
 
 
@@ -113,7 +113,7 @@ def pdf_thumbnail(src: str, dest: str, size: int = THUMB_SIZE) -> Derivative:
                 pass
         return placeholder(dest, "PDF", detail)
     page.thumbnail((size, size))
-    _save_jpeg(page, dest)
+    save_jpeg(page, dest)
     return Derivative(dest, "thumbnail", page.width, page.height, _pdfium_tool())
 
 
@@ -121,7 +121,7 @@ def pdf_page_image(src: str, page: int, dest: str, dpi: int = PAGE_DPI) -> Deriv
     """Page `page` of a PDF as a JPEG at `dpi` (capped in size): a IIIF canvas's image, and
     the pixels the OCR's line boxes are measured in."""
     image = render_page(src, page, dpi=dpi)
-    _save_jpeg(image, dest)
+    save_jpeg(image, dest)
     return Derivative(dest, "page", image.width, image.height, _pdfium_tool())
 
 
@@ -164,7 +164,7 @@ def poster_frame(src: str, dest: str, size: int = THUMB_SIZE) -> Derivative:
     if rotation:
         im = im.rotate(rotation, expand=True)  # PyAV's angle is counter-clockwise
     im.thumbnail((size, size))
-    _save_jpeg(im, dest)
+    save_jpeg(im, dest)
     return Derivative(dest, "poster", im.width, im.height, f"pyav {av.__version__}")
 
 
@@ -205,7 +205,7 @@ def waveform(src: str, dest: str, size: tuple[int, int] = WAVE_SIZE) -> Derivati
         half = max(1, int(peak / loudest * (middle - 4)))
         draw.line((x, middle - half, x, middle + half), fill="#2f5d8a")
     draw.line((0, middle, width, middle), fill="#9fb3c8")
-    _save_jpeg(im, dest)
+    save_jpeg(im, dest)
     return Derivative(dest, "waveform", width, height, f"pyav {av.__version__}")
 
 
@@ -238,5 +238,6 @@ def access_copy(src: str, dest: str, kind: str, rotation: int = 0) -> Derivative
     return Derivative(dest, "access", tool=f"ffmpeg ({os.path.basename(exe)})")
 
 
-__all__ = ["Derivative", "access_copy", "image_thumbnail", "pdf_page_image", "pdf_page_images",
+__all__ = ["Derivative", "access_copy", "flatten", "image_thumbnail", "pdf_page_image",
+           "pdf_page_images", "save_jpeg",
            "pdf_thumbnail", "placeholder", "poster_frame", "waveform"]

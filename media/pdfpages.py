@@ -89,6 +89,26 @@ def pdf_layout(path: str | os.PathLike[str]) -> PdfLayout:
         document.close()
 
 
+def page_has_text(path: str | os.PathLike[str], page: int) -> bool:
+    """Whether page `page` (1 is the first) has a text layer of its own (then it is not OCR'd:
+    its text was extracted at ingest)."""
+    document = _open(path)
+    try:
+        if not 1 <= page <= len(document):
+            raise MediaProblem("no-page", f"the PDF has {len(document)} pages, not a page {page}")
+        pdf_page = document[page - 1]
+        try:
+            textpage = pdf_page.get_textpage()
+            try:
+                return has_text_layer(textpage.get_text_range())
+            finally:
+                textpage.close()
+        finally:
+            pdf_page.close()
+    finally:
+        document.close()
+
+
 def page_count(path: str | os.PathLike[str]) -> int:
     document = _open(path)
     try:
@@ -125,4 +145,4 @@ def render_page(path: str | os.PathLike[str], page: int, dpi: int = PAGE_DPI,
 
 
 __all__ = ["MAX_PAGE_SIDE", "PAGE_DPI", "PdfLayout", "has_text_layer", "page_count",
-           "pdf_layout", "render_page", "render_scale"]
+           "page_has_text", "pdf_layout", "render_page", "render_scale"]

@@ -46,6 +46,7 @@ class AppContext:
 COMMANDS: dict[str, str] = {
     "ingest": "archive.cli.ingest",
     "derive": "archive.cli.derive",
+    "ocr": "archive.cli.ocr",
     "search": "archive.cli.search",
     "reindex": "archive.cli.reindex",
     "stats": "archive.cli.stats",
@@ -71,6 +72,7 @@ COMMANDS: dict[str, str] = {
 SHORT_HELP: dict[str, str] = {
     "ingest": "Catalogue every file under folders, in place.",
     "derive": "Build thumbnails, poster frames, waveforms and access copies.",
+    "ocr": "Machine-read the text of scanned letters, manuscripts and PDFs (Chinese OCR).",
     "search": "Search the catalog (Chinese and English, names, dates, types).",
     "reindex": "Rebuild the search index from the catalog.",
     "stats": "The programme's figures: items, files, minutes of audio and video.",

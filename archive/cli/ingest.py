@@ -42,6 +42,9 @@ def _describe(report: IngestReport) -> str:
               help="If another ingest holds the catalog, wait this long for it (default 0).")
 @click.option("--retry-problems", is_flag=True,
               help="Extract again the files that had problems, even if unchanged.")
+@click.option("--ocr", "with_ocr", is_flag=True,
+              help="Then read the scans of letters, manuscripts and documents as `archive ocr` "
+                   "does (pages already read are skipped).")
 @click.option("--dry-run", is_flag=True, help="Say what would be done; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
@@ -49,8 +52,8 @@ def _describe(report: IngestReport) -> str:
 def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
             material: str | None, manifest: str | None, include_manifests: bool,
             jobs: int | None,
-            timeout: float | None, wait: float | None, retry_problems: bool, dry_run: bool,
-            as_json: bool, quiet: bool) -> None:
+            timeout: float | None, wait: float | None, retry_problems: bool, with_ocr: bool,
+            dry_run: bool, as_json: bool, quiet: bool) -> None:
     """Catalogue every file under the PATHS folders, in place. Unchanged files are skipped;
     run it again after an interruption to continue. Exit 0: clean; 1: some files had problems;
     2: nothing was done (bad folder, option or manifest)."""
@@ -83,11 +86,22 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
         if as_json and isinstance(stop.partial, IngestReport):
             click.echo(json.dumps(stop.partial.to_json(), ensure_ascii=False, indent=2))
         raise  # the command group prints the resume message and exits 130
+    read = None
+    if with_ocr and not dry_run:
+        from archive.cli.ocr import run_ocr
+        from ingest.ocr import OcrOptions
+        read = run_ocr(catalog, OcrOptions(), quiet, as_json, options.in_process)
     if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        out = report.to_json()
+        if read is not None:
+            out["ocr"] = read.to_json()
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         click.echo(summary_text(report))
-    if report.exit_code:
+        if read is not None:
+            from archive.cli.ocr import summary_text as ocr_summary
+            click.echo(ocr_summary(read))
+    if report.exit_code or (read is not None and read.problems):
         sys.exit(EXIT_PROBLEMS)
 
 

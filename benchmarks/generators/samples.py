@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 # -- images -------------------------------------------------------------------------------------
 
@@ -52,14 +52,41 @@ def exif_block(make: str | None = None, model: str | None = None, taken: str | N
     return exif
 
 
+# Fonts that draw Chinese: the one the test extra installs (a wheel holding WenQuanYi Micro
+# Hei), then the usual system places.
+_CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+              "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+              "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+
+
+def cjk_font(size: int) -> ImageFont.FreeTypeFont | None:
+    """A font that draws Chinese at `size` pixels, or None when the machine has none."""
+    import importlib.util
+    candidates = list(_CJK_FONTS)
+    wheel = importlib.util.find_spec("paperang_p2_fonts_cjk")
+    if wheel is not None and wheel.origin:
+        candidates.insert(0, str(Path(wheel.origin).parent / "fonts" / "wqy-microhei.ttc"))
+    for candidate in candidates:
+        if Path(candidate).is_file():
+            return ImageFont.truetype(candidate, size)
+    return None
+
+
 def page_image(size: tuple[int, int], lines: Sequence[str], paper: str = "#f3ecd9") -> Image.Image:
-    """A scan-like page: paper colour with ruled lines of (ASCII) handwriting stand-in."""
+    """A scan-like page: paper colour with ruled lines. Lines with Chinese are printed in a CJK
+    font at body-text size (what the OCR reads); ASCII lines in Pillow's small default font."""
     im = Image.new("RGB", size, paper)
     draw = ImageDraw.Draw(im)
     y = 24
+    font = cjk_font(max(16, size[0] // 30)) if any(not line.isascii() for line in lines) else None
     for line in lines:
-        draw.text((24, y), line, fill="#2b2b5a")
-        y += 18
+        if font is not None:
+            draw.text((size[0] // 12, y + 20), line, fill="#20203a", font=font)
+            y += int(font.size * 1.8)
+        else:
+            draw.text((24, y), line, fill="#2b2b5a")
+            y += 18
     for ly in range(y + 10, size[1] - 20, 18):
         draw.line((24, ly, size[0] - 24 - (ly * 7) % 60, ly), fill="#555577", width=1)
     return im
@@ -335,6 +362,10 @@ _LETTER = ("陈赓同志：\n来信收到。关于导弹研究的规划，我已
            "认为应当先建立力学研究所，培养青年科技人员。\n此致\n敬礼\n钱学森")
 
 
+SCANNED_PAGE = ("又及：", "超音速风洞的设计图纸已经完成，", "请转交力学研究所审阅。",
+                "所需经费另行报告。")
+
+
 def build_demo_collection(base: Path) -> Path:
     """Write the demo: `base/scientists.csv` and the collection in `base/collection`: three
     scientists (Chinese and pinyin folder names), letters with page scans and transcriptions,
@@ -349,9 +380,10 @@ def build_demo_collection(base: Path) -> Path:
               exif_block("Epson", "Perfection V850", "2019:06:03 10:12:00",
                          description="Letter scan, page 1", artist="Archive scanning team"),
               ["Letter to Chen Geng, page 1", "17 February 1956"])
+    # Page 2 is printed Chinese that only its scan holds: the OCR makes the letter findable
+    # by words the transcription does not have (风洞, 超音速).
     make_jpeg(qian / "信件" / "致陈赓_1956_02_17_p2.jpg", (900, 1200),
-              exif_block("Epson", "Perfection V850", "2019:06:03 10:13:00"),
-              ["Letter to Chen Geng, page 2"])
+              exif_block("Epson", "Perfection V850", "2019:06:03 10:13:00"), SCANNED_PAGE)
     (qian / "信件" / "致陈赓_1956_02_17.txt").write_text(_LETTER, encoding="utf-8")
     make_jpeg(qian / "信件" / "letter_to_von_Karman_1949_11.jpg", (900, 1200),
               exif_block("Epson", "Perfection V850", "2019:06:04 09:00:00"),
