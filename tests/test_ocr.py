@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from media.ocr import margin, open_page_image, read_image, read_page
+from media.ocr import detection_limit, margin, open_page_image, read_image, read_page
 from media.ocrlayout import Box, Found, arrange, bounding_box, reading_order, rotated_back, \
     turned_180
 from tests.conftest import CORPUS
@@ -88,6 +88,12 @@ def test_arrange_drops_empty_text_and_rounds_boxes():
     (line,) = arrange(found, 100, 100).lines
     assert (line.text, line.x, line.y, line.w, line.h, line.confidence) == \
         ("导弹", 1, 3, 50, 10, 0.9123)
+
+
+@pytest.mark.parametrize("size, expected", [((1408, 1984), ("max", 1536)),
+                                            ((300, 187), ("min", 736))])
+def test_detection_limit(size, expected):
+    assert detection_limit(*size) == expected
 
 
 @pytest.mark.parametrize("size, expected_margin", [
