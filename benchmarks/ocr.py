@@ -200,6 +200,13 @@ def run(a4_pages: int = 8) -> dict[str, Any]:
     return out
 
 
+NOTE = ("Known lines are mostly partial lists (each is looked for in what was read; text "
+        "beyond them is not an error). The handwriting figure is one scanned line of 18 common "
+        "characters: it says the engine can read neat handwriting, not how well it reads a "
+        "scientist's letters. \"rotated (turned printed page)\" is the printed simplified "
+        "page turned 90°, 180° and 270° in its pixels.")
+
+
 def report_lines(o: dict[str, Any]) -> list[str]:
     """The OCR section of docs/PERFORMANCE.md."""
     if not o:
@@ -225,7 +232,8 @@ def report_lines(o: dict[str, Any]) -> list[str]:
                      f"{goal} |")
     nt = o["accuracy"]["kinds"].get("no-text", {})
     lines += [f"| no-text | {nt.get('images', 0)} | 0 | "
-              f"{o['accuracy']['no_text_false_chars']} characters read | – | none read |", ""]
+              f"{o['accuracy']['no_text_false_chars']} characters read | – | none read |", "",
+              NOTE, ""]
     a4, corpus = o["a4"], o["corpus"]
     quiet = 1 / a4["cpu_seconds_per_page"]
     lines += ["| throughput, 2 worker processes (one onnxruntime thread each) | pages/s, as "
@@ -243,7 +251,7 @@ def report_lines(o: dict[str, Any]) -> list[str]:
               "is what each page cost its worker, so 1 / that is what a core free for the OCR "
               "reads.", "",
               f"Worker memory (peak resident): {a4['worker_rss_mb_first']} MB after the first "
-              f"page, {a4['worker_rss_mb_last']} MB after {a4['pages'] + 1} A4 pages (flat); "
+              f"page, {a4['worker_rss_mb_last']} MB after {a4['pages'] + 1} A4 pages; "
               f"models load once per worker ({a4['warm_up_seconds']} s for the first page "
               "of each).", ""]
     return lines
