@@ -148,6 +148,7 @@ def many_letters(folder: Path, n: int) -> Path:
 
 @needs_corpus
 @pytest.mark.slow
+@pytest.mark.sqlite_only("counts the stored pages in the catalog file while the command runs")
 def test_resumes_after_kill_9_reading_each_remaining_page_once(cli, tmp_path):
     catalog = tmp_path / "catalog.db"
     cli("ingest", str(many_letters(tmp_path / "coll", 8)), "--quiet")
@@ -174,6 +175,7 @@ def test_resumes_after_kill_9_reading_each_remaining_page_once(cli, tmp_path):
 
 @needs_corpus
 @pytest.mark.slow
+@pytest.mark.sqlite_only("counts the stored pages in the catalog file while the command runs")
 def test_ctrl_c_stops_ocr_cleanly_with_exit_130(cli, tmp_path):
     catalog = tmp_path / "catalog.db"
     cli("ingest", str(many_letters(tmp_path / "coll", 8)), "--quiet")
