@@ -1,7 +1,8 @@
 """Forgetting files catalogued by mistake (a manifest, a stray system file): their rows and
 text go, an item left with no file goes too, and a `deletion` event with the reason, the path
 and the checksum stays in the catalog's log. Originals on disk are never touched; accession
-numbers are never reused (the counters only grow).
+numbers are never reused (the counters only grow). The path is remembered (ForgottenFile), so a
+file still on disk is not catalogued again by the next ingest (ingest/forgotten.py).
 
     catalogued_key("/data/coll/钱学森/a.jpg", {1: "/data/coll"}) -> (1, "钱学森/a.jpg")
     catalogued_key("/elsewhere/a.jpg", {1: "/data/coll"})       -> None
@@ -19,7 +20,9 @@ from archive.changes import record_changes
 from archive.errors import UsageError
 from archive.events import DELETION, event_row, record_events
 from archive.exhibits import remove_objects
-from archive.models import AccessRequest, Event, ExhibitItem, File, FileText, Item, Root
+from archive.models import (
+    AccessRequest, Event, ExhibitItem, File, FileText, ForgottenFile, Item, Root,
+)
 from archive.paths import catalog_path
 
 
@@ -89,6 +92,10 @@ def forget(s: Session, paths: Sequence[str], reason: str,
         s.execute(delete(FileText).where(FileText.file_id == f.id))
         s.execute(update(Event).where(Event.file_id == f.id).values(file_id=None))
         s.execute(delete(File).where(File.id == f.id))
+        s.execute(delete(ForgottenFile).where(ForgottenFile.root_id == f.root_id,
+                                              ForgottenFile.path == f.path))
+        s.add(ForgottenFile(root_id=f.root_id, path=f.path, path_raw=f.path_raw,
+                            sha256=f.sha256, reason=reason))
         left = s.scalar(select(File.id).where(File.item_id == item.id).limit(1))
         item_gone = left is None
         detail = (f"forgotten: {reason}; file {where}; sha256 {f.sha256 or 'none'}; "

@@ -196,6 +196,20 @@ class UsedManifest(Base):
     __table_args__ = (UniqueConstraint("path", "sha256"),)
 
 
+class ForgottenFile(Base):
+    """A file `archive forget` took out of the catalog: later ingests skip it at this path
+    (with a line in their report) unless `--include-forgotten` asks for it again."""
+    __tablename__ = "forgotten_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    root_id: Mapped[int] = mapped_column(ForeignKey("roots.id"))
+    path: Mapped[str] = mapped_column(String(2000))  # root-relative, POSIX, as File.path
+    path_raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # as File.path_raw
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    forgotten_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (UniqueConstraint("root_id", "path"),)
+
+
 class IngestProblem(Base):
     """One line of a run's report: a failed, skipped or duplicate file."""
     __tablename__ = "ingest_problems"

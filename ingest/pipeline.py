@@ -23,6 +23,7 @@ from archive.scientists import ScientistMatcher, find_scientist
 from archive.settings import Settings
 from ingest.attribution import CachedMatcher, Match, attribute_unattributed
 from ingest.describe import DescribeOptions
+from ingest.forgotten import forgotten_paths, include_forgotten
 from ingest.manifest import ManifestRow, load_manifest
 from ingest.manifest_guard import ManifestGuard, load_guard, remember_manifest
 from ingest.missing import MissingFiles
@@ -43,6 +44,7 @@ class IngestOptions:
     retry_problems: bool = False
     in_process: bool = False  # the sequential mode: extract here, one file at a time
     include_manifests: bool = False  # catalogue CSVs at a root that look like manifests
+    include_forgotten: bool = False  # catalogue again files `archive forget` took out
 
 
 def resolve_roots(paths: Sequence[str]) -> list[str]:
@@ -146,6 +148,11 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
             forced = find_scientist(s, options.scientist).id if options.scientist else None
             match = CachedMatcher(s)
             root_ids: dict[str, int | None] = {r: ensure_root(s, r).id for r in plan.roots}
+            walked = [i for i in root_ids.values() if i is not None]
+            if options.include_forgotten:
+                include_forgotten(s, walked)
+            else:
+                guard.exclude.update(forgotten_paths(s, walked))
         report.run_id = run_id
         writer = CatalogWriter(catalog, run_id, match, report, WriteOptions(settings.batch_size))
         status = "completed"
@@ -237,6 +244,9 @@ def _dry_run(catalog: Catalog | None, settings: Settings, plan: _Plan, options: 
             guard = load_guard(s, plan.manifest_path, options.include_manifests)
             root_ids.update({r.path: r.id for r in s.scalars(select(Root)
                                                              .where(Root.path.in_(plan.roots)))})
+            if not options.include_forgotten:
+                guard.exclude.update(forgotten_paths(
+                    s, [i for i in root_ids.values() if i is not None]))
             forced = find_scientist(s, options.scientist).id if options.scientist else None
             match = CachedMatcher(s)
     try:

@@ -3,6 +3,7 @@ and search; a deletion event with reason, path and checksum stays; numbers are n
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from sqlalchemy import select
@@ -95,3 +96,32 @@ def test_forget_by_a_relative_path(cli, small, catalog, monkeypatch):  # noqa: F
     assert cli("forget", str(Path("照片") / "lab_1956.jpg"), "--reason", "x").exit_code == 0
     with catalog.session() as s:
         assert s.scalars(select(Item).where(Item.accession == "QXS-P-00001")).first() is None
+
+
+def test_a_forgotten_file_still_on_disk_stays_out_of_later_ingests(cli, small, catalog):  # noqa: F811
+    """#11 leftover: the next ingest skipped nothing and catalogued the file again."""
+    stray = _text(small / "钱学森" / "box" / "notes.tmp.txt", "临时文件，不是档案")
+    assert cli("ingest", str(small), "--quiet").exit_code == 0
+    assert accessions(cli, "临时文件") == ["QXS-D-00001"]
+    assert cli("forget", str(stray), "--reason", "an editor's scratch file").exit_code == 0
+
+    for dry in ((), ("--dry-run",)):
+        result = cli("ingest", str(small), "--json", *dry)
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert report["new"] == 0 and report["missing"] == []
+        skipped = {s["path"]: s["reason"] for s in report["skipped"]}
+        assert "an editor's scratch file" in skipped["钱学森/box/notes.tmp.txt"]
+        assert "--include-forgotten" in skipped["钱学森/box/notes.tmp.txt"]
+    assert accessions(cli, "临时文件", "--include-restricted") == []
+    text = cli("ingest", str(small)).stdout
+    assert "钱学森/box/notes.tmp.txt: forgotten on " in text
+
+    # Asked for again: catalogued as a new item (numbers are never reused), then kept.
+    again = json.loads(cli("ingest", str(small), "--include-forgotten", "--json").stdout)
+    assert again["new"] == 1 and again["skipped"] == []
+    assert accessions(cli, "临时文件") == ["QXS-D-00002"]
+    report = json.loads(cli("ingest", str(small), "--json").stdout)
+    assert (report["new"], report["skipped"], report["missing"]) == (0, [], [])
+    with catalog.session() as s:
+        assert s.scalars(select(File).where(File.path.like("%notes.tmp.txt"))).one()

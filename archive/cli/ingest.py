@@ -33,6 +33,9 @@ def _describe(report: IngestReport) -> str:
               help="Catalogue CSV files at the root whose header has a path column (they "
                    "are taken for manifests and skipped otherwise). A file once used as a "
                    "manifest is never catalogued.")
+@click.option("--include-forgotten", is_flag=True,
+              help="Catalogue again the files `archive forget` took out (they are skipped "
+                   "otherwise, with a line in the summary).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
               help="Extraction worker processes (default: one per core); 0 extracts in this "
                    "process, one file at a time, with no time limit (for debugging).")
@@ -51,7 +54,7 @@ def _describe(report: IngestReport) -> str:
 @click.pass_obj
 def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
             material: str | None, manifest: str | None, include_manifests: bool,
-            jobs: int | None,
+            include_forgotten: bool, jobs: int | None,
             timeout: float | None, wait: float | None, retry_problems: bool, with_ocr: bool,
             dry_run: bool, as_json: bool, quiet: bool) -> None:
     """Catalogue every file under the PATHS folders, in place. Unchanged files are skipped;
@@ -68,6 +71,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
     options = IngestOptions(scientist=scientist, type=material, manifest=manifest,
                             dry_run=dry_run, retry_problems=retry_problems,
                             include_manifests=include_manifests,
+                            include_forgotten=include_forgotten,
                             in_process=jobs == 0 or (jobs is None and app.debug))
     if dry_run:
         catalog = _existing_catalog(app)
