@@ -52,10 +52,9 @@ class MissingFiles:
         seen = set(seen_paths())
         self.candidates.update(k[0] for p, k in known.items() if p not in seen)
 
-    def finish(self, s: Session, root_ids: Iterable[int], run_id: int | None) -> list[str]:
-        """Confirm the candidates and the files of vanished folders on disk; mark the ones gone
-        (a `missing` event when a file goes missing, not again while it stays so). Returns
-        the paths of every catalogued file missing under the walked roots, sorted."""
+    def gone(self, s: Session, root_ids: Iterable[int]) -> list[File]:
+        """The candidates and the files of vanished folders, confirmed gone on disk. Reads
+        only: a dry run lists these as the files the real run would mark missing."""
         roots = set(root_ids)
         root_paths = dict(s.execute(select(Root.id, Root.path)).all())
         ids = set(self.candidates)
@@ -72,6 +71,14 @@ class MissingFiles:
                 if f.root_id in roots and is_gone(filesystem_path(root_paths[f.root_id],
                                                                   f.path, f.path_raw)):
                     gone.append(f)
+        return gone
+
+    def finish(self, s: Session, root_ids: Iterable[int], run_id: int | None) -> list[str]:
+        """Mark the files gone (a `missing` event when a file goes missing, not again while it
+        stays so). Returns the paths of every catalogued file missing under the walked roots,
+        sorted."""
+        gone = self.gone(s, root_ids)
+        root_paths = dict(s.execute(select(Root.id, Root.path)).all())
         now = utcnow()
         newly = [f for f in gone if f.status != MISSING_STATUS]
         for f in newly:

@@ -18,6 +18,7 @@ from archive.errors import Interrupted, UnknownScientist, UsageError
 from archive.fields import MATERIAL_TYPES, type_word
 from archive.lock import scopes_overlap, writer_lock
 from archive.models import IngestRun, Root, utcnow
+from archive.paths import filesystem_path
 from archive.precedence import file_changed_at
 from archive.scientists import ScientistMatcher, find_scientist
 from archive.settings import Settings
@@ -254,8 +255,18 @@ def _dry_run(catalog: Catalog | None, settings: Settings, plan: _Plan, options: 
             sess = _session(settings, plan, options, report, progress, root_ids, known,
                             DescribeOptions(plan.material, settings.default_access, forced,
                                             match), guard)
+            sess.missing = MissingFiles()
+            counter = Counter(catalog, report, settings.batch_size)
             with _runner(settings, options) as runner:
-                run_chain(sess, runner, Counter(catalog, report, settings.batch_size))
+                run_chain(sess, runner, counter)
+        if catalog is not None:  # what the real run would mark missing; nothing is written
+            with catalog.session() as s:
+                roots = dict(s.execute(select(Root.id, Root.path)).all())
+                report.missing = sorted(
+                    f.path for f in sess.missing.gone(s, [i for i in root_ids.values()
+                                                         if i is not None])
+                    if filesystem_path(roots[f.root_id], f.path, f.path_raw)
+                    not in counter.moved_from)  # moved, not missing
     except KeyboardInterrupt:
         report.interrupted = True
         raise Interrupted(report) from None

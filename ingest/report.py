@@ -121,7 +121,9 @@ def summary_text(report: IngestReport) -> str:
                       LIST_LIMIT)
     lines += _section("Problems (catalogued with the error unless the file was unreadable):",
                       [f"{p['path']} [{p['stage']}]: {p['reason']}" for p in report.problems])
-    lines += _section("Missing (catalogued, gone from the folder; kept in the catalog as "
+    lines += _section("Missing (catalogued, gone from the folder; the run would mark them "
+                      "missing):" if report.dry_run else
+                      "Missing (catalogued, gone from the folder; kept in the catalog as "
                       "missing):", report.missing, LIST_LIMIT)
     if report.restored:
         lines.append("Restored (missing files back in place):")

@@ -261,6 +261,7 @@ class Counter:
     batch_size: int = 200
     pending: list[Described] = field(default_factory=list)
     _seen: dict[str, list[_Copy]] = field(default_factory=dict)  # this run's new files by sha
+    moved_from: set[str] = field(default_factory=set)  # where files predicted moved were
 
     def record_skipped(self, items: list[dict[str, str]]) -> None:
         self.report.skipped.extend(items)
@@ -296,6 +297,7 @@ class Counter:
                 fate, copy = decided
                 if fate == "move" and copy is not None:
                     report.moved += 1
+                    self.moved_from.add(copy.abs)
                     if copy in copies.get(sha, []):
                         copies[sha].remove(copy)
                     continue

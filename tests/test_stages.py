@@ -188,6 +188,22 @@ def test_dry_run_against_a_catalog_predicts_moves_and_changes(cli_json, tmp_path
                                                          real["new"]) == (1, 1, 0)
 
 
+def test_dry_run_lists_the_files_the_run_would_mark_missing(cli_json, tmp_path, catalog):
+    """#11 leftover: the dry run's `missing` was always empty."""
+    folder = small_collection(tmp_path / "coll")
+    cli_json("ingest", str(folder))
+    (folder / "信件" / "letter_1950_p2.jpg").unlink()  # a file gone from a folder still there
+    shutil.rmtree(folder / "钱学森" / "录音")  # a folder gone whole
+    (folder / "信件" / "letter_1950_p1.jpg").rename(folder / "moved.jpg")  # moved, not missing
+    _, dry = cli_json("ingest", str(folder), "--dry-run")
+    with catalog.session() as s:
+        assert s.scalar(select(func.count(File.id)).where(File.status == "missing")) == 0
+    _, real = cli_json("ingest", str(folder))
+    assert dry["missing"] == real["missing"] == [
+        "信件/letter_1950_p2.jpg", "钱学森/录音/talk.txt", "钱学森/录音/talk.wav"]
+    assert dry["moved"] == real["moved"] == 1
+
+
 def test_progress_counts_files_of_the_walks_total(tmp_path, settings):
     """The bar shows report.done of report.seen: both count files, so done never passes
     seen, whatever mix of new, changed, duplicate, problem and unchanged files (#12.6)."""
