@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     ColumnElement, Connection, DateTime, and_, bindparam, or_, select, tuple_, update,
@@ -70,9 +70,8 @@ class VerifyOptions:
     by: str | None = None  # the agent of the events; else the operating-system user
 
 
-@dataclass(frozen=True)
-class Target:
-    """One catalogued file to check."""
+class Target(NamedTuple):
+    """One catalogued file to check (a tuple: one is made per file, the hot path)."""
     file_id: int
     item_id: int
     path: str  # on disk, absolute: what the report shows
@@ -83,8 +82,7 @@ class Target:
     root_present: bool = True
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     outcome: str  # ok, changed, missing, unreadable
     actual: str | None = None
     size: int = 0
@@ -188,8 +186,7 @@ def check_file(disk: str, expected: str, stop: threading.Event | None = None) ->
             return Check(UNREADABLE, reason="not a regular file")
         digest = hashlib.sha256()
         total = 0
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
+        buf, view = _buffer()
         try:
             while n := os.readv(fd, [buf]):
                 digest.update(view[:n])
@@ -203,6 +200,19 @@ def check_file(disk: str, expected: str, stop: threading.Event | None = None) ->
         os.close(fd)
     actual = digest.hexdigest()
     return Check(outcome_of(expected, actual), actual, total)
+
+
+_buffers = threading.local()
+
+
+def _buffer() -> tuple[bytearray, memoryview]:
+    """This thread's read buffer, made once: a fresh zero-filled megabyte per file cost a
+    small file more than hashing it."""
+    pair: tuple[bytearray, memoryview] | None = getattr(_buffers, "pair", None)
+    if pair is None:
+        buf = bytearray(CHUNK)
+        pair = _buffers.pair = (buf, memoryview(buf))
+    return pair
 
 
 def check_group(targets: list[Target], stop: threading.Event) -> list[Check]:
@@ -406,7 +416,8 @@ class _Recorder:
             return
         batch, self.pending = self.pending, []
         dialect = self.catalog.engine.dialect
-        now = _bound_time(dialect, utcnow())
+        checked_at = utcnow()
+        now = _bound_time(dialect, checked_at)
         events, problems, plain, moved = [], [], [], []
         for t, c in batch:
             status = new_status(t.status, c.outcome)
@@ -417,7 +428,7 @@ class _Recorder:
                            "old_value": None if status is None else t.status or PRESENT,
                            "new_value": status, "detail": event_detail(t, c), "at": now})
             if status is None:
-                plain.append({"fid": t.file_id, "at": now})
+                plain.append(t.file_id)
             else:
                 moved.append({"fid": t.file_id, "st": status, "at": now})
             if c.outcome == CHANGED:
@@ -429,8 +440,11 @@ class _Recorder:
                                  "reason": c.reason or "no file at this path",
                                  "run_id": self.run_id})
         with self.catalog.engine.begin() as con:
-            for statement, rows in ((_VERIFIED, plain), (_STATUS, moved),
-                                    (_PROBLEM, problems), (_EVENT, events)):
+            if plain:
+                # One statement for the batch: they share the time, and a statement per row
+                # took the GIL back from the hashing threads once per file.
+                con.execute(_VERIFIED, {"at": checked_at, "fids": plain})
+            for statement, rows in ((_STATUS, moved), (_PROBLEM, problems), (_EVENT, events)):
                 if rows:
                     statement.run(con, rows)
             if self.claims is not None:  # done exactly when the checks are recorded
@@ -438,10 +452,10 @@ class _Recorder:
 
 
 class _DriverStatement:
-    """A statement compiled once per dialect and run with executemany on the driver: through
-    SQLAlchemy's per-row parameter processing, recording a check cost more than hashing a
-    small file (benchmarks/verify_bench.py). Values must already be in the driver's form
-    (`_bound_time` for times)."""
+    """A statement compiled once per dialect and run on the driver: through SQLAlchemy's
+    per-row parameter processing, recording a check cost more than hashing a small file
+    (benchmarks/verify_bench.py). Many rows per INSERT on SQLite, executemany elsewhere.
+    Values must already be in the driver's form (`_bound_time` for times)."""
 
     def __init__(self, statement: Any) -> None:
         self._statement = statement
@@ -454,8 +468,24 @@ class _DriverStatement:
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
             self._compiled[dialect.name] = (str(compiled), order)
         sql, order = self._compiled[dialect.name]
-        params: Any = [tuple(r[k] for k in order) for r in rows] if order is not None else rows
-        con.exec_driver_sql(sql, params)
+        if order is None:
+            con.exec_driver_sql(sql, rows)
+            return
+        params = [tuple(r[k] for k in order) for r in rows]
+        head, values, tail = sql.partition(" VALUES ")
+        if not values or dialect.name != "sqlite":
+            con.exec_driver_sql(sql, params)
+            return
+        # An INSERT on SQLite: many rows per statement. executemany binds and steps row by
+        # row, taking the GIL back from the hashing threads each time.
+        # Bound values one SQLite statement may take: 32766 since SQLite 3.32, 999 before.
+        version = getattr(dialect.dbapi, "sqlite_version_info", (0,))
+        limit = 32766 if version >= (3, 32) else 999
+        per = max(1, limit // max(1, len(order)))
+        for i in range(0, len(params), per):
+            chunk = params[i:i + per]
+            con.exec_driver_sql(f"{head} VALUES {', '.join([tail] * len(chunk))}",
+                                tuple(v for row in chunk for v in row))
 
 
 def _bound_time(dialect: Any, at: dt.datetime) -> Any:
@@ -475,8 +505,8 @@ _COLUMNS = {"events": ("kind", "item_id", "file_id", "run_id", "agent", "tool", 
 _files = Base.metadata.tables["files"]
 # A check alone leaves the row's updated_at be (the file's record did not change); a new
 # status is an update.
-_VERIFIED = _DriverStatement(update(_files).where(_files.c.id == bindparam("fid")).values(
-    last_verified=bindparam("at"), updated_at=_files.c.updated_at))
+_VERIFIED = update(_files).where(_files.c.id.in_(bindparam("fids", expanding=True))).values(
+    last_verified=bindparam("at", type_=DateTime()), updated_at=_files.c.updated_at)
 _STATUS = _DriverStatement(update(_files).where(_files.c.id == bindparam("fid")).values(
     status=bindparam("st"), status_since=bindparam("at"), last_verified=bindparam("at"),
     updated_at=bindparam("at")))

@@ -258,3 +258,33 @@ def test_check_file(tmp_path: Path):
     assert check_file(str(tmp_path / "nope" / "deeper"), good).outcome == MISSING
     (tmp_path / "link").symlink_to(p)
     assert check_file(str(tmp_path / "link"), good).outcome == UNREADABLE
+
+
+def test_recording_checks_costs_no_statement_per_file(cli, coll, catalog):
+    """#11 leftover (verify at 0.53-0.64x of a hash-only pass on small files): each check's
+    event and `last_verified` went to SQLite as one executemany row each, the recording thread
+    taking the GIL back from the hashing threads once per file. A batch is now a few
+    statements, whatever its size."""
+    from sqlalchemy import event, func, select
+
+    from archive.fixity import VerifyOptions, verify
+    from archive.models import Event, File
+    for i in range(40):
+        make_jpeg(coll / "more" / f"scan_{i}.jpg", (16 + i, 16))
+    ingested(cli, coll)
+    executed: list[tuple[bool, int]] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        executed.append((executemany, len(parameters) if executemany else 1))
+    event.listen(catalog.engine, "before_cursor_execute", count)
+    try:
+        report = verify(catalog, VerifyOptions(all=True, jobs=2))
+    finally:
+        event.remove(catalog.engine, "before_cursor_execute", count)
+    assert report.checked == report.ok == 48
+    if catalog.engine.dialect.name == "sqlite":  # elsewhere events go by executemany
+        assert [n for many, n in executed if many] == []  # no statement run once per file
+    assert len(executed) < 20
+    with catalog.session() as s:
+        assert s.scalar(select(func.count(Event.id)).where(Event.kind == "fixity check")) == 48
+        assert s.scalar(select(func.count(File.id)).where(File.last_verified.is_(None))) == 0
