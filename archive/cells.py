@@ -26,16 +26,11 @@ from collections.abc import Callable
 from typing import Any
 
 from archive.dates import ItemDate, parse_date
-from archive.fields import ACCESS_LEVELS, MATERIAL_TYPES, type_word
-
-# The item fields a person may change after ingest (`archive edit`, the spreadsheet round
-# trip), in the order the spreadsheet shows them. `access_until` is the sealing date: a
-# restricted or closed item opens by itself on that day (archive/access.py).
-EDITABLE_FIELDS: tuple[str, ...] = ("title", "date", "scientist", "type", "access",
-                                    "description", "rights", "location", "access_until")
-# Longest text each field holds (the catalog's column sizes); None: unlimited.
-MAX_CHARS: dict[str, int | None] = {"title": 500, "location": 500, "description": None,
-                                    "rights": None}
+# The item fields a person may change after ingest, and the longest text each holds, come
+# from the field registry (re-exported here for the readers of cells).
+from archive.fields import (  # noqa: F401
+    ACCESS_LEVELS, EDITABLE_FIELDS, MATERIAL_TYPES, MAX_CHARS, type_word,
+)
 
 _ACCESS_WORDS = {
     "open": "open", "public": "open", "开放": "open", "公开": "open", "開放": "open",

@@ -70,11 +70,8 @@ def shown(field: str, value: Any) -> str | None:
 def current_values(s: Session, item: Item) -> dict[str, str | None]:
     """The item's editable fields in display form (the scientist by preferred name)."""
     scientist = s.get(Scientist, item.scientist_id) if item.scientist_id else None
-    return {"title": item.title, "date": item.date, "scientist": scientist.name if scientist
-            else None, "type": item.type, "access": item.access,
-            "description": item.description, "rights": item.rights,
-            "location": item.location, "access_until": shown("access_until",
-                                                               item.access_until)}
+    return {f: (scientist.name if scientist else None) if f == "scientist"
+            else shown(f, getattr(item, f)) for f in EDITABLE_FIELDS}
 
 
 class Editor:

@@ -24,7 +24,7 @@ def export_records(s: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(Item.accession, Root.path.label("root"), File.path, File.sha256, File.size,
                File.mime, File.role, Item.type, Scientist.name.label("scientist"), Item.title,
-               Item.date, Item.access, Item.access_until,
+               Item.date, Item.access, Item.access_until, Item.collection,
                File.duration.label("duration_seconds"), File.width, File.height, File.pages,
                File.camera_make, File.camera_model, File.date_taken,
                func.substr(FileText.text, 1, EXCERPT_CHARS).label("text_excerpt"),

@@ -1,4 +1,6 @@
-"""The field registry: each catalog field declared once, so the export, stats and search agree."""
+"""The field registry: each catalog field declared once, so the manifest, `archive edit`, the
+spreadsheet, the export, the exhibit rows, the query language, the facets and the site's
+labels agree. Add a field here and they all know it."""
 from __future__ import annotations
 
 import re
@@ -71,6 +73,82 @@ MAIN_ROLES: tuple[str, ...] = ("master", "page")
 
 
 @dataclass(frozen=True)
+class ItemField:
+    """One field of an item as people see it, declared once.
+
+    name: the items column, and the manifest, spreadsheet and `archive edit --NAME` name when
+    editable; zh/en: its label; query: the names a search query may use for it, English then
+    Chinese, meaning the query field `searched_as` (default: name); facet: its place among
+    the search facets (0: none); editable: its place among the fields people change
+    (0: none); max_chars: the longest text it holds; exhibit: a column of exhibit exports."""
+    name: str
+    zh: str
+    en: str
+    query: tuple[str, ...] = ()
+    searched_as: str | None = None
+    facet: int = 0  # its place among the facets; 0: not a facet
+    editable: int = 0  # its place in the spreadsheet and `archive edit`; 0: not editable
+    max_chars: int | None = None
+    exhibit: bool = False
+    width: int = 16  # characters, in spreadsheets
+
+    @property
+    def label(self) -> str:
+        return f"{self.zh} {self.en}"
+
+
+# In the order the site and the exhibit rows show them.
+ITEM_FIELDS: tuple[ItemField, ...] = (
+    ItemField("accession", "档号", "Accession", ("accession", "档号", "檔號"), exhibit=True),
+    ItemField("title", "标题", "Title", ("title", "标题", "標題"), editable=1,
+              max_chars=500, exhibit=True, width=40),
+    ItemField("scientist", "科学家", "Scientist", ("scientist", "科学家", "人物"), facet=2,
+              editable=3, exhibit=True, width=14),
+    ItemField("type", "类型", "Type", ("type", "类型", "類型"), facet=1, editable=4,
+              exhibit=True, width=12),
+    ItemField("date", "日期", "Date", ("date", "year", "日期", "年份"), editable=2,
+              exhibit=True, width=14),
+    ItemField("decade", "年代", "Decade", ("decade", "年代"), searched_as="date", facet=3),
+    ItemField("description", "描述", "Description", editable=6, exhibit=True, width=60),
+    ItemField("caption", "说明", "Caption", exhibit=True),  # an exhibit's own, per object
+    ItemField("extent", "规格", "Extent", exhibit=True),  # pages, pixels or duration
+    ItemField("pages", "页数", "Pages"),
+    ItemField("duration", "时长", "Duration", ("duration", "时长", "時長")),
+    ItemField("location", "位置", "Location", editable=8, max_chars=500, exhibit=True,
+              width=24),
+    ItemField("rights", "权利", "Rights", editable=7, exhibit=True, width=24),
+    ItemField("access", "开放", "Access", ("access",), editable=5, exhibit=True, width=11),
+    # Sealed until: a restricted or closed item opens by itself on that day (archive/access.py).
+    ItemField("access_until", "封存至", "Sealed until", editable=9, width=12),
+    ItemField("collection", "全宗", "Collection", ("collection", "全宗", "系列"),
+              editable=10, max_chars=500, exhibit=True, width=24),
+    ItemField("text", "全文", "Full text", ("text", "全文")),
+    ItemField("format", "格式", "Format", ("format",)),
+)
+ITEM_FIELD: dict[str, ItemField] = {f.name: f for f in ITEM_FIELDS}
+# What a person may change after ingest, in the order the spreadsheet shows them; a manifest
+# column of the same name sets it at ingest.
+EDITABLE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in sorted(ITEM_FIELDS, key=lambda f: f.editable) if f.editable)
+MAX_CHARS: dict[str, int | None] = {f.name: f.max_chars for f in ITEM_FIELDS if f.editable}
+FACETS: tuple[str, ...] = tuple(f.name for f in sorted(ITEM_FIELDS, key=lambda f: f.facet)
+                                if f.facet)
+EXHIBIT_FIELDS: tuple[str, ...] = tuple(f.name for f in ITEM_FIELDS if f.exhibit)
+# Every name a query may give a field, English and Chinese -> the query field it means.
+QUERY_NAMES: dict[str, str] = {q: f.searched_as or f.name for f in ITEM_FIELDS for q in f.query}
+
+
+def field_label(name: str) -> str:
+    """A field as the bilingual interface labels it; an undeclared name as it is.
+
+    field_label("date") -> "日期 Date";  field_label("collection") -> "全宗 Collection"
+    field_label("x")    -> "x"
+    """
+    f = ITEM_FIELD.get(name)
+    return f.label if f else name
+
+
+@dataclass(frozen=True)
 class Field:
     name: str
     kind: str  # "text", "keyword", "int", "float", "date"
@@ -93,6 +171,7 @@ EXPORT_FIELDS: tuple[Field, ...] = (
     Field("access", "keyword", "open, restricted or closed"),
     Field("access_until", "keyword", "sealed until: the day a restricted or closed item opens "
                                      "by itself, ISO 8601; null if not sealed"),
+    Field("collection", "text", "collection or series of the item (manifest column `collection`)"),
     Field("duration_seconds", "float", "duration of audio or video"),
     Field("width", "int", "image or video width in pixels"),
     Field("height", "int", "image or video height in pixels"),

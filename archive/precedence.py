@@ -25,17 +25,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.events import MERGE, METADATA_MODIFICATION, event_row, record_events
+from archive.fields import EDITABLE_FIELDS
 from archive.models import Event, Item, ManifestValue, utcnow
 
 NEVER = object()  # no value of this row was ever recorded for the field
 # Each editable field and the item columns a manifest sets for it (the first one is compared
 # and recorded; the others travel with it).
+_SEVERAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "type": ("type", "type_source"), "date": ("date", "date_start", "date_end", "date_precision"),
+    "scientist": ("scientist_id",)}
 FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "title": ("title",), "description": ("description",), "access": ("access",),
-    "rights": ("rights",), "location": ("location",), "type": ("type", "type_source"),
-    "date": ("date", "date_start", "date_end", "date_precision"),
-    "scientist": ("scientist_id",), "access_until": ("access_until",),
-}
+    f: _SEVERAL_COLUMNS.get(f, (f,)) for f in EDITABLE_FIELDS}
 SUPERSEDED = "not applied"  # the outcome of a manifest change a later edit outranks
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.cells import EDITABLE_FIELDS
+from archive.fields import ITEM_FIELDS
 from archive.csvfiles import CsvRow, read_csv
 from archive.edits import Editor, FieldChange, read_values
 from archive.errors import RowError, SpreadsheetError, UsageError
@@ -26,8 +27,7 @@ from archive.exhibit_export.tabular import write_table_csv, write_table_xlsx
 from archive.models import Item, Scientist
 
 SHEET_COLUMNS: tuple[str, ...] = ("accession", *EDITABLE_FIELDS)
-_WIDTHS = {"accession": 16, "title": 40, "date": 14, "scientist": 14, "type": 12,
-           "access": 11, "description": 60, "rights": 24, "location": 24, "access_until": 12}
+_WIDTHS = {f.name: f.width for f in ITEM_FIELDS}
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r", "'\0")
 _CHUNK = 500
 FORMATS = ("csv", "xlsx")
@@ -52,9 +52,8 @@ def sheet_value(value: Any) -> str:
 # -- export -----------------------------------------------------------------------------------
 
 def _rows(s: Session, accessions: list[str] | None) -> Iterator[list[Any]]:
-    query = (select(Item.accession, Item.title, Item.date, Scientist.name, Item.type,
-                    Item.access, Item.description, Item.rights, Item.location,
-                    Item.access_until)
+    query = (select(Item.accession, *(Scientist.name if f == "scientist" else getattr(Item, f)
+                                      for f in EDITABLE_FIELDS))
              .outerjoin(Scientist, Item.scientist_id == Scientist.id))
     if accessions is None:
         for row in s.execute(query.order_by(Item.accession).execution_options(yield_per=_CHUNK)):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive.dates import ItemDate, date_from_filename, iso_exif_datetime, parse_date
+from archive.fields import EDITABLE_FIELDS
 from ingest.attribution import Match, NewScientist, attribute
 from ingest.classify import kind_from_extension, material_type, title_from_base
 from ingest.extract import Extraction
@@ -50,6 +51,7 @@ class ItemFacts:
     description: str | None = None
     rights: str | None = None
     location: str | None = None
+    collection: str | None = None
     extra: dict[str, Any] | None = None
     access_until: dt.date | None = None
 
@@ -61,7 +63,7 @@ class ItemFacts:
                     date_start=d.start if d else None, date_end=d.end if d else None,
                     date_precision=d.precision if d else None, access=self.access,
                     description=self.description, rights=self.rights,
-                    location=self.location, extra=self.extra,
+                    location=self.location, collection=self.collection, extra=self.extra,
                     access_until=self.access_until)
 
 
@@ -98,6 +100,11 @@ def item_date(base: str, material: str, date_taken: str | None) -> ItemDate | No
         return None
 
 
+# Editable fields a manifest row sets with more than its value: the type with its source, the
+# date with its range, the scientist by matching the name.
+_DECIDED_APART = ("type", "date", "scientist")
+
+
 def manifest_fields(row: ManifestRow, match: Match,
                     extra_before: dict[str, Any] | None = None) -> dict[str, Any]:
     """The item columns a manifest row sets: only its filled cells count. The one place a
@@ -107,7 +114,9 @@ def manifest_fields(row: ManifestRow, match: Match,
         -> {"title": "X", "access": "closed"}
     """
     out: dict[str, Any] = {}
-    for attr in ("title", "description", "access", "rights", "location", "access_until"):
+    for attr in EDITABLE_FIELDS:
+        if attr in _DECIDED_APART:
+            continue
         value = getattr(row, attr)
         if value is not None:
             out[attr] = value

@@ -1,8 +1,9 @@
 """Archivists' CSV manifests: per-file metadata that overrides what ingest derives.
 
-Columns: path, scientist, type, title, date, description, access, rights, location,
-access_until (the sealing date); any other column is kept as an extra field of the item. Every
-bad row is reported before anything is written (ManifestError).
+Columns: path, then every editable field of the registry (archive/fields.py: title, date,
+scientist, type, access, description, rights, location, access_until (the sealing date),
+collection); any other column is kept as an extra field of the item. Every bad row is
+reported before anything is written (ManifestError).
 """
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from typing import Any
 from archive.cells import read_cell
 from archive.csvfiles import CsvTable, read_csv
 from archive.dates import ItemDate
+from archive.fields import EDITABLE_FIELDS
 from archive.errors import ManifestError, RowError
 from archive.paths import manifest_key
 
-MANIFEST_COLUMNS = ("path", "scientist", "type", "title", "date", "description", "access",
-                    "rights", "location", "access_until")
+MANIFEST_COLUMNS = ("path", *EDITABLE_FIELDS)
+# The coded cells first: a row's errors are listed in this order.
+_READ_ORDER = ("type", "access", "date", "scientist",
+               *(f for f in EDITABLE_FIELDS if f not in ("type", "access", "date", "scientist")))
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class ManifestRow:
     rights: str | None = None
     location: str | None = None
     access_until: dt.date | None = None  # sealed until: opens by itself that day
+    collection: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -84,8 +89,7 @@ def parse_manifest(table: CsvTable, roots: Sequence[str],
                 errors.append(f"no file {raw_path!r} under {' or '.join(roots)}")
         # Each metadata cell is read exactly as `archive edit` reads it (archive/cells.py).
         values: dict[str, Any] = {}
-        for name in ("type", "access", "date", "scientist", "title", "description", "rights",
-                     "location", "access_until"):
+        for name in _READ_ORDER:
             try:
                 values[name] = read_cell(name, c.get(name, ""), known_scientist)
             except ValueError as exc:

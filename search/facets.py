@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from archive.fields import MATERIAL_TYPES
+from archive.fields import FACETS, MATERIAL_TYPES
 
-FACETS = ("type", "scientist", "decade")
 # The index field holding each facet's code; 0 means "none" and is never counted.
-CODE_FIELDS = {"type": "type_code", "scientist": "scientist_code", "decade": "decade_code"}
+CODE_FIELDS = {facet: f"{facet}_code" for facet in FACETS}
 
 
 # -- codes, written at indexing time (search.documents) and read back here ---------------------

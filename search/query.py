@@ -30,19 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archive.errors import QueryError
+from archive.fields import QUERY_NAMES
 
 MAX_QUERY_CHARS = 1000
 MAX_LIMIT = 1000  # hits per page; here, not in searcher.py, so options can name it cheaply
 
-FIELD_NAMES: dict[str, str] = {
-    "scientist": "scientist", "type": "type", "date": "date", "year": "date",
-    "decade": "date", "duration": "duration", "title": "title", "text": "text",
-    "accession": "accession",
-    "access": "access", "format": "format", "collection": "collection",
-    "科学家": "scientist", "人物": "scientist", "类型": "type", "類型": "type", "日期": "date",
-    "年份": "date", "年代": "date", "时长": "duration", "時長": "duration", "标题": "title",
-    "標題": "title", "全文": "text", "档号": "accession", "檔號": "accession",
-}
+FIELD_NAMES: dict[str, str] = QUERY_NAMES  # English and Chinese, from the field registry
 TEXT_FIELDS = {"title", "text", "collection"}
 RANGE_FIELDS = {"date", "duration"}
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"',

@@ -22,7 +22,7 @@ from flask import Flask, g, render_template
 from archive.catalog import Catalog
 from archive.durations import clock, length
 from archive.errors import ArchiveError, NotFound
-from archive.fields import MAIN_ROLES, type_label
+from archive.fields import MAIN_ROLES, field_label, type_label
 from archive.settings import Settings
 from web import auth
 from web.secret import site_secret
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> Flask:
     app.add_template_filter(clock, "clock")  # a moment in a recording
     app.add_template_filter(length, "length")  # how long a recording is
     app.add_template_filter(type_label, "type_label")  # 信件 Letter
+    app.add_template_filter(field_label, "label")  # 'date'|label: 日期 Date (archive/fields.py)
     app.jinja_env.globals["MAIN_ROLES"] = MAIN_ROLES
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.jinja_env.globals["viewer"] = viewer

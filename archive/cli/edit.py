@@ -24,18 +24,19 @@ from archive.events import agent_name
 @click.option("--description", help='The description; "" clears it.')
 @click.option("--rights", help='The rights statement; "" clears it.')
 @click.option("--location", help='The physical location (box, shelf); "" clears it.')
+@click.option("--collection", help='The collection or series (全宗, 系列); "" clears it.')
 @by_option()
 @click.pass_obj
 def command(app: AppContext, accession: str, title: str | None, date: str | None,
             scientist: str | None, type_: str | None, access: str | None,
             access_until: str | None, description: str | None, rights: str | None,
-            location: str | None, by: str | None) -> None:
+            location: str | None, collection: str | None, by: str | None) -> None:
     """Change the metadata of the item ACCESSION (any case). Each value is checked as a
     manifest cell is; each changed field is recorded with its old and new value, and search
     finds the new values at once."""
     given = {"title": title, "date": date, "scientist": scientist, "type": type_,
              "access": access, "description": description, "rights": rights,
-             "location": location, "access_until": access_until}
+             "location": location, "access_until": access_until, "collection": collection}
     catalog = app.open_catalog()
     with catalog.session() as s:
         changes = edit_item(s, accession, {k: v for k, v in given.items() if v is not None},

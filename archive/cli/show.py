@@ -23,7 +23,7 @@ def _fixity(f: dict) -> str:
 def render(rec: dict) -> str:
     out = [f"{rec['accession']}  {rec['title']}"]
     for key in ("type", "scientist", "date", "access", "sealing", "description", "rights",
-                "location", "pages", "seconds"):
+                "location", "collection", "pages", "seconds"):
         if rec.get(key) is not None:
             value = f"{rec[key]} ({length(rec[key])})" if key == "seconds" else rec[key]
             out.append(f"  {key:<12} {value}")

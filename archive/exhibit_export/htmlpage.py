@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 
 from archive.exhibit_export.rows import ExhibitExport, ObjectRow
-from archive.fields import type_label
+from archive.fields import EXHIBIT_FIELDS, field_label, type_label
 
 _CSS = """
 @page { size: A4; margin: 18mm 16mm; }
@@ -27,19 +27,16 @@ h1 { font-size: 22pt; margin: 0 0 2mm; } h2 { font-size: 15pt; margin: 8mm 0 3mm
   margin: 1mm 0; font-size: 9pt; color: #444; } dt { color: #777; } dd { margin: 0; }
 @media print { a { color: inherit; text-decoration: none; } }
 """
-_LABELS = (("accession", "档号 No."), ("scientist", "科学家"), ("type", "类型 Type"),
-           ("date", "日期 Date"), ("extent", "规格 Extent"), ("location", "位置 Location"),
-           ("rights", "权利 Rights"), ("access", "开放 Access"))
+# An object's facts under its title, labelled as the registry labels them everywhere.
+_FACTS = tuple(f for f in EXHIBIT_FIELDS if f not in ("title", "description", "caption"))
 
 
 def _object(row: ObjectRow, image: str | None) -> str:
     thumb = (f'<img src="{escape(image)}" alt="{escape(row.title)}">' if image
              else '<div class="noimage">无图像 no image</div>')
-    facts = {"accession": row.accession, "scientist": row.scientist, "type": type_label(row.type),
-             "date": row.date, "extent": row.extent, "location": row.location,
-             "rights": row.rights, "access": row.access}
-    dl = "".join(f"<dt>{escape(label)}</dt><dd>{escape(str(facts[key]))}</dd>"
-                 for key, label in _LABELS if facts[key])
+    facts = {**row.cells(), "type": type_label(row.type)}
+    dl = "".join(f"<dt>{escape(field_label(key))}</dt><dd>{escape(str(facts[key]))}</dd>"
+                 for key in _FACTS if facts[key])
     caption = f'<p class="caption">{escape(row.caption)}</p>' if row.caption else ""
     description = f"<p>{escape(row.description)}</p>" if row.description else ""
     return (f'<article class="object" id="{escape(row.accession)}">'

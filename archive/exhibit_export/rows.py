@@ -12,13 +12,12 @@ from archive.derivatives import derivative_path
 from archive.durations import hms
 from archive.errors import UsageError
 from archive.exhibits import get_exhibit, sections_in_order
-from archive.fields import MAIN_ROLES
+from archive.fields import EXHIBIT_FIELDS, MAIN_ROLES
 from archive.models import File
 
 SCHEMA_VERSION = "archive-exhibit/1"
-COLUMNS = ("position", "section", "accession", "title", "scientist", "type", "date",
-           "description", "caption", "extent", "location", "rights", "access", "files",
-           "sha256", "thumbnail")
+# The object's place, its fields as the registry declares them for exhibits, its files.
+COLUMNS = ("position", "section", *EXHIBIT_FIELDS, "files", "sha256", "thumbnail")
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,7 @@ class ObjectRow:
     location: str | None
     rights: str | None
     access: str
+    collection: str | None = None
     files: list[FileInfo] = field(default_factory=list)
     sha256: str | None = None  # of the main file
     thumbnail: str | None = None  # absolute path of the thumbnail, when one was built
@@ -68,16 +68,10 @@ class ObjectRow:
 
     def cells(self) -> dict[str, Any]:
         """The flat record of CSV and XLSX, in COLUMNS order."""
-        return {
-            "position": self.position, "section": self.section or "",
-            "accession": self.accession, "title": self.title,
-            "scientist": self.scientist or "", "type": self.type, "date": self.date or "",
-            "description": self.description or "", "caption": self.caption or "",
-            "extent": self.extent, "location": self.location or "",
-            "rights": self.rights or "", "access": self.access,
-            "files": "; ".join(f.path for f in self.files), "sha256": self.sha256 or "",
-            "thumbnail": self.thumbnail or "",
-        }
+        fields = {name: getattr(self, name) or "" for name in EXHIBIT_FIELDS}
+        return {"position": self.position, "section": self.section or "", **fields,
+                "files": "; ".join(f.path for f in self.files), "sha256": self.sha256 or "",
+                "thumbnail": self.thumbnail or ""}
 
 
 @dataclass(frozen=True)
@@ -115,7 +109,8 @@ def object_row(item: Any, derivatives: Path, position: int = 1, section: str | N
         caption=caption,
         pages=item.pages, width=main.width if main else None,
         height=main.height if main else None, duration_seconds=item.seconds,
-        location=item.location, rights=item.rights, access=item.access, files=infos,
+        location=item.location, rights=item.rights, access=item.access,
+        collection=item.collection, files=infos,
         sha256=main.sha256 if main else None,
         thumbnail=_thumbnail(derivatives, main) if main else None)
 

@@ -64,7 +64,8 @@ def write_table_xlsx(path: Path, sheet: str, header: Sequence[str],
 
 _WIDTHS = {"position": 6, "section": 16, "accession": 16, "title": 40, "scientist": 12,
            "type": 12, "date": 12, "description": 50, "caption": 50, "extent": 16,
-           "location": 20, "rights": 20, "access": 10, "files": 50, "sha256": 20,
+           "location": 20, "rights": 20, "access": 10, "collection": 20, "files": 50,
+           "sha256": 20,
            "thumbnail": 22}
 THUMB_PX = 96
 

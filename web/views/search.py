@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import jsonify, render_template, request, url_for
 
 from archive.errors import IndexProblem, QueryError
-from search.facets import FACETS
+from archive.fields import FACETS
 from search.query import MAX_QUERY_CHARS
 from search.searcher import SearchOptions, SearchResult
 from web import data
