@@ -32,7 +32,7 @@ def test_every_declared_field_reaches_each_surface():
         assert field_label(f.name) == f"{f.zh} {f.en}"
     for name in EDITABLE_FIELDS:
         assert name in MANIFEST_COLUMNS and name in SHEET_COLUMNS
-        assert f"--{name}" in _help("edit")
+        assert f"--{name.replace('_', '-')}" in _help("edit")
     assert set(EXHIBIT_FIELDS) <= set(COLUMNS)
     assert tuple(CODE_FIELDS) == FACETS == ("type", "scientist", "decade")
     assert QUERY_NAMES["全宗"] == QUERY_NAMES["collection"] == "collection"
