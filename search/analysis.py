@@ -91,13 +91,27 @@ def cjk_terms(text: str, trailing_unigram: bool = True) -> Iterator[tuple[str, i
                 yield word, run[0][0], run[-1][0] + 1
 
 
-def word_terms(value: str) -> Iterator[str]:
+def word_terms(value: str, query: bool = False) -> Iterator[str]:
     """jieba's search-mode words of Han runs (two characters or more) and the other words, in
-    order, folded (unstemmed): the `words` field of either engine."""
+    order, folded (unstemmed): the `words` field of either engine.
+
+    In a query (`query`), a Han run of one or two characters is its own word without jieba:
+    search mode cuts no smaller words out of two characters, so jieba could only keep the pair
+    or split it into single characters, which are no words; the words field only adds to the
+    score, never decides a match. Loading jieba's dictionary was most of a two-character
+    query's time (docs/PERFORMANCE.md).
+
+        list(word_terms("导弹", query=True)) -> ["导弹"]   (jieba not loaded)
+        list(word_terms("弹", query=True))   -> []
+    """
     for kind, run in _runs(value):
         text = "".join(c for _, c in run)
         if kind != "han":
             yield text
+            continue
+        if query and len(text) <= 2:
+            if len(text) == 2:
+                yield text
             continue
         # jieba (0.3 s to import, 1 s to load its dictionary) only for Han text.
         for word in _jieba().cut_for_search(text):

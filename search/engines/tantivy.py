@@ -226,7 +226,7 @@ class Compiler:
 
     def words(self, value: str) -> tantivy.Query | None:
         terms = list(dict.fromkeys(stem_word(w) if w.isascii() else w
-                                   for w in word_terms(value)))
+                                   for w in word_terms(value, query=True)))
         return self.all_of([self.term("words", t) for t in terms]) if terms else None
 
     def free_text(self, value: str, phrase: bool, field: str) -> tantivy.Query:

@@ -63,7 +63,7 @@ class Compiler:
     def words(self, value: str) -> wq.Query | None:
         """jieba's words of the value, all required: a second way in beside the bigrams."""
         terms = list(dict.fromkeys(stem_word(w) if w.isascii() else w
-                                   for w in word_terms(value)))
+                                   for w in word_terms(value, query=True)))
         if not terms:
             return None
         return wq.Term("words", terms[0]) if len(terms) == 1 else \
