@@ -31,7 +31,7 @@ from archive.fields import MAIN_ROLES
 from archive.models import Event, File, FileText, IngestProblem, Item, Root, utcnow
 from archive.paths import filesystem_path
 from ingest.attribution import NewScientist
-from ingest.extract import Extraction
+from ingest.extraction import Extraction
 from ingest.report import IngestReport
 from ingest.tasks import Described
 

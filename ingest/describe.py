@@ -25,7 +25,7 @@ from archive.dates import ItemDate, date_from_filename, iso_exif_datetime, parse
 from archive.fields import EDITABLE_FIELDS
 from ingest.attribution import Match, NewScientist, attribute
 from ingest.classify import kind_from_extension, material_type, title_from_base
-from ingest.extract import Extraction
+from ingest.extraction import Extraction
 from ingest.manifest import ManifestRow
 from ingest.tasks import FileJob
 

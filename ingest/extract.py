@@ -3,9 +3,9 @@ Returns a picklable Extraction; parser failures become its `problem`, never an e
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.extraction import Extraction
 from media.audiovideo import probe_av
 from media.checksum import sha256_file
 from media.id3 import read_id3_tags
@@ -15,31 +15,6 @@ from media.images import read_image
 from media.problems import MediaProblem
 from media.textcodec import decode_text
 from media.transcripts import parse_transcript, transcript_text
-
-
-@dataclass(frozen=True)
-class Extraction:
-    sha256: str | None
-    size: int
-    mime: str | None = None
-    format: str | None = None
-    kind: str = "other"  # image, audio, video, pdf, docx, text, transcript, empty, other
-    width: int | None = None
-    height: int | None = None
-    duration: float | None = None
-    pages: int | None = None
-    camera_make: str | None = None
-    camera_model: str | None = None
-    date_taken: str | None = None  # raw EXIF form
-    gps_lat: float | None = None
-    gps_lon: float | None = None
-    orientation: int | None = None
-    tech: dict[str, Any] = field(default_factory=dict)
-    text: str | None = None
-    cues: list[list[Any]] | None = None
-    problem: str | None = None
-    problem_stage: str | None = None
-    tools: tuple[str, ...] = ()  # parsers used, with versions, for provenance events
 
 
 def _versions() -> dict[str, str]:

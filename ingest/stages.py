@@ -24,7 +24,7 @@ from archive.models import File, Root
 from ingest.attribution import unattributed_folder
 from ingest.classify import Grouping, plan_folder
 from ingest.describe import DescribeOptions, describe_item
-from ingest.extract import Extraction, extract_file
+from ingest.extraction import Extraction
 from ingest.manifest import ManifestRow
 from ingest.missing import MissingFiles
 from ingest.manifest_guard import ManifestGuard
@@ -178,6 +178,9 @@ def extract(sess: IngestSession, jobs: Iterable[FileJob], runner: Runner) -> Ite
     parser gave up (timed out, crashed, ran out of memory) is hashed again in a worker, with
     no time limit, so it is still catalogued with its checksum and its problem."""
     def submit(job: FileJob) -> Any:
+        # The parsers are imported with the first file that needs them: a re-run that finds
+        # every file unchanged never loads them (the workers have them preloaded).
+        from ingest.extract import extract_file
         return runner.submit(extract_file, job.abs, sess.max_text_chars)
 
     for job, outcome in in_order(runner, jobs, submit, sess.window):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ingest.classify import Grouping
-from ingest.extract import Extraction
+from ingest.extraction import Extraction
 from ingest.manifest import ManifestRow
 from ingest.workers import WorkerFailure
 

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import resource
 import signal
+import sys
 import threading
 import warnings
 from collections import deque
@@ -25,8 +26,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
-
-from pebble import ProcessExpired, ProcessPool
 
 from media.problems import MediaProblem
 
@@ -69,7 +68,8 @@ def failure_of(exc: Exception, timeout: float, memory_mb: int) -> WorkerFailure:
     if isinstance(exc, FutureTimeout):
         return WorkerFailure("extract", f"timed out: parsing took longer than {timeout:g} s "
                                         "(the worker was stopped)")
-    if isinstance(exc, ProcessExpired):
+    pebble = sys.modules.get("pebble")  # imported when a pool starts; none, no crash
+    if pebble is not None and isinstance(exc, pebble.ProcessExpired):
         return WorkerFailure("extract", f"the parser crashed (worker exit code {exc.exitcode})")
     if isinstance(exc, MemoryError):
         return WorkerFailure("extract", f"the parser ran out of memory (cap {memory_mb} MB)")
@@ -150,22 +150,31 @@ class WorkerPool(_Outcomes):
     def __init__(self, jobs: int, timeout: float, memory_mb: int):
         self.timeout = timeout
         self.memory_mb = memory_mb
-        # forkserver: workers fork from a clean process that has imported the parsers once,
-        # never from the parent with its database connections and progress-bar thread.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["ingest.extract", "media.derivatives"])
-        self._pool = ProcessPool(max_workers=max(1, jobs), max_tasks=1000,
-                                 initializer=_init_worker, initargs=(memory_mb,),
-                                 context=context)
+        self.jobs = max(1, jobs)
+        self._pool: Any = None  # made with the first task: a run with nothing to do starts none
+
+    def _started(self) -> Any:
+        if self._pool is None:
+            from pebble import ProcessPool
+            # forkserver: workers fork from a clean process that has imported the parsers
+            # once, never from the parent with its database connections and progress thread.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["ingest.extract", "media.derivatives"])
+            self._pool = ProcessPool(max_workers=self.jobs, max_tasks=1000,
+                                     initializer=_init_worker, initargs=(self.memory_mb,),
+                                     context=context)
+        return self._pool
 
     def submit(self, fn: Callable[..., T], *args: Any, timeout: Any = DEFAULT) -> Future[T]:
         limit = self.timeout if timeout is DEFAULT else timeout
-        return self._pool.schedule(fn, args=args, timeout=limit)
+        return self._started().schedule(fn, args=args, timeout=limit)
 
     def failure(self, exc: Exception) -> WorkerFailure:
         return failure_of(exc, self.timeout, self.memory_mb)
 
     def close(self, cancel: bool = False) -> None:
+        if self._pool is None:
+            return
         if cancel:
             self._pool.stop()
         else:

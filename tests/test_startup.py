@@ -1,6 +1,7 @@
 """The CLI starts at once: `archive --help`, `--version` and every command's `--help` run for
 real (the installed `archive` script in a subprocess) and import no media, search, web or
-database-driver library; a search imports jieba only when its query has Chinese in it."""
+database-driver library; a search imports jieba only when its query has a run of Chinese
+characters to cut into words."""
 from __future__ import annotations
 
 import os
@@ -66,4 +67,34 @@ def test_a_search_loads_jieba_only_for_chinese(tmp_path: Path, monkeypatch):
     assert "whoosh" in english and "jieba" not in english
     filters = imported_by("--catalog", catalog, "search", "date:1950..1960")
     assert "jieba" not in filters
-    assert "jieba" in imported_by("--catalog", catalog, "search", "火箭")
+    # A two-character word is its own word: jieba's dictionary (1-2 s) is loaded only for a
+    # longer run of characters, which it has to cut into words.
+    assert "jieba" not in imported_by("--catalog", catalog, "search", "火箭")
+    assert "jieba" in imported_by("--catalog", catalog, "search", "火箭发动机")
+
+
+def test_a_two_character_query_word_is_what_jieba_would_cut():
+    from search.analysis import word_terms
+    for word in ("导弹", "卫星", "火箭", "原子", "物理", "书信"):
+        assert list(word_terms(word, query=True)) == list(word_terms(word)) == [word]
+    assert list(word_terms("弹 rocket", query=True)) == ["rocket"]
+    assert list(word_terms("工程控制论", query=True)) == list(word_terms("工程控制论"))
+
+
+def test_a_rerun_with_nothing_to_do_loads_no_parser_and_starts_no_worker(tmp_path: Path,
+                                                                          monkeypatch):
+    """#13.8: the no-op re-run imported PyAV, Pillow, pypdf and pebble (half its time on a
+    small collection) though it extracts nothing; the parsers now come with the first file
+    that needs them, and the workers with the first task."""
+    from benchmarks.generators.samples import make_jpeg, make_wav
+    folder = tmp_path / "papers"
+    make_jpeg(folder / "钱学森" / "letter_1956.jpg")
+    make_wav(folder / "钱学森" / "talk.wav", 0.5)
+    path = tmp_path / "catalog.db"
+    for name, value in catalog_env(path).items():
+        monkeypatch.setenv(name, value)
+    catalog = catalog_url(path)
+    first = imported_by("--catalog", catalog, "ingest", str(folder), "--quiet")
+    assert {"av", "PIL", "pebble"} <= first
+    again = imported_by("--catalog", catalog, "ingest", str(folder), "--quiet")
+    assert again & {"av", "PIL", "pypdf", "exifread", "pebble", "docx"} == set()
