@@ -272,10 +272,10 @@ def test_recording_checks_costs_no_statement_per_file(cli, coll, catalog):
     for i in range(40):
         make_jpeg(coll / "more" / f"scan_{i}.jpg", (16 + i, 16))
     ingested(cli, coll)
-    executed: list[tuple[bool, int]] = []
+    executed: list[tuple[bool, str]] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        executed.append((executemany, len(parameters) if executemany else 1))
+        executed.append((executemany, " ".join(statement.split()[:3]).upper()))
     event.listen(catalog.engine, "before_cursor_execute", count)
     try:
         report = verify(catalog, VerifyOptions(all=True, jobs=2))
@@ -283,8 +283,11 @@ def test_recording_checks_costs_no_statement_per_file(cli, coll, catalog):
         event.remove(catalog.engine, "before_cursor_execute", count)
     assert report.checked == report.ok == 48
     if catalog.engine.dialect.name == "sqlite":  # elsewhere events go by executemany
-        assert [n for many, n in executed if many] == []  # no statement run once per file
-    assert len(executed) < 20
+        # No check's event or last_verified is a statement of its own (the work claims of
+        # verify on several machines, archive/claims.py, are written apart from the checks).
+        assert [sql for many, sql in executed if many and
+                (sql.startswith("INSERT INTO EVENTS") or sql.startswith("UPDATE FILES"))] == []
+    assert sum(1 for _, sql in executed if sql.startswith("INSERT INTO EVENTS")) <= 2
     with catalog.session() as s:
         assert s.scalar(select(func.count(Event.id)).where(Event.kind == "fixity check")) == 48
         assert s.scalar(select(func.count(File.id)).where(File.last_verified.is_(None))) == 0
