@@ -1,8 +1,10 @@
 """IIIF Presentation 3 manifests, one builder for every manifest the archive writes (an exhibit's,
 an item's): one canvas per image, PDF page, recording or video, image canvases with a IIIF Image
 API 3 service for deep zoom, time-based canvases with their duration, transcripts' cues as
-`supplementing` annotations aimed at their moment (`#t=start,end`). Built as plain data and
-checked by iiif-prezi3's models; knows nothing of Flask or the database.
+`supplementing` annotations aimed at their moment (`#t=start,end`), machine-read lines of a page
+as `supplementing` annotations aimed at their box (`#xywh=x,y,w,h`), and the answers of an
+item's IIIF Content Search 2.0 service over those lines. Built as plain data and checked by
+iiif-prezi3's models; knows nothing of Flask or the database.
 
     image_id("QXS-L-00002", "9f86d08…")  -> "QXS-L-00002~9f86d081884c7d65"
     image_id("QXS-D-00001", "9f86d08…", page=3) -> "QXS-D-00001~9f86d081884c7d65~p3"
@@ -17,6 +19,7 @@ from urllib.parse import quote
 from archive.exhibit_export.rows import FileInfo, ObjectRow
 from archive.fields import MAIN_ROLES, TYPE_LABELS
 from archive.names import has_han
+from archive.page_text import PageText, match_on
 
 _A4 = (1189, 841)  # height, width of a canvas standing for a PDF page without an image
 ID_DIGITS = 16  # of the sha256 in an image id: opaque, and unique enough within one item
@@ -52,6 +55,8 @@ class SiteFiles:
     access: Mapping[str, str] = field(default_factory=dict)  # path -> access-audio|video
     thumbnails: frozenset[str] = frozenset()  # paths with a thumbnail derivative
     transcripts: tuple[Transcript, ...] = ()
+    # (path, page in the file) -> what the OCR read there (pages of a public item only)
+    texts: Mapping[tuple[str, int], PageText] = field(default_factory=dict)
 
 
 def label(text: str) -> dict[str, list[str]]:
@@ -133,13 +138,60 @@ def _supplementing(canvas: dict[str, Any], n: int, root: str, base: str, accessi
                                   "items": annotations}]
 
 
+def _xywh(box: tuple[int, int, int, int], page: tuple[int, int],
+          canvas: tuple[int, int]) -> str:
+    """A box in the OCR'd page image's pixels as a box on the canvas (sizes may differ: the
+    canvas is the image as served).
+
+        _xywh((100, 50, 200, 20), (1000, 2000), (500, 1000)) -> "50,25,100,10"
+    """
+    sx = canvas[0] / page[0] if page[0] else 1.0
+    sy = canvas[1] / page[1] if page[1] else 1.0
+    x, y, w, h = box
+    return f"{round(x * sx)},{round(y * sy)},{max(1, round(w * sx))},{max(1, round(h * sy))}"
+
+
+def line_id(root: str, n: int, line_no: int) -> str:
+    return f"{root}/annotation/{n}/line/{line_no}"
+
+
+def _line_annotations(canvas: dict[str, Any], n: int, root: str,
+                      text: PageText) -> list[dict[str, Any]]:
+    out = []
+    for line in text.lines:
+        body: dict[str, Any] = {"type": "TextualBody", "value": line.text,
+                                "format": "text/plain"}
+        if has_han(line.text):
+            body["language"] = "zh"
+        target = _xywh((line.x, line.y, line.w, line.h), (text.width, text.height),
+                       (canvas["width"], canvas["height"]))
+        out.append({"id": line_id(root, n, line.line_no), "type": "Annotation",
+                    "motivation": "supplementing", "body": body,
+                    "target": f"{canvas['id']}#xywh={target}"})
+    return out
+
+
+def _machine_read(canvas: dict[str, Any], n: int, root: str, text: PageText) -> None:
+    """The page's machine-read lines as `supplementing` annotations, labelled as such."""
+    canvas["annotations"] = [{"id": f"{root}/page/{n}/ocr", "type": "AnnotationPage",
+                              "label": {"zh": ["机器识别文字"], "en": ["Machine-read text"]},
+                              "items": _line_annotations(canvas, n, root, text)}]
+
+
 def _canvases(row: ObjectRow, site: SiteFiles, base: str, root: str,
               start: int) -> list[dict[str, Any]]:
     """The canvases of one object, numbered from `start` + 1."""
+    return [c for c, _ in _keyed_canvases(row, site, base, root, start)]
+
+
+def _keyed_canvases(row: ObjectRow, site: SiteFiles, base: str, root: str,
+                    start: int) -> list[tuple[dict[str, Any], tuple[str, int]]]:
+    """The canvases of one object, numbered from `start` + 1, each with the (path, page in
+    the file) it shows."""
     metadata = _metadata(row)
     mains = [f for f in row.files if f.role in MAIN_ROLES]
     timed = [f for f in mains if (f.mime or "").startswith(("audio/", "video/")) and f.duration]
-    out: list[dict[str, Any]] = []
+    out: list[tuple[dict[str, Any], tuple[str, int]]] = []
     for f in mains:
         url = file_url(base, row.accession, f.path)
         mime = f.mime or ""
@@ -192,21 +244,27 @@ def _canvases(row: ObjectRow, site: SiteFiles, base: str, root: str,
             if f in timed and site.transcripts:
                 _supplementing(canvas, n, root, base, row.accession,
                                _transcripts_for(f, timed, site.transcripts))
-            out.append(canvas)
+            text = site.texts.get((f.path, page))
+            if text is not None and text.lines and "width" in canvas and f not in timed:
+                _machine_read(canvas, n, root, text)
+            out.append((canvas, (f.path, page)))
     return out
 
 
 def build_manifest(manifest_id: str, title: str, summary: str | None,
                    objects: Sequence[tuple[ObjectRow, SiteFiles]], base_url: str,
-                   ranges: bool = True) -> Any:
+                   ranges: bool = True, search: str | None = None) -> Any:
     """The manifest of `objects` in order (an iiif_prezi3 Manifest, validated by its models);
-    with `ranges`, a range per section of the objects (an exhibit's rooms)."""
+    with `ranges`, a range per section of the objects (an exhibit's rooms); with `search`, the
+    URL of a Content Search 2.0 service over its machine-read lines."""
     from iiif_prezi3 import Manifest
     base = base_url.rstrip("/")
     root = manifest_id.rsplit("/", 1)[0]
     data: dict[str, Any] = {"id": manifest_id, "type": "Manifest", "label": label(title)}
     if summary:
         data["summary"] = label(summary)
+    if search:
+        data["service"] = [{"id": search, "type": "SearchService2"}]
     canvases: list[dict[str, Any]] = []
     sections: dict[str | None, list[str]] = {}
     for row, site in objects:
@@ -221,3 +279,54 @@ def build_manifest(manifest_id: str, title: str, summary: str | None,
     if structures:
         data["structures"] = structures
     return Manifest(**data)
+
+
+# -- Content Search 2.0 ------------------------------------------------------------------------
+
+PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
+QUOTE_CHARS = 20  # of the line before and after a match, in a highlighting selector
+
+
+def _quote(text: str, start: int, end: int) -> dict[str, str]:
+    selector = {"type": "TextQuoteSelector", "prefix": text[max(0, start - QUOTE_CHARS):start],
+                "exact": text[start:end], "suffix": text[end:end + QUOTE_CHARS]}
+    return {k: v for k, v in selector.items() if v}
+
+
+def search_answer(answer_id: str, manifest_id: str, row: ObjectRow, site: SiteFiles,
+                  base_url: str, patterns: list[str], motivations: Sequence[str] = (),
+                  ignored: Sequence[str] = ()) -> dict[str, Any]:
+    """A IIIF Content Search 2.0 answer over an object's machine-read lines: the lines that
+    hold the query (the same annotations as the manifest's, aimed at `canvas#xywh=…`) in
+    `items`, and for each match in a line a `highlighting` annotation quoting it in
+    `annotations`. `motivations` (the request's `motivation`) narrows the lines to those with
+    one of them; `ignored` names the request's parameters the service does not implement."""
+    from search.snippets import find_matches
+    base = base_url.rstrip("/")
+    root = manifest_id.rsplit("/", 1)[0]
+    items: list[dict[str, Any]] = []
+    highlights: list[dict[str, Any]] = []
+    wanted = not motivations or "supplementing" in motivations
+    for canvas, key in _keyed_canvases(row, site, base, root, 0) if patterns and wanted else []:
+        text = site.texts.get(key)
+        if text is None or "annotations" not in canvas:
+            continue
+        lines = canvas["annotations"][0]["items"]
+        for i in match_on(text, patterns).lines:
+            line = lines[i]
+            items.append(line)
+            value = text.lines[i].text
+            for start, end in find_matches(value, patterns):
+                highlights.append({
+                    "id": f"{answer_id}#match-{len(highlights) + 1}", "type": "Annotation",
+                    "motivation": "highlighting",
+                    "target": {"type": "SpecificResource", "source": line["id"],
+                               "selector": [_quote(value, start, end)]}})
+    answer: dict[str, Any] = {"@context": PRESENTATION_CONTEXT, "id": answer_id,
+                              "type": "AnnotationPage", "items": items}
+    if ignored:
+        answer["ignored"] = list(ignored)
+    if highlights:
+        answer["annotations"] = [{"id": f"{answer_id}#matches", "type": "AnnotationPage",
+                                  "items": highlights}]
+    return answer

@@ -4,6 +4,7 @@ the derivatives folder. Only public items answer, exactly as their pages do; the
 and only these, carry `Access-Control-Allow-Origin: *`, which IIIF viewers need.
 
     /items/<accession>/manifest.json
+    /items/<accession>/search?q=…    IIIF Content Search 2.0 over the item's machine-read lines
     /exhibits/<slug>/manifest.json
     /iiif/<id>/info.json
     /iiif/<id>/<region>/<size>/<rotation>/<quality>.<format>
@@ -27,10 +28,12 @@ from archive.errors import ImageRequestError, NotFound
 from archive.exhibit_export.iiif import build_manifest as exhibit_manifest
 from archive.exhibit_export.rows import ObjectRow, build_export, object_row
 from archive.fields import MAIN_ROLES
+from archive.errors import QueryError
 from archive.models import File, FileText, Item
+from archive.page_text import read_pages
 from archive.standards import iiif_image
 from archive.standards.iiif import ID_DIGITS, Picture, SiteFiles, Transcript, build_manifest
-from archive.standards.iiif import image_id, service_url
+from archive.standards.iiif import image_id, search_answer, service_url
 from archive.standards.iiif_render import displayed_size, render
 from web import data
 from web.audit import audited_item
@@ -100,8 +103,10 @@ def site_files(s: Session, item: Item, derivatives: Path) -> tuple[SiteFiles, se
             if text is not None and text.cues:
                 transcripts.append(Transcript(f.path, tuple((float(a), float(b), str(t))
                                                             for a, b, t in text.cues)))
+    texts = {(p.page.path, p.page.file_page): p for p in read_pages(s, viewer(), item)
+             if p.page.path not in missing}
     return SiteFiles(images, pdf_pages, access, frozenset(thumbnails),
-                     tuple(transcripts)), missing
+                     tuple(transcripts), texts), missing
 
 
 def _served_row(row: ObjectRow, missing: set[str]) -> ObjectRow:
@@ -120,11 +125,44 @@ def item_manifest(accession: str) -> Any:
     derivatives = state().settings.derivatives_dir
     files, missing = site_files(s, item, derivatives)
     row = _served_row(object_row(item, derivatives), missing)
+    search = url_for("site.item_search", accession=item.accession, _external=True) \
+        if files.texts else None
     manifest = build_manifest(url_for("site.item_manifest", accession=item.accession,
                                       _external=True),
                               item.title, item.description, [(row, files)], _base(),
-                              ranges=False)
+                              ranges=False, search=search)
     return _manifest_response(manifest)
+
+
+@site.route("/items/<accession>/search")
+def item_search(accession: str) -> Any:
+    """IIIF Content Search 2.0: the item's machine-read lines holding the words of `q`, as
+    annotations on their canvas's box (`q` in the site's query language; its words are
+    found as on the item page). `date` and `user` are not implemented, and said so."""
+    from search.query import parse_query
+    from search.snippets import match_patterns
+    canonical = normalise_accession(accession)
+    if canonical and canonical != accession:
+        args: dict[str, Any] = dict(request.args.items())
+        return redirect(url_for("site.item_search", accession=canonical, **args), 301)
+    s = db()
+    item = data.visible_item(s, accession, viewer())
+    derivatives = state().settings.derivatives_dir
+    files, missing = site_files(s, item, derivatives)
+    row = _served_row(object_row(item, derivatives), missing)
+    try:
+        patterns = match_patterns(parse_query(request.args.get("q", "")))
+    except QueryError:
+        patterns = []  # nothing a search could find: an empty answer, as for no query
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("q", "motivation")}
+    answer_id = url_for("site.item_search", accession=item.accession, _external=True,
+                        **kept)
+    answer = search_answer(answer_id, url_for("site.item_manifest",
+                                              accession=item.accession, _external=True),
+                           row, files, _base(), patterns,
+                           request.args.get("motivation", "").split(),
+                           [k for k in ("date", "user") if request.args.get(k)])
+    return _json(answer, PRESENTATION)
 
 
 @site.route("/exhibits/<slug>/manifest.json")

@@ -1,0 +1,230 @@
+"""Machine-read text on the surfaces (#15 Search and the site, #17 IIIF): the item page opens the
+page a query was found on with its lines outlined and the page's text beside the image; the
+manifest carries each page's lines as `supplementing` annotations and a Content Search 2.0
+service that answers with annotations on `canvas#xywh=…`; a restricted item's machine-read
+text appears nowhere. OCR results are written to the catalog's tables directly (the seam with
+`archive ocr`)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from archive.page_text import item_pages, lines_matching, page_string
+from tests.conftest import run, write_manifest
+
+HOST = "http://localhost"
+SECRET_WORD = "绝密火箭"  # only in the restricted letter's scan, on this line:
+SECRET_LINE = SECRET_WORD + "的设计"  # (pages echo a query, never the line)
+
+
+def add_ocr(catalog: Path, path: str, page: int, size: tuple[int, int],
+            lines: list[tuple[str, tuple[int, int, int, int]]]) -> None:
+    """Rows as `archive ocr` writes them: one page, its lines in reading order."""
+    from archive.catalog import Catalog
+    from archive.models import File, OcrLine, OcrPage
+    from archive.settings import load_settings
+    from sqlalchemy import select
+    cat = Catalog.open(load_settings({"catalog": str(catalog)}, environ={}))
+    try:
+        with cat.session() as s:
+            f = s.scalars(select(File).where(File.path == path)).one()
+            row = OcrPage(file_id=f.id, page=page, width=size[0], height=size[1],
+                          engine="rapidocr 3.4.2", model="PP-OCRv5 mobile", status="read")
+            row.lines = [OcrLine(line_no=n, text=text, x=x, y=y, w=w, h=h, confidence=0.98)
+                         for n, (text, (x, y, w, h)) in enumerate(lines, start=1)]
+            s.add(row)
+            s.commit()
+    finally:
+        cat.close()
+
+
+def records(catalog: Path) -> dict[str, dict[str, Any]]:
+    return {r["path"]: r for r in (json.loads(line) for line in
+                                   run(catalog, "export").stdout.splitlines())}
+
+
+@pytest.fixture
+def ocr_site(tmp_path):  # type: ignore[no-untyped-def]
+    """A two-page letter whose second page alone holds 导弹 (across a line break), a PDF
+    whose first page was rendered and read, and a restricted letter with a secret word."""
+    from archive.derivatives import page_image_path
+    from archive.settings import load_settings
+    from benchmarks.generators.samples import make_jpeg, make_pdf
+    from web.app import create_app
+    folder = tmp_path / "letters"
+    make_jpeg(folder / "letter_1956.jpg", (600, 800))
+    make_jpeg(folder / "letter_1956_p2.jpg", (600, 800))
+    make_jpeg(folder / "secret_1965.jpg", (600, 800))
+    make_pdf(folder / "notes_1958.pdf", ["page one", "page two"])
+    manifest = write_manifest(tmp_path / "m.csv", [
+        ["path", "title", "access"],
+        ["letter_1956.jpg", "致陈赓信", "open"],
+        ["secret_1965.jpg", "密信", "restricted"],
+        ["notes_1958.pdf", "笔记", "open"]])
+    catalog = tmp_path / "catalog.db"
+    assert run(catalog, "ingest", str(folder), "--manifest", str(manifest), "--quiet") \
+        .exit_code == 0
+    add_ocr(catalog, "letter_1956.jpg", 1, (600, 800), [("敬爱的陈赓同志：", (40, 40, 300, 30))])
+    add_ocr(catalog, "letter_1956_p2.jpg", 1, (1200, 1600), [  # read at twice the size
+        ("关于建立力学研究所和导", (80, 100, 900, 60)),
+        ("弹研究的意见如下。", (80, 180, 800, 60)),
+        ("此致 敬礼", (80, 260, 300, 60))])
+    add_ocr(catalog, "secret_1965.jpg", 1, (600, 800), [(SECRET_LINE, (40, 40, 300, 30))])
+    pdf = records(catalog)["notes_1958.pdf"]
+    derivatives = Path(str(catalog) + ".derivatives")
+    make_jpeg(page_image_path(derivatives, pdf["sha256"], 1), (850, 1100))  # as rendered
+    add_ocr(catalog, "notes_1958.pdf", 1, (850, 1100), [("卫星轨道计算", (100, 100, 400, 50))])
+    assert run(catalog, "reindex", "--quiet").exit_code == 0
+    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app.testing = True
+    return app.test_client(), catalog, records(catalog)
+
+
+def local(url: str) -> str:
+    assert url.startswith(HOST + "/"), url
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+# -- the pure parts ----------------------------------------------------------------------------
+
+def test_a_line_break_between_han_characters_is_no_break_in_the_words() -> None:
+    assert page_string(["我们研究导", "弹的问题"]) == ("我们研究导弹的问题", [0, 5])
+    assert page_string(["Hello", "world"]) == ("Hello\nworld", [0, 6])
+    assert page_string(["第一", "", "第二"]) == ("第一\n\n第二", [0, 3, 4])
+    assert lines_matching(["我们研究导", "弹的问题"], ["导弹"]) == [0, 1]
+    assert lines_matching(["導彈研究", "卫星"], ["导弹"]) == [0]  # traditional folds
+    assert lines_matching(["火箭", "卫星"], ["导弹"]) == []
+
+
+def test_an_items_pages_follow_its_manifest() -> None:
+    from types import SimpleNamespace as F
+    files = [F(id=3, path="b.pdf", role="master", mime="application/pdf", pages=2),
+             F(id=1, path="a.jpg", role="page", mime="image/jpeg", pages=None),
+             F(id=2, path="a.srt", role="transcript", mime="text/plain", pages=None)]
+    pages = item_pages(files)  # type: ignore[arg-type]
+    assert [(p.number, p.path, p.file_page, p.pdf) for p in pages] == [
+        (1, "b.pdf", 1, True), (2, "b.pdf", 2, True), (3, "a.jpg", 1, False)]
+
+
+# -- IIIF ----------------------------------------------------------------------------------------
+
+def manifest(client, acc: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from iiif_prezi3 import Manifest
+    r = client.get(f"/items/{acc}/manifest.json")
+    assert r.status_code == 200
+    data = json.loads(r.data)
+    Manifest(**data)
+    return data
+
+
+def test_each_pages_lines_are_supplementing_annotations_on_their_box(ocr_site):
+    client, _, recs = ocr_site
+    acc = recs["letter_1956.jpg"]["accession"]
+    data = manifest(client, acc)
+    first, second = data["items"]
+    (page,) = second["annotations"]
+    assert page["label"]["en"] == ["Machine-read text"]
+    lines = page["items"]
+    assert [a["motivation"] for a in lines] == ["supplementing"] * 3
+    assert lines[0]["body"] == {"type": "TextualBody", "value": "关于建立力学研究所和导",
+                                "format": "text/plain", "language": "zh"}
+    # Read from an image twice the canvas's size: the boxes are halved onto the canvas.
+    assert lines[0]["target"] == f"{second['id']}#xywh=40,50,450,30"
+    assert first["annotations"][0]["items"][0]["target"] == f"{first['id']}#xywh=40,40,300,30"
+    service = data["service"]
+    assert service == [{"id": f"{HOST}/items/{acc}/search", "type": "SearchService2"}]
+    assert client.get(local(service[0]["id"])).status_code == 200
+
+
+def test_a_pdf_page_is_an_image_canvas_with_its_lines(ocr_site):
+    client, _, recs = ocr_site
+    data = manifest(client, recs["notes_1958.pdf"]["accession"])
+    first, second = data["items"]
+    assert first["items"][0]["items"][0]["body"]["type"] == "Image"
+    assert first["annotations"][0]["items"][0]["target"].endswith("#xywh=100,100,400,50")
+    assert "annotations" not in second
+
+
+def search_answer(client, acc: str, query: str, **more: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from iiif_prezi3 import AnnotationPage
+    args = "&".join([f"q={quote(query)}"] + [f"{k}={quote(v)}" for k, v in more.items()])
+    r = client.get(f"/items/{acc}/search?{args}")
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert r.mimetype == "application/ld+json"
+    answer = json.loads(r.data)
+    check_content_search_answer(answer)
+    AnnotationPage(**{k: v for k, v in answer.items() if k not in ("@context", "ignored")})
+    return answer
+
+
+def check_content_search_answer(answer: dict[str, Any]) -> None:
+    """The shape IIIF Content Search 2.0 (§4.2) asks of an answer: an AnnotationPage in the
+    Presentation 3 context, every annotation embedded whole and aimed at a canvas region;
+    match information as `highlighting` annotations with TextQuoteSelectors on those
+    annotations, in one AnnotationPage under `annotations`; `ignored` a list of names."""
+    assert answer["@context"] == "http://iiif.io/api/presentation/3/context.json"
+    assert answer["type"] == "AnnotationPage" and answer["id"].startswith("http")
+    ids = set()
+    for a in answer["items"]:
+        assert a["type"] == "Annotation" and a["id"].startswith("http")
+        assert a["body"]["type"] == "TextualBody" and a["body"]["value"]
+        assert re.fullmatch(r"http\S+/canvas/\d+#xywh=\d+,\d+,\d+,\d+", a["target"])
+        ids.add(a["id"])
+    if "annotations" in answer:
+        (extra,) = answer["annotations"]
+        assert extra["type"] == "AnnotationPage"
+        for h in extra["items"]:
+            assert h["type"] == "Annotation" and h["motivation"] == "highlighting"
+            target = h["target"]
+            assert target["type"] == "SpecificResource" and target["source"] in ids
+            (selector,) = target["selector"]
+            assert selector["type"] == "TextQuoteSelector" and selector["exact"]
+    assert all(isinstance(p, str) for p in answer.get("ignored", []))
+
+
+def test_content_search_answers_with_the_lines_on_their_canvas(ocr_site):
+    client, _, recs = ocr_site
+    acc = recs["letter_1956.jpg"]["accession"]
+    answer = search_answer(client, acc, "导弹")
+    assert answer["id"] == f"{HOST}/items/{acc}/search?q=%E5%AF%BC%E5%BC%B9"
+    targets = [a["target"] for a in answer["items"]]
+    canvas = f"{HOST}/items/{acc}/canvas/2"
+    assert targets == [f"{canvas}#xywh=40,50,450,30", f"{canvas}#xywh=40,90,400,30"]
+    assert "annotations" not in answer  # across the line break: no quote within one line
+    answer = search_answer(client, acc, "力学")
+    (match,) = answer["annotations"][0]["items"]
+    assert match["target"]["selector"] == [{"type": "TextQuoteSelector", "prefix": "关于建立",
+                                            "exact": "力学", "suffix": "研究所和导"}]
+    manifest_lines = {a["id"] for c in manifest(client, acc)["items"]
+                      for p in c.get("annotations", []) for a in p["items"]}
+    assert {a["id"] for a in answer["items"]} <= manifest_lines
+    assert search_answer(client, acc, "卫星")["items"] == []
+    assert search_answer(client, acc, "")["items"] == []
+    ignored = search_answer(client, acc, "力学", user="https://x.example/u", date="x")
+    assert ignored["ignored"] == ["date", "user"] and len(ignored["items"]) == 1
+    assert search_answer(client, acc, "力学", motivation="painting")["items"] == []
+    assert len(search_answer(client, acc, "力学", motivation="supplementing")["items"]) == 1
+
+
+def test_a_restricted_items_machine_read_text_appears_nowhere(ocr_site):
+    client, catalog, recs = ocr_site
+    secret = recs["secret_1965.jpg"]["accession"]
+    for url in (f"/items/{secret}", f"/items/{secret}?q={SECRET_WORD}",
+                f"/items/{secret}/manifest.json", f"/items/{secret}/search?q={SECRET_WORD}"):
+        r = client.get(url)
+        assert r.status_code == 404, url
+        assert SECRET_LINE not in r.get_data(as_text=True)
+    for url in (f"/search?q={SECRET_WORD}", f"/api/search?q={SECRET_WORD}", "/exhibits",
+                f"/items/{recs['letter_1956.jpg']['accession']}/search?q={SECRET_WORD}"):
+        r = client.get(url)
+        assert SECRET_LINE not in r.get_data(as_text=True), url
+    assert json.loads(client.get(f"/api/search?q={SECRET_WORD}").data)["total"] == 0
+    cli = run(catalog, "search", SECRET_WORD, "--json")
+    assert json.loads(cli.stdout)["total"] == 0 and SECRET_LINE not in cli.stdout
