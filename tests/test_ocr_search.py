@@ -228,3 +228,61 @@ def test_a_restricted_items_machine_read_text_appears_nowhere(ocr_site):
     assert json.loads(client.get(f"/api/search?q={SECRET_WORD}").data)["total"] == 0
     cli = run(catalog, "search", SECRET_WORD, "--json")
     assert json.loads(cli.stdout)["total"] == 0 and SECRET_LINE not in cli.stdout
+
+
+# -- the item page -------------------------------------------------------------------------------
+
+def html(client, url: str) -> str:  # type: ignore[no-untyped-def]
+    r = client.get(url)
+    assert r.status_code == 200, url
+    return r.get_data(as_text=True)
+
+
+def outlined(page: str) -> list[tuple[str, str, str, str]]:
+    return re.findall(r'<rect class="line matched" data-line="\d+" x="(\d+)" y="(\d+)" '
+                      r'width="(\d+)" height="(\d+)"/>', page)
+
+
+def test_a_query_opens_the_page_it_was_found_on_with_its_lines_outlined(ocr_site):
+    client, _, recs = ocr_site
+    acc = recs["letter_1956.jpg"]["accession"]
+    page = html(client, f"/items/{acc}?q=导弹")
+    assert 'data-page="2"' in page and 'aria-current="page">2<' in page
+    # Both lines of the word split over a line break, in the OCR's pixels (the SVG's box).
+    assert outlined(page) == [("80", "100", "900", "60"), ("80", "180", "800", "60")]
+    assert 'viewBox="0 0 1200 1600"' in page
+    assert "机器识别文字 Machine-read text" in page
+    assert "found in the machine-read text of page 2" in page
+    assert '<li class="matched" data-line="0">关于建立力学研究所和导</li>' in page
+    image = re.search(r'<img src="([^"]+)" data-full="([^"]+)"', page)
+    assert image is not None
+    for url in image.groups():
+        assert client.get(url).status_code == 200, url
+    # Traditional characters, a word within one line: marked in the text.
+    page = html(client, f"/items/{acc}?q=力學")
+    assert "关于建立<mark>力学</mark>研究所和导" in page and len(outlined(page)) == 1
+
+
+def test_page_picks_a_page_and_the_text_is_labelled_as_machine_read(ocr_site):
+    client, _, recs = ocr_site
+    acc = recs["letter_1956.jpg"]["accession"]
+    first = html(client, f"/items/{acc}")
+    assert 'data-page="1"' in first and "敬爱的陈赓同志：" in first and outlined(first) == []
+    assert "read by machine" in first
+    page = html(client, f"/items/{acc}?q=导弹&page=1")
+    assert 'data-page="1"' in page and outlined(page) == []
+    assert html(client, f"/items/{acc}?page=99").count('data-page="1"') == 1  # no such page
+    assert "not found in the machine-read text" in html(client, f"/items/{acc}?q=卫星")
+    assert 'data-page="1"' in html(client, f'/items/{acc}?q="unbalanced')  # never an error
+
+
+def test_a_pdf_page_is_shown_as_its_rendered_image(ocr_site):
+    client, _, recs = ocr_site
+    pdf = recs["notes_1958.pdf"]
+    page = html(client, f"/items/{pdf['accession']}?q=轨道")
+    assert outlined(page) == [("100", "100", "400", "50")]
+    src = re.search(r'<img src="([^"]+)"', page)
+    assert src is not None and "~p1/full/850,/0/default.jpg" in src.group(1)
+    assert client.get(src.group(1)).status_code == 200
+    # Page 2 was neither rendered nor read: the viewer does not offer it.
+    assert 'aria-current="page"' not in page and 'data-page="1"' in page

@@ -1,16 +1,27 @@
 """An item's page and its files. Accession numbers in URLs are found however they are typed
-and redirected to their catalogued form, so every item has one address."""
+and redirected to their catalogued form, so every item has one address. `?q=` opens the page
+of the item a query was found on (its lines outlined), `?page=N` picks a page (web/page_view.py).
+"""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import abort, redirect, render_template, request, send_file, url_for
+from sqlalchemy.orm import Session
 
 from archive.accession import normalise_accession
 from archive.derivatives import SUFFIXES
+from archive.errors import QueryError
+from archive.models import Item
+from archive.page_text import item_pages
+from search.query import MAX_QUERY_CHARS, parse_query
+from search.snippets import match_patterns
 from web import data
 from web.audit import audited_item
+from web.page_view import Pages, page_views
 from web.views.context import db, site, state
+from web.views.iiif import site_files
 
 
 def _canonical(endpoint: str, accession: str, **values: Any) -> Any:
@@ -26,10 +37,26 @@ def _canonical(endpoint: str, accession: str, **values: Any) -> Any:
 def item_page(accession: str) -> Any:
     if (moved := _canonical("site.item_page", accession)) is not None:
         return moved
-    item = audited_item(db(), accession, "page")
-    files = data.item_files(db(), item, state().settings.derivatives_dir)
+    s = db()
+    item = audited_item(s, accession, "page")
+    derivatives = state().settings.derivatives_dir
+    files = data.item_files(s, item, derivatives)
     start = request.args.get("t", type=float)
-    return render_template("item.html", item=item, files=files, start=start)
+    q = request.args.get("q", "")[:MAX_QUERY_CHARS]
+    pages = _pages(s, item, derivatives, q, request.args.get("page", type=int))
+    return render_template("item.html", item=item, files=files, start=start, q=q, pages=pages)
+
+
+def _pages(s: Session, item: Item, derivatives: Path, q: str, requested: int | None) -> Pages:
+    """The page viewer: the item's pages the site can show, `q`'s page opened and outlined."""
+    held, missing = site_files(s, item, derivatives)
+    refs = [r for r in item_pages(item.files) if r.path not in missing]
+    try:
+        patterns = match_patterns(parse_query(q)) if q else []
+    except QueryError:
+        patterns = []  # a query the search would refuse outlines nothing; the page still shows
+    return page_views(item.accession, refs, list(held.texts.values()), held,
+                      {f.path: f.sha256 or "" for f in item.files}, patterns, requested)
 
 
 @site.route("/items/<accession>/files/<path:path>")
