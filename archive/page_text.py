@@ -200,6 +200,11 @@ def texts_by_item(s: Session, item_ids: Sequence[int]) -> dict[int, list[PageTex
     files: dict[int, list[File]] = {}
     for f in s.scalars(select(File).where(File.item_id.in_(item_ids))):
         files.setdefault(f.item_id, []).append(f)
+    return texts_of_files(s, files)
+
+
+def texts_of_files(s: Session, files: dict[int, list[File]]) -> dict[int, list[PageText]]:
+    """item id -> its machine-read pages, given each item's files (already loaded)."""
     refs: dict[tuple[int, int], tuple[int, PageRef]] = {}
     for item_id, fs in files.items():
         for p in item_pages(fs):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from archive.access import not_withdrawn
 from archive.models import Change, File, FileText, Item, Scientist
 from archive.names import name_keys, name_parts
+from archive.page_text import PageText, texts_of_files
 from search.facets import decade_code, type_code
 
 CHUNK = 500
@@ -50,7 +51,7 @@ class _Scientists:
 
 
 def _document(item: Item, files: list[File], texts: dict[int, FileText],
-              scientist: tuple[str, str]) -> dict[str, Any]:
+              scientist: tuple[str, str], pages: list[PageText]) -> dict[str, Any]:
     parts = [item.title, item.description or "", item.location or "", item.collection or ""]
     for value in (item.extra or {}).values():
         parts.append(str(value))
@@ -66,6 +67,8 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText],
     # doubled the index's build time and size for no hit the bigrams do not already find.
     described = "\n".join(p for p in parts if p)
     bodies = [texts[f.id].text for f in files if f.id in texts]
+    # Machine-read pages beside the archivist's texts, never instead of them: both are found.
+    bodies += [p.text for p in pages]
     content = "\n".join([described, *bodies])[:MAX_CONTENT_CHARS]
     main = next((f for f in files if f.role == "master"), files[0] if files else None)
     start: dt.date | None = item.date_start
@@ -121,8 +124,10 @@ def item_documents(s: Session, item_ids: list[int] | None = None,
         file_ids = [f.id for fs in files.values() for f in fs]
         texts = {t.file_id: t for t in s.scalars(select(FileText)
                                                   .where(FileText.file_id.in_(file_ids)))}
+        pages = texts_of_files(s, files)
         for item in items:
-            yield _document(item, files.get(item.id, []), texts, scientists[item.scientist_id])
+            yield _document(item, files.get(item.id, []), texts, scientists[item.scientist_id],
+                            pages.get(item.id, []))
         last_id = ids[-1]
         s.expunge_all()  # the session would otherwise keep every item of the catalog
 

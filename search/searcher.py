@@ -49,7 +49,8 @@ from search.query import (
     loose_name_words,
     parse_query,
 )
-from search.snippets import best_cue, make_snippet, match_patterns
+from search.machine_read import hit_text, machine_read
+from search.snippets import best_cue, match_patterns
 from search.state import IndexState, freshness, items_behind, read_state
 
 
@@ -211,6 +212,8 @@ class SearchService:
         patterns = match_patterns(node)
         texts = _texts(self.catalog, [fields["item_id"] for _, fields in found.page]) \
             if patterns else {}
+        pages = machine_read(self.catalog, [fields["item_id"] for _, fields in found.page]) \
+            if patterns else {}
         missing = _missing(self.catalog, [fields["item_id"] for _, fields in found.page])
         hits = []
         for score, fields in found.page:
@@ -218,6 +221,8 @@ class SearchService:
             at = next((t for cues in cue_lists if (t := best_cue(cues, node)) is not None),
                       None)
             duration = fields.get("duration")
+            snippet, source, page = hit_text(item_texts, pages.get(fields["item_id"], []),
+                                             patterns)
             hits.append({
                 "accession": fields["accession"], "title": fields.get("title_stored", ""),
                 "scientist": fields.get("scientist_name") or None, "type": fields["type"],
@@ -225,7 +230,7 @@ class SearchService:
                 "duration": duration if duration is not None and duration >= 0 else None,
                 "path": fields.get("path") or None,
                 "score": round(float(score), 4) if ranked and score is not None else None,
-                "snippet": make_snippet("\n".join(item_texts), patterns) if patterns else "",
+                "snippet": snippet, "text_source": source, "page": page,
                 "at_seconds": at,
                 "missing": missing.get(fields["item_id"], []),
             })

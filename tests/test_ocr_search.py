@@ -16,6 +16,7 @@ import pytest
 
 from archive.page_text import item_pages, lines_matching, page_string
 from tests.conftest import run, write_manifest
+from tests.test_search import ENGINES
 
 HOST = "http://localhost"
 SECRET_WORD = "绝密火箭"  # only in the restricted letter's scan, on this line:
@@ -230,6 +231,59 @@ def test_a_restricted_items_machine_read_text_appears_nowhere(ocr_site):
     assert json.loads(cli.stdout)["total"] == 0 and SECRET_LINE not in cli.stdout
 
 
+# -- search ------------------------------------------------------------------------------------
+
+def cli(catalog: Path, engine: str, *args: str) -> str:
+    from click.testing import CliRunner
+
+    from archive.cli import main
+    r = CliRunner().invoke(main, ["--catalog", str(catalog), *args],
+                           env={"ARCHIVE_SEARCH_ENGINE": engine}, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return r.stdout
+
+
+def cli_search(catalog: Path, engine: str, *query: str) -> list[dict[str, Any]]:
+    return json.loads(cli(catalog, engine, "search", *query, "--json"))["hits"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_word_only_in_a_scan_is_found_and_the_hit_says_so(ocr_site, engine):
+    _, catalog, recs = ocr_site
+    letter = recs["letter_1956.jpg"]["accession"]
+    cli(catalog, engine, "reindex", "--quiet")
+    (hit,) = cli_search(catalog, engine, "导弹")  # only in page 2's scan, over a line break
+    assert (hit["accession"], hit["text_source"], hit["page"]) == (letter, "ocr", 2)
+    assert hit["snippet"] == "关于建立力学研究所和<mark>导弹</mark>研究的意见如下。"
+    (hit,) = cli_search(catalog, engine, "導彈", "研究")  # traditional, two words
+    assert (hit["text_source"], hit["page"]) == ("ocr", 2)
+    # The archivist's text first: the title holds 陈赓, and so does page 1's scan.
+    (hit,) = cli_search(catalog, engine, "陈赓")
+    assert (hit["snippet"], hit["text_source"], hit["page"]) == \
+        ("致<mark>陈赓</mark>信", "catalog", 1)
+    (hit,) = cli_search(catalog, engine, "笔记")
+    assert (hit["text_source"], hit["page"]) == ("catalog", None)
+    (hit,) = cli_search(catalog, engine, f"accession:{recs['notes_1958.pdf']['accession']}")
+    assert (hit["snippet"], hit["text_source"], hit["page"]) == ("", None, None)
+    pdf = cli_search(catalog, engine, "轨道")
+    assert [(h["accession"], h["text_source"], h["page"]) for h in pdf] == \
+        [(recs["notes_1958.pdf"]["accession"], "ocr", 1)]
+
+
+def test_the_site_labels_machine_read_hits_and_opens_their_page(ocr_site):
+    client, catalog, recs = ocr_site
+    letter = recs["letter_1956.jpg"]["accession"]
+    (hit,) = json.loads(client.get("/api/search?q=导弹").data)["hits"]
+    assert (hit["text_source"], hit["page"]) == ("ocr", 2)
+    page = html(client, "/search?q=导弹")
+    assert "机器识别 machine-read" in page
+    href = f"/items/{letter}?q=%E5%AF%BC%E5%BC%B9&amp;page=2#pages"
+    assert f'<a class="title" href="{href}">' in page
+    assert "machine-read" not in html(client, "/search?q=陈赓")
+    text = run(catalog, "search", "导弹").stdout
+    assert "[machine-read, page 2] 关于建立力学研究所和导弹研究的意见如下。" in text
+
+
 # -- the item page -------------------------------------------------------------------------------
 
 def html(client, url: str) -> str:  # type: ignore[no-untyped-def]
@@ -286,3 +340,72 @@ def test_a_pdf_page_is_shown_as_its_rendered_image(ocr_site):
     assert client.get(src.group(1)).status_code == 200
     # Page 2 was neither rendered nor read: the viewer does not offer it.
     assert 'aria-current="page"' not in page and 'data-page="1"' in page
+
+
+# -- in a real browser -------------------------------------------------------------------------
+
+SCAN = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ocr" / "cnocr" / \
+    "multi-line_cn1.png"  # 300 × 187, seven printed lines (corpus SOURCES.csv)
+SCAN_LINES = ["网络支付并无本质的区别，因为", "每一个手机号码和邮件地址背后",
+              "都会对应着一个账户--这个账", "户可以是信用卡账户、借记卡账",
+              "户，也包括邮局汇款、手机代", "收、电话代收、预付费卡和点卡", "等多种形式。"]
+
+
+@pytest.fixture
+def scan_site(tmp_path):  # type: ignore[no-untyped-def]
+    """A letter whose only page is a real scan of Chinese text, read by the OCR (its lines as
+    rows), and served over HTTP."""
+    import shutil
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from archive.settings import load_settings
+    from web.app import create_app
+    if not SCAN.is_file():
+        pytest.skip("the shared corpus is not present")
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    shutil.copy(SCAN, folder / "payment_letter_1958.png")
+    manifest = write_manifest(tmp_path / "m.csv", [["path", "title", "type"],
+                                                   ["payment_letter_1958.png", "一封信", "letter"]])
+    catalog = tmp_path / "catalog.db"
+    assert run(catalog, "ingest", str(folder), "--manifest", str(manifest), "--quiet") \
+        .exit_code == 0
+    add_ocr(catalog, "payment_letter_1958.png", 1, (300, 187),
+            [(text, (3, 2 + round(26.4 * i), 292, 24)) for i, text in enumerate(SCAN_LINES)])
+    assert run(catalog, "reindex", "--quiet").exit_code == 0
+    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.port}"
+    httpd.shutdown()
+
+
+def test_in_a_browser_a_word_only_in_the_scan_is_found_and_outlined(scan_site, tmp_path):
+    from tests.test_browser import CHROMIUM, FLAGS, shoot
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page.goto(scan_site + "/search?q=邮局汇款")
+        hit = page.locator("ol.hits li").first
+        assert "machine-read" in hit.locator(".machine-tag").inner_text()
+        assert hit.locator("mark").inner_text() == "邮局汇款"
+        hit.locator("a.title").click()
+        page.wait_for_selector("svg.outlines rect.matched")
+        image = page.locator(".page-image img").bounding_box()
+        box = page.locator("svg.outlines rect.matched").bounding_box()
+        assert image is not None and box is not None
+        scale = image["width"] / 300  # the outline sits on the fifth line, wherever the image is
+        assert abs(box["x"] - (image["x"] + 3 * scale)) < 3  # (the stroke adds a pixel a side)
+        assert abs(box["y"] - (image["y"] + (2 + 26.4 * 4) * scale)) < 3
+        assert abs(box["height"] - 24 * scale) < 3
+        assert page.locator(".ocr-lines li.matched").inner_text() == SCAN_LINES[4]
+        assert page.locator(".machine-text h3").inner_text() == "机器识别文字 Machine-read text"
+        assert page.locator("#ocr-text").inner_text().split("\n") == SCAN_LINES
+        shoot(page, tmp_path, "item-ocr")
+        browser.close()

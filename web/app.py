@@ -4,7 +4,10 @@
     /search?q=…&type=&scientist=&from=&to=&page=
     /api/search?q=…        the same JSON as `archive search --json`
     /scientists/<name>     a scientist by any name or variant (redirects to the preferred one)
-    /items/<accession>     an item: metadata, files, players, transcript (?t=SECONDS starts there)
+    /items/<accession>     an item: metadata, files, players, transcript (?t=SECONDS starts there),
+                           its pages with their machine-read text (?q=WORDS opens and outlines
+                           the page they were read on, &page=N picks a page)
+    /items/<accession>/manifest.json, /items/<accession>/search?q=   IIIF (web/views/iiif.py)
     /items/<accession>/files/<path>[?as=thumbnail|poster|waveform|access-audio|access-video]
     /exhibits/<slug>       an exhibit, in order, with captions
     /login, /logout, /account   signing in (web/auth.py: sessions, CSRF, who is asking)

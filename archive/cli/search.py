@@ -40,7 +40,10 @@ def render(result: SearchResult, query: str, seconds: float) -> str:
         at = f"  ▶ {clock(h['at_seconds'])}" if h["at_seconds"] is not None else ""
         lines.append(f"{n:>3}. {h['accession']}  {h['title']}  [{facts}]{at}")
         if h["snippet"]:
-            lines.append("     " + _terminal_snippet(h["snippet"]))
+            # Machine-read text is labelled wherever it is shown (#15).
+            source = f"[machine-read, page {h['page']}] " \
+                if h.get("text_source") == "ocr" else ""
+            lines.append("     " + source + _terminal_snippet(h["snippet"]))
         if h["path"]:
             lines.append(click.style(f"     {h['path']}", dim=True))
         lines += [f"     file missing: {p}" for p in h.get("missing", [])]
