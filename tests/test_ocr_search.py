@@ -212,6 +212,9 @@ def test_content_search_answers_with_the_lines_on_their_canvas(ocr_site):
     assert ignored["ignored"] == ["date", "user"] and len(ignored["items"]) == 1
     assert search_answer(client, acc, "力学", motivation="painting")["items"] == []
     assert len(search_answer(client, acc, "力学", motivation="supplementing")["items"]) == 1
+    moved = client.get(f"/items/{acc.lower()}/search?q=x")
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith(f"/items/{acc}/search?q=x")
 
 
 def test_a_restricted_items_machine_read_text_appears_nowhere(ocr_site):
