@@ -16,18 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from archive.access import Viewer, can_see
 from archive.errors import NotFound
 from archive.fields import MAIN_ROLES
 from archive.han import HAN
-from archive.models import File, Item, OcrPage
+from archive.models import File, Item, OcrLine, OcrPage
 
-MACHINE_READ = "机器识别文字 Machine-read text"  # the label wherever OCR text is shown
+READ = "read"  # an OcrPage read by the OCR (others failed, or kept their PDF text layer)
 
 
 class FileLike(Protocol):
@@ -174,22 +174,7 @@ def read_pages(s: Session, viewer: Viewer, item: Item) -> list[PageText]:
     machine-read text is the item's content, and never leaves with anything else."""
     if not can_see(viewer, item):
         raise NotFound(item.accession)
-    pages = item_pages(item.files)
-    by_file_page = {(p.file_id, p.file_page): p for p in pages}
-    if not by_file_page:
-        return []
-    rows = s.scalars(select(OcrPage).where(OcrPage.file_id.in_({p.file_id for p in pages}),
-                                           OcrPage.status == "read")
-                     .options(selectinload(OcrPage.lines)))
-    out = [_page_text(row, by_file_page[(row.file_id, row.page)]) for row in rows
-           if (row.file_id, row.page) in by_file_page]
-    return sorted(out, key=lambda p: p.page.number)
-
-
-def _page_text(row: OcrPage, ref: PageRef) -> PageText:
-    return PageText(ref, row.width or 0, row.height or 0, row.engine, row.model,
-                    tuple(Line(li.line_no, li.text, li.x, li.y, li.w, li.h, li.confidence)
-                          for li in row.lines))
+    return texts_of_files(s, {item.id: list(item.files)}).get(item.id, [])
 
 
 def texts_by_item(s: Session, item_ids: Sequence[int]) -> dict[int, list[PageText]]:
@@ -204,29 +189,34 @@ def texts_by_item(s: Session, item_ids: Sequence[int]) -> dict[int, list[PageTex
 
 
 def texts_of_files(s: Session, files: dict[int, list[File]]) -> dict[int, list[PageText]]:
-    """item id -> its machine-read pages, given each item's files (already loaded)."""
+    """item id -> its machine-read pages in page order, given each item's files. Plain rows,
+    two queries for any number of items (a page of hits, a chunk of an index build)."""
     refs: dict[tuple[int, int], tuple[int, PageRef]] = {}
     for item_id, fs in files.items():
         for p in item_pages(fs):
             refs[(p.file_id, p.file_page)] = (item_id, p)
-    out: dict[int, list[PageText]] = {}
     if not refs:
-        return out
-    rows = s.scalars(select(OcrPage).where(OcrPage.file_id.in_({k[0] for k in refs}),
-                                           OcrPage.status == "read")
-                     .options(selectinload(OcrPage.lines)))
-    for row in rows:
-        if (row.file_id, row.page) in refs:
-            item_id, ref = refs[(row.file_id, row.page)]
-            out.setdefault(item_id, []).append(_page_text(row, ref))
-    for pages in out.values():
-        pages.sort(key=lambda p: p.page.number)
+        return {}
+    pages = {}
+    for page_id, file_id, page, width, height, engine, model in s.execute(
+            select(OcrPage.id, OcrPage.file_id, OcrPage.page, OcrPage.width, OcrPage.height,
+                   OcrPage.engine, OcrPage.model)
+            .where(OcrPage.file_id.in_(sorted({k[0] for k in refs})),
+                   OcrPage.status == READ)):
+        if (file_id, page) in refs:
+            pages[page_id] = (refs[(file_id, page)], width or 0, height or 0, engine, model)
+    lines: dict[int, list[Line]] = {i: [] for i in pages}
+    if pages:
+        for page_id, line_no, text, x, y, w, h, confidence in s.execute(
+                select(OcrLine.page_id, OcrLine.line_no, OcrLine.text, OcrLine.x, OcrLine.y,
+                       OcrLine.w, OcrLine.h, OcrLine.confidence)
+                .where(OcrLine.page_id.in_(sorted(pages)))
+                .order_by(OcrLine.page_id, OcrLine.line_no)):
+            lines[page_id].append(Line(line_no, text, x, y, w, h, confidence))
+    out: dict[int, list[PageText]] = {}
+    for page_id, ((item_id, ref), width, height, engine, model) in pages.items():
+        out.setdefault(item_id, []).append(PageText(ref, width, height, engine, model,
+                                                    tuple(lines[page_id])))
+    for texts in out.values():
+        texts.sort(key=lambda p: p.page.number)
     return out
-
-
-def as_json(page: PageText, outlined: Sequence[int] = ()) -> dict[str, Any]:
-    return {"page": page.page.number, "width": page.width, "height": page.height,
-            "engine": page.engine, "model": page.model,
-            "lines": [{"line": li.line_no, "text": li.text, "x": li.x, "y": li.y, "w": li.w,
-                       "h": li.h, "confidence": li.confidence,
-                       "matched": i in outlined} for i, li in enumerate(page.lines)]}
