@@ -412,3 +412,36 @@ def test_in_a_browser_a_word_only_in_the_scan_is_found_and_outlined(scan_site, t
         assert page.locator("#ocr-text").inner_text().split("\n") == SCAN_LINES
         shoot(page, tmp_path, "item-ocr")
         browser.close()
+
+
+def test_a_restricted_scans_text_is_for_those_who_may_see_the_item(ocr_site):
+    """Signed in: a researcher without a grant sees the restricted letter's text nowhere; staff
+    see its page outlined and its Content Search answers (archive.access.can_see decides)."""
+    from tests.test_site_access import PASSWORD, sign_in
+    client, catalog, recs = ocr_site
+    for name, role in (("ben", "researcher"), ("sue", "staff")):
+        r = run_input(catalog, PASSWORD + "\n", "users", "add", name, "--role", role,
+                      "--password-stdin")
+        assert r.exit_code == 0, r.output
+    secret = recs["secret_1965.jpg"]["accession"]
+    urls = (f"/items/{secret}?q={SECRET_WORD}", f"/items/{secret}/manifest.json",
+            f"/items/{secret}/search?q={SECRET_WORD}")
+    ben = client.application.test_client()
+    assert sign_in(ben, "ben").status_code == 302
+    for url in urls:
+        r = ben.get(url)
+        assert r.status_code == 404 and SECRET_LINE not in r.get_data(as_text=True), url
+    sue = client.application.test_client()
+    assert sign_in(sue, "sue").status_code == 302
+    page = sue.get(urls[0]).get_data(as_text=True)
+    assert len(outlined(page)) == 1 and f"<mark>{SECRET_WORD}</mark>的设计" in page
+    (line,) = json.loads(sue.get(urls[2]).data)["items"]
+    assert line["body"]["value"] == SECRET_LINE
+
+
+def run_input(catalog: Path, text: str, *args: str):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from archive.cli import main
+    return CliRunner().invoke(main, ["--catalog", str(catalog), *args], input=text,
+                              catch_exceptions=False)
