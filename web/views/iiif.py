@@ -146,7 +146,7 @@ def item_search(accession: str) -> Any:
         args: dict[str, Any] = dict(request.args.items())
         return redirect(url_for("site.item_search", accession=canonical, **args), 301)
     s = db()
-    item = data.visible_item(s, accession, viewer())
+    item = audited_item(s, accession, "snippet")  # its lines are text from it
     derivatives = state().settings.derivatives_dir
     files, missing = site_files(s, item, derivatives)
     row = _served_row(object_row(item, derivatives), missing)
