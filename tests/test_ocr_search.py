@@ -445,3 +445,27 @@ def run_input(catalog: Path, text: str, *args: str):  # type: ignore[no-untyped-
     from archive.cli import main
     return CliRunner().invoke(main, ["--catalog", str(catalog), *args], input=text,
                               catch_exceptions=False)
+
+
+def test_end_to_end_archive_ocr_makes_a_scans_words_findable_and_outlined(tmp_path):
+    """The real engine (`archive ocr`), then search and the item page: nothing written by hand."""
+    import shutil
+
+    from archive.settings import load_settings
+    from web.app import create_app
+    if not SCAN.is_file():
+        pytest.skip("the shared corpus is not present")
+    folder = tmp_path / "信件"
+    folder.mkdir()
+    shutil.copy(SCAN, folder / "letter.png")
+    catalog = tmp_path / "catalog.db"
+    assert run(catalog, "ingest", str(folder), "--type", "letter", "--quiet").exit_code == 0
+    assert run(catalog, "search", "邮局汇款", "--json").stdout.count('"accession"') == 0
+    assert run(catalog, "ocr", "--quiet").exit_code == 0
+    (hit,) = json.loads(run(catalog, "search", "邮局汇款", "--json").stdout)["hits"]
+    assert (hit["text_source"], hit["page"]) == ("ocr", 1)
+    assert "<mark>邮局汇款</mark>" in hit["snippet"]
+    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app.testing = True
+    page = html(app.test_client(), f"/items/{hit['accession']}?q=邮局汇款")
+    assert len(outlined(page)) == 1 and "<mark>邮局汇款</mark>" in page
