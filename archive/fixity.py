@@ -34,13 +34,14 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import (
     ColumnElement, Connection, DateTime, and_, bindparam, or_, select, tuple_, update,
 )
+from sqlalchemy.orm import Session
 
 from archive.catalog import Catalog
 from archive.claims import Claims, holder_alive
 from archive.errors import UsageError
 from archive.events import FIXITY_CHECK, TOOL, agent_name
 from archive.models import Base, File, IngestRun, Root, WorkClaim, utcnow
-from archive.paths import filesystem_path
+from archive.paths import filesystem_path, local_root
 from archive.runs import StoredRun
 
 log = logging.getLogger(__name__)
@@ -332,6 +333,12 @@ def _conditions(roots: dict[int, str], options: VerifyOptions,
     return base
 
 
+def _local_roots(catalog: Catalog, s: Session) -> dict[int, str]:
+    """Root id -> where that root is on this machine (the setting root_map)."""
+    return {i: local_root(p, catalog.settings.root_mapping)
+            for i, p in s.execute(select(Root.id, Root.path))}
+
+
 def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime,
              claims: Claims | None = None, only: list[int] | None = None) -> Iterator[Target]:
     """Files to check, least recently verified first, a page at a time. Keyset paging on
@@ -339,7 +346,7 @@ def _targets(catalog: Catalog, options: VerifyOptions, started: dt.datetime,
     With `claims`, only the files of each page this run could claim (other machines check
     the rest); `only`: these files alone (work another machine may give back)."""
     with catalog.session() as s:
-        roots = dict(s.execute(select(Root.id, Root.path)).all())
+        roots = _local_roots(catalog, s)
     present = {rid: os.path.isdir(path) for rid, path in roots.items()}
     base = _conditions(roots, options, started)
     if only is not None:
@@ -687,7 +694,7 @@ def count_targets(catalog: Catalog, options: VerifyOptions) -> int:
     check_options(options)
     from sqlalchemy import func
     with catalog.session() as s:
-        roots = dict(s.execute(select(Root.id, Root.path)).all())
+        roots = _local_roots(catalog, s)
         query = select(func.count(File.id)).where(*_conditions(roots, options, utcnow()))
         n = int(s.scalar(query) or 0)
     return min(n, options.limit) if options.limit is not None else n

@@ -387,3 +387,22 @@ def test_verify_takes_back_the_files_of_a_machine_that_stopped(backend, tmp_path
     # The other machine's run is marked interrupted only on its own host: not here.
     assert rows(url, "select status from ingest_runs where kind = 'verify' order by id") == [
         ("running",), ("completed",)]
+
+
+# -- root_map: a root mounted elsewhere on this machine -------------------------------------
+
+def test_root_map_lets_derive_and_verify_read_a_root_mounted_elsewhere(tmp_path):
+    catalog = tmp_path / "catalog.db"
+    catalogued = tmp_path / "srv" / "archive"
+    finish(start_ingest(str(catalog), make_root(catalogued / "box0", SCIENTISTS[0], 20, 0)))
+    mounted = tmp_path / "mnt" / "archive"
+    mounted.parent.mkdir()
+    catalogued.rename(mounted)  # this machine mounts the collection somewhere else
+    env = {"ARCHIVE_DERIVATIVES_DIR": str(tmp_path / "derivatives")}
+    unmapped = start_verify(str(catalog), **env)
+    unmapped.communicate(timeout=120)
+    assert unmapped.returncode == 1  # every file missing where it was catalogued
+    env["ARCHIVE_ROOT_MAP"] = f"{catalogued}={mounted}"
+    assert finish(start_verify(str(catalog), **env))["ok"] == 20
+    derived = finish(start_derive(str(catalog), tmp_path / "derivatives", **env))
+    assert (derived["built"], derived["failed"]) == (20, [])
