@@ -165,10 +165,8 @@ def _apply_changes(changes: IndexWriter, catalog: Catalog, since: dt.datetime | 
     one (if it is still on record and not withdrawn) comes. Then commit."""
     n = 0
     with catalog.session() as s:
-        # SQLite has one writer, so seqs commit in order: no window needed there. Elsewhere a
-        # slower transaction's lower seq may appear after a higher one was applied.
-        window = 0 if catalog.engine.dialect.name == "sqlite" else CHANGE_WINDOW
-        logged = set(changed_since(s, max(0, seq - window)))
+        # Change rows commit in seq order on every database (archive/changes.py).
+        logged = set(changed_since(s, max(0, seq - CHANGE_WINDOW)))
         for item_id in sorted(removed_items(s, since) | logged):
             changes.delete(item_id)
         for doc in item_documents(s, item_ids=sorted(logged)) if logged else ():
