@@ -35,8 +35,9 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start(catalog: Path, *args: str, jobs: str = "1") -> subprocess.Popen:
-    env = {**os.environ, "ARCHIVE_JOBS": jobs, "ARCHIVE_BATCH_SIZE": "10", **catalog_env(catalog)}
+def start(catalog: Path, *args: str, jobs: str = "1", **more: str) -> subprocess.Popen:
+    env = {**os.environ, "ARCHIVE_JOBS": jobs, "ARCHIVE_BATCH_SIZE": "10", **catalog_env(catalog),
+           **more}
     # As from a terminal: SIGINT at its default, even when the tests themselves were started
     # in the background (where the shell ignores it, and children inherit that).
     proc = subprocess.Popen([sys.executable, "-m", "archive", "--catalog", catalog_url(catalog),
@@ -90,7 +91,8 @@ def test_ctrl_c_during_extraction_stops_ingest_cleanly(tmp_path: Path):
 def test_ctrl_c_during_indexing_prints_no_traceback(tmp_path: Path):
     folder = make_many(tmp_path / "coll", 1500)
     catalog = tmp_path / "catalog.db"
-    proc = start(catalog, "ingest", str(folder), jobs="2")
+    # Whoosh: its writer processes are forked children, the case this test is about.
+    proc = start(catalog, "ingest", str(folder), jobs="2", ARCHIVE_SEARCH_ENGINE="whoosh")
     def indexing() -> bool:
         """Every file is catalogued and Whoosh's index writer processes are at work: forked
         children of the ingest, so they have its command line (the extraction workers come

@@ -73,9 +73,12 @@ def _set_modes(folder: Path, file_mode: int, dir_mode: int) -> None:
     folder.chmod(dir_mode)
 
 
-@pytest.fixture
-def published() -> Iterator[tuple[Path, str]]:
-    """A catalog with its search index, made read-only: (catalog path, an accession)."""
+@pytest.fixture(params=["tantivy", "whoosh"])
+def published(request, monkeypatch) -> Iterator[tuple[Path, str]]:
+    """A catalog with its search index, made read-only: (catalog path, an accession), for
+    each engine. Tantivy cannot open a folder it may not write: it reads it through a private
+    folder of links (search/engines/tantivy.py, Opened)."""
+    monkeypatch.setenv("ARCHIVE_SEARCH_ENGINE", request.param)
     # In /tmp itself: pytest's own temporary folders are closed to other users.
     base = Path(tempfile.mkdtemp(prefix="published-"))
     try:

@@ -174,10 +174,10 @@ def test_facets_count_the_current_query(gold):
     assert r.facets["decade"] == {"1950s": 3, "1960s": 1}
 
 
-def test_facets_count_across_segments_and_changes(tmp_path):
+def test_facets_count_across_segments_and_changes(tmp_path, engine):
     """An update adds a segment and replaces changed items: facet codes must still line up
     with document numbers, and a replaced item must count once, with its new values."""
-    catalog = _open(tmp_path)
+    catalog = _open(tmp_path, engine)
     _add_records(catalog, RECORDS[:5])
     rebuild(catalog)
     _add_records(catalog, RECORDS[5:])
@@ -186,8 +186,9 @@ def test_facets_count_across_segments_and_changes(tmp_path):
             {"type": "manuscript", "date_start": dt.date(1971, 1, 1),
              "updated_at": dt.datetime.now(dt.UTC)})
     update(catalog)
-    with open_index(catalog).searcher() as searcher:
-        assert len(list(searcher.leaf_searchers())) == 2
+    if engine == "whoosh":  # (Tantivy may merge the two segments as it commits)
+        with open_index(catalog).searcher() as searcher:
+            assert len(list(searcher.leaf_searchers())) == 2
     r = search(catalog, SearchOptions(query="导弹", facets=True))
     assert r.total == 4
     assert r.facets["type"] == {"letter": 3, "manuscript": 1}
@@ -264,14 +265,25 @@ def test_cli_search_json_and_errors(gold, tmp_path):
         assert r.stderr.count("\n") == 1 and "Traceback" not in r.output
 
 
-def test_index_missing_stale_damaged(tmp_path, cli, cli_json):
+@pytest.fixture
+def cli_engine(engine, monkeypatch) -> str:
+    """Both engines for tests that run the CLI: ARCHIVE_SEARCH_ENGINE as a user would set it."""
+    monkeypatch.setenv("ARCHIVE_SEARCH_ENGINE", engine)
+    return engine
+
+
+def _catalog_of(tmp_path, engine: str) -> Catalog:
+    return Catalog.open(catalog_settings(tmp_path / "catalog.db", search_engine=engine))
+
+
+def test_index_missing_stale_damaged(tmp_path, cli, cli_json, cli_engine):
     from benchmarks.generators.samples import make_jpeg
     folder = tmp_path / "coll"
     make_jpeg(folder / "信件" / "letter_1950.jpg")
     code, report = cli_json("ingest", str(folder))
     assert report["indexed"] == 1 and report["index_error"] is None
     assert cli_json("search", "letter")[1]["total"] == 1
-    catalog = Catalog.open(catalog_settings(tmp_path / "catalog.db"))
+    catalog = _catalog_of(tmp_path, cli_engine)
     # stale: the catalog changed behind the index's back -> brought up to date, with a note
     with catalog.session() as s:
         item = s.query(Item).one()
@@ -315,7 +327,7 @@ def hold_writer(catalog: Catalog):  # type: ignore[no-untyped-def]
     """Take the index's write lock as another process would; returns the release function."""
     ix = open_index(catalog)
     if catalog.settings.search_engine == "tantivy":
-        writer = ix.writer(heap_size=20_000_000, num_threads=1)
+        writer = ix.index.writer(heap_size=20_000_000, num_threads=1)
         return writer.wait_merging_threads  # drops the writer and its lock
     writer = ix.writer()
     return writer.cancel
@@ -336,14 +348,14 @@ def test_second_index_writer_waits(gold):
     assert time.monotonic() - started >= 0.9
 
 
-def test_busy_index_leaves_ingest_intact(tmp_path, cli_json, monkeypatch):
+def test_busy_index_leaves_ingest_intact(tmp_path, cli_json, monkeypatch, cli_engine):
     """Someone is rebuilding the index (holding its lock) while an archivist ingests: the
     files are catalogued, the report says the index was not updated and what to do."""
     from benchmarks.generators.samples import make_jpeg
     folder = tmp_path / "coll"
     make_jpeg(folder / "a.jpg")
     cli_json("ingest", str(folder))
-    catalog = Catalog.open(catalog_settings(tmp_path / "catalog.db"))
+    catalog = _catalog_of(tmp_path, cli_engine)
     release = hold_writer(catalog)
     try:
         make_jpeg(folder / "b.jpg")
@@ -356,7 +368,7 @@ def test_busy_index_leaves_ingest_intact(tmp_path, cli_json, monkeypatch):
     assert cli_json("search", "b")[1]["total"] == 1  # the next search catches up
 
 
-def test_damaged_index_is_mended_by_the_next_ingest(tmp_path, cli_json):
+def test_damaged_index_is_mended_by_the_next_ingest(tmp_path, cli_json, cli_engine):
     from benchmarks.generators.samples import make_jpeg
     folder = tmp_path / "coll"
     make_jpeg(folder / "a.jpg")

@@ -209,11 +209,11 @@ def test_index_errors_are_typed(tmp_path, monkeypatch):
     assert issubclass(IndexDamaged, IndexProblem)
 
 
-def test_a_bug_in_a_document_is_a_bug(tmp_path, monkeypatch):
+def test_a_bug_in_a_document_is_a_bug(tmp_path, monkeypatch, engine):
     """Fault injection: a document builder that fails with TypeError, as a bug would. The
     update must raise it, not call it damage and rebuild the index behind the user's back."""
     from search import documents
-    catalog = _open(tmp_path)
+    catalog = _open(tmp_path, engine)
     _add_records(catalog, RECORDS[:3])
     rebuild(catalog)
     built = catalog.settings.index_dir.stat().st_ino

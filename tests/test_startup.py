@@ -20,7 +20,7 @@ ARCHIVE = Path(sys.executable).with_name("archive")
 HEAVY = {
     "sqlite3", "_sqlite3", "psycopg", "psycopg2",  # database drivers
     "av", "PIL", "pypdf", "exifread", "pillow_heif", "docx", "openpyxl", "pebble",  # media
-    "whoosh", "jieba", "pypinyin", "opencc",  # search
+    "whoosh", "tantivy", "jieba", "pypinyin", "opencc",  # search
     "flask", "werkzeug", "jinja2", "waitress", "iiif_prezi3",  # the site and exports
 }
 # `archive --help` and `--version` do not even open the ORM or draw progress bars.
@@ -64,7 +64,7 @@ def test_a_search_loads_jieba_only_for_chinese(tmp_path: Path, monkeypatch):
     subprocess.run([str(ARCHIVE), "--catalog", catalog, "ingest", str(folder), "--quiet"],
                    check=True, capture_output=True, timeout=300)
     english = imported_by("--catalog", catalog, "search", "rocket")
-    assert "whoosh" in english and "jieba" not in english
+    assert "tantivy" in english and "whoosh" not in english and "jieba" not in english
     filters = imported_by("--catalog", catalog, "search", "date:1950..1960")
     assert "jieba" not in filters
     # A two-character word is its own word: jieba's dictionary (1-2 s) is loaded only for a

@@ -12,8 +12,12 @@ small integer code fields, filter-only queries in date order from the `date_sort
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import shutil
+import tempfile
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -123,15 +127,62 @@ def exists(folder: Path) -> bool:
     return folder.is_dir() and tantivy.Index.exists(str(folder))
 
 
-def open_index(folder: Path) -> tantivy.Index:
+class Opened:
+    """An opened index, and the private folder it is read through when its own folder may not
+    be written (a published copy, read-only media).
+
+    Tantivy's reader takes a lock file in the index folder even to read (tantivy issue 557;
+    the bindings expose no read-only directory), so it cannot open a folder it may not write.
+    Then the index is opened from a private temporary folder of symbolic links to its files:
+    Tantivy's lock files go there, nothing is copied and nothing is written beside the index.
+    The links follow the index's files as a writer elsewhere adds and drops segments (sync)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.private: Path | None = None
+        self._cleanup: weakref.finalize | None = None
+        if not os.access(folder, os.W_OK):
+            self.private = Path(tempfile.mkdtemp(prefix="archive-index-"))
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self.private, True)
+            self.sync()
+        self.index = tantivy.Index.open(str(self.private or folder))
+
+    def sync(self) -> None:
+        """Link every file of the index into the private folder, drop links to files gone."""
+        if self.private is None:
+            return
+        names = {p.name for p in self.folder.iterdir()
+                 if p.is_file() and not p.name.startswith(".tantivy-")}  # not its lock files
+        linked = {p.name for p in self.private.iterdir() if p.is_symlink()}
+        for name in sorted(names - linked):
+            (self.private / name).symlink_to(self.folder / name)
+        for name in linked - names:
+            (self.private / name).unlink(missing_ok=True)
+
+    def reload(self) -> None:
+        try:
+            self.sync()
+            self.index.reload()
+        except ValueError:
+            if self.private is None:
+                raise
+            self.sync()  # a writer elsewhere committed between the links and the reload
+            self.index.reload()
+
+    def close(self) -> None:
+        if self._cleanup is not None:
+            self._cleanup()
+
+
+def open_index(folder: Path) -> Opened:
     """The index, read once through (a document, its postings) so that damage shows here."""
     with damage_guard(folder):
-        index = tantivy.Index.open(str(folder))
-        searcher = index.searcher()
+        opened = Opened(folder)
+        searcher = opened.index.searcher()
         for _, address in searcher.search(Query.all_query(), 1).hits:
             searcher.doc(address)
-        searcher.search(Query.regex_query(index.schema, "content", ".*"), 1, count=True)
-        return index
+        searcher.search(Query.regex_query(opened.index.schema, "content", ".*"), 1, count=True)
+        return opened
 
 
 def _writer(index: tantivy.Index, wait: float, threads: int = 1) -> tantivy.IndexWriter:
@@ -153,9 +204,10 @@ def _writer(index: tantivy.Index, wait: float, threads: int = 1) -> tantivy.Inde
 class Writer:
     """The index's one writer: drop an item's document, add one, commit or cancel."""
 
-    def __init__(self, index: tantivy.Index, folder: Path, wait: float, procs: int = 1):
+    def __init__(self, index: tantivy.Index | Opened, folder: Path, wait: float,
+                 procs: int = 1):
         self.folder = folder
-        self.writer = _writer(index, wait, procs)
+        self.writer = _writer(index.index if isinstance(index, Opened) else index, wait, procs)
 
     def delete(self, item_id: int) -> None:
         with damage_guard(self.folder):
@@ -177,11 +229,11 @@ class Writer:
             self.writer.wait_merging_threads()  # drops the writer: its lock goes with it
 
 
-def writer(index: tantivy.Index, folder: Path, wait: float, procs: int = 1) -> Writer:
+def writer(index: tantivy.Index | Opened, folder: Path, wait: float, procs: int = 1) -> Writer:
     return Writer(index, folder, wait, procs)
 
 
-def searcher(index: tantivy.Index, folder: Path) -> TantivySearch:
+def searcher(index: Opened, folder: Path) -> TantivySearch:
     return TantivySearch(index, folder)
 
 
@@ -286,15 +338,16 @@ class Compiler:
 class TantivySearch:
     """One opened index: a searcher reloaded when the index changes."""
 
-    def __init__(self, index: tantivy.Index, folder: Path):
-        self.index = index
+    def __init__(self, opened: Opened, folder: Path):
+        self.opened = opened
+        self.index = opened.index
         self.folder = folder
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
 
     def refresh(self) -> None:
         with damage_guard(self.folder):
-            self.index.reload()
+            self.opened.reload()
             self.searcher = self.index.searcher()
 
     def is_key(self, key: str) -> bool:
@@ -333,3 +386,4 @@ class TantivySearch:
 
     def close(self) -> None:
         self.searcher = None  # type: ignore[assignment]
+        self.opened.close()
