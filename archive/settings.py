@@ -31,6 +31,7 @@ class Settings:
     lock_wait: float = 0.0  # seconds a second ingest waits for the writer lock before giving up
     index_wait: float = 120.0  # seconds a writer of the search index waits for another one
     search_engine: str = "tantivy"  # tantivy (Rust, the default) or whoosh (pure Python)
+    follow_every: float = 5.0  # seconds between `archive serve`'s index catch-ups; 0: none
     # The settings index_dir and derivatives_dir (ARCHIVE_INDEX_DIR, ARCHIVE_DERIVATIVES_DIR)
     # as given; empty means beside an SQLite catalog. The properties below give the folders.
     index_folder: str = ""
