@@ -5,10 +5,12 @@ side by side with SQLite FTS5 fed the very same tokens (a yardstick, used only h
 """
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +26,7 @@ from archive.settings import load_settings
 from benchmarks.measure import run_process
 from benchmarks.generators.records import EN_TERMS, SCIENTISTS, ZH_TERMS, generate
 from search.analysis import cjk_terms, stem_word
+from search.index import update
 from search.searcher import SearchOptions, SearchService
 
 QUERIES_PER_KIND = 50
@@ -72,7 +75,7 @@ def fts5_build(catalog: Catalog, path: Path) -> float:
     con.execute("CREATE TABLE meta (rowid INTEGER PRIMARY KEY, type TEXT, scientist TEXT, "
                 "year_start INT, year_end INT, decade TEXT, access TEXT)")
     with catalog.session() as s:
-        names = dict(s.execute(select(Scientist.id, Scientist.name)))
+        names: dict[int, str] = dict(s.execute(select(Scientist.id, Scientist.name)).all())
         keys = {sid: _tokens(" ".join([name] + [v for n2, vs in SCIENTISTS if n2 == name
                                                  for v in vs]))
                 for sid, name in names.items()}
@@ -165,7 +168,11 @@ def fts5_queries(path: Path, sets: dict[str, list[SearchOptions]]) -> dict[str, 
 
 # -- the run ----------------------------------------------------------------------------------
 
-def whoosh_queries(catalog: Catalog, sets: dict[str, list[SearchOptions]]) -> dict[str, Any]:
+ENGINES = ("tantivy", "whoosh")
+
+
+def engine_queries(catalog: Catalog, sets: dict[str, list[SearchOptions]]) -> dict[str, Any]:
+    """Each kind of query through the long-lived, read-only search service the site uses."""
     service = SearchService(catalog)  # as a server keeps it: opened once, read-only
     service.search(SearchOptions(query="导弹"))  # open files, load jieba: not a query's cost
     out = {}
@@ -180,43 +187,99 @@ def whoosh_queries(catalog: Catalog, sets: dict[str, list[SearchOptions]]) -> di
     return out
 
 
-def run(n: int, also: Callable[[Path], dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Build and query an index of n items; `also`, given the catalog's path once it is indexed,
-    measures more on the same catalog (the CLI's start-up) under the key "startup"."""
+def catch_up(catalog: Catalog, db: Path, rounds: int = 7) -> dict[str, float]:
+    """Milliseconds for the index to apply one edited item (`archive edit`, made as on another
+    machine: its own index folder), median and max of `rounds` edits."""
+    env = {**os.environ, "ARCHIVE_INDEX_DIR": str(db.parent / "index-elsewhere")}
+    with catalog.session() as s:
+        accession = s.scalar(select(Item.accession).order_by(Item.id).limit(1))
+    times = []
+    for i in range(rounds):
+        done = subprocess.run([sys.executable, "-m", "archive", "--catalog", str(db), "edit",
+                               str(accession), "--title", f"bench edit {i} 望远镜"],
+                              env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        t = time.perf_counter()
+        assert update(catalog) >= 1  # the edited item (and any dated at the index's mark)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
+
+
+def _engine(db: Path, n: int, engine: str, sets: dict[str, list[SearchOptions]],
+            startup: Callable[..., dict[str, Any]] | None) -> dict[str, Any]:
+    env = {"ARCHIVE_SEARCH_ENGINE": engine, "ARCHIVE_INDEX_DIR": str(db.parent / engine)}
+    build = run_process([sys.executable, "-m", "archive", "--catalog", str(db), "reindex",
+                         "--quiet"], env)
+    assert build.returncode == 0, build.stdout
+    catalog = Catalog.open(load_settings({"catalog": str(db), "search_engine": engine,
+                                          "index_dir": env["ARCHIVE_INDEX_DIR"]}, environ={}))
+    try:
+        size = sum(p.stat().st_size for p in catalog.settings.index_dir.iterdir())
+        out = {"build_s": round(build.seconds, 1), "items_per_s": round(n / build.seconds),
+               "index_mb": round(size / 2**20, 1), "index_peak_rss_mb": round(build.peak_rss_mb),
+               "queries": engine_queries(catalog, sets)}
+        if startup is not None:
+            out["startup"] = startup(db, env=env)
+        out["catch_up"] = catch_up(catalog, db)
+        return out
+    finally:
+        catalog.close()
+
+
+def run(n: int, engines: tuple[str, ...] = ENGINES,
+        startup: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One catalog of n generated items, indexed by each engine in turn (`archive reindex`:
+    items/s, size, peak RSS), queried through the search service, caught up after an edit; and
+    FTS5 fed the same tokens. `startup(db, env=...)`, when given, measures the CLI's start-up
+    on each engine's index."""
     folder = Path(tempfile.mkdtemp(prefix="search-bench-"))
     db = folder / "catalog.db"
     catalog = Catalog.open(load_settings({"catalog": str(db)}, environ={}))
     t = time.perf_counter()
     generate(catalog, n)
     generated = time.perf_counter() - t
-    build = run_process([sys.executable, "-m", "archive", "--catalog", str(db), "reindex",
-                         "--quiet"])
-    assert build.returncode == 0, build.stdout
-    size = sum(p.stat().st_size for p in catalog.settings.index_dir.iterdir())
     fts_path = folder / "fts5.db"
     fts_build = fts5_build(catalog, fts_path)
+    catalog.close()
     sets = query_sets()
     try:
-        extra = {"startup": also(db)} if also is not None else {}
-        return {**extra, "items": n, "generate_s": round(generated, 1),
-                "build_s": round(build.seconds, 1), "items_per_s": round(n / build.seconds),
-                "index_mb": round(size / 2**20, 1),
-                "index_peak_rss_mb": round(build.peak_rss_mb),
-                "fts5_build_s": round(fts_build, 1),
-                "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
-                "whoosh": whoosh_queries(catalog, sets), "fts5": fts5_queries(fts_path, sets)}
+        result: dict[str, Any] = {"items": n, "generate_s": round(generated, 1),
+                                  "fts5_build_s": round(fts_build, 1),
+                                  "fts5_items_per_s": round(n / max(fts_build, 0.01)),
+                                  "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
+                                  "fts5": fts5_queries(fts_path, sets), "engines": {}}
+        for engine in engines:
+            result["engines"][engine] = _engine(db, n, engine, sets, startup)
+            print(f"  {engine} at {n}: {result['engines'][engine]['items_per_s']} items/s",
+                  flush=True)
+        return result
     finally:
-        catalog.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def print_table(result: dict[str, Any]) -> None:
+    engines = result["engines"]
+    print(f"{result['items']} items; FTS5 built in {result['fts5_build_s']} s, "
+          f"{result['fts5_mb']} MB")
+    for name, e in engines.items():
+        print(f"{name}: built in {e['build_s']} s ({e['items_per_s']} items/s, peak "
+              f"{e['index_peak_rss_mb']} MB), {e['index_mb']} MB; catch-up after an edit "
+              f"{e['catch_up']['median_ms']} ms")
+    print(f"{'query kind':<16}" + "".join(f" {n + ' med':>13} {'p95':>7}" for n in engines)
+          + f" {'fts5 med':>9} {'p95':>7}")
+    for kind, f in result["fts5"].items():
+        print(f"{kind:<16}" + "".join(f" {e['queries'][kind]['median_ms']:>13} "
+                                      f"{e['queries'][kind]['p95_ms']:>7}"
+                                      for e in engines.values())
+              + f" {f['median_ms']:>9} {f['p95_ms']:>7}")
+
+
 if __name__ == "__main__":
-    result = run(int(sys.argv[1]) if len(sys.argv) > 1 else 20000)
-    print(f"{result['items']} items: index built in {result['build_s']} s "
-          f"({result['items_per_s']} items/s, peak {result['index_peak_rss_mb']} MB), "
-          f"{result['index_mb']} MB; FTS5 {result['fts5_build_s']} s, {result['fts5_mb']} MB")
-    print(f"{'query kind':<16} {'whoosh med':>10} {'p95':>7} {'fts5 med':>9} {'p95':>7}")
-    for kind, v in result["whoosh"].items():
-        f = result["fts5"][kind]
-        print(f"{kind:<16} {v['median_ms']:>10} {v['p95_ms']:>7} {f['median_ms']:>9} "
-              f"{f['p95_ms']:>7}")
+    import functools
+    import json
+
+    from benchmarks import startup_bench
+    measured = run(int(sys.argv[1]) if len(sys.argv) > 1 else 20000,
+                   startup=functools.partial(startup_bench.measure, runs=5))
+    print_table(measured)
+    print(json.dumps(measured, default=str, ensure_ascii=False))

@@ -27,9 +27,10 @@ def _archive() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "archive"]
 
 
-def measure(catalog: Path, runs: int = RUNS) -> dict[str, Any]:
+def measure(catalog: Path, runs: int = RUNS,
+            env: dict[str, str] | None = None) -> dict[str, Any]:
     """Every command once per round, `runs` rounds, so a machine busy for a moment slows all
-    of them alike rather than one figure."""
+    of them alike rather than one figure. `env`: more environment (the search engine)."""
     archive = _archive()
     commands = {"python -c 'import click'": [sys.executable, "-c", "import click"],
                 "archive --version": [*archive, "--version"]}
@@ -37,12 +38,12 @@ def measure(catalog: Path, runs: int = RUNS) -> dict[str, Any]:
         commands[f"archive search ({kind})"] = [*archive, "--catalog", str(catalog), "search",
                                                 query]
     for args in commands.values():  # warm the page cache and jieba's dictionary cache
-        done = run_process(args)
+        done = run_process(args, env)
         assert done.returncode == 0, (args, done.stdout[-2000:])
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, args in commands.items():
-            times[name].append(run_process(args).seconds)
+            times[name].append(run_process(args, env).seconds)
     figures = {name: figure(values) for name, values in times.items()}
     click_s, version_s = figures["python -c 'import click'"], figures["archive --version"]
     searches = {k: v for k, v in figures.items() if k.startswith("archive search")}
