@@ -43,9 +43,11 @@ def why_not_follow(catalog: Catalog) -> str | None:
     if catalog.immutable:
         return "the catalog is a read-only copy: nothing in it changes"
     index_dir = catalog.settings.index_dir
-    folder = index_dir if index_dir.exists() else index_dir.parent
-    if not os.access(folder, os.W_OK):
-        return f"the search index folder {folder} may not be written by this user"
+    # A rebuild swaps in a new folder beside the index, and writers take turns by a lock file
+    # there (search.index.writers_turn): both folders must be writable.
+    for folder in (index_dir, index_dir.parent):
+        if folder.exists() and not os.access(folder, os.W_OK):
+            return f"the search index folder {folder} may not be written by this user"
     return None
 
 
