@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from archive.catalog import Catalog
 from archive.changes import CHANGE_WINDOW, changed_since
 from archive.errors import IndexBusy, IndexDamaged, IndexMissing
+from archive.interrupts import raise_if_interrupted
 from archive.models import Item
 from search.analysis import quiet_jieba
 from search.documents import item_documents, removed_items
@@ -54,6 +55,7 @@ def _build(catalog: Catalog, engine: Engine, building: Path,
     try:
         with catalog.session() as s:
             for doc in item_documents(s):
+                raise_if_interrupted()  # a Ctrl-C lost while the writer forked its helpers
                 writer.add(doc)
                 done += 1
                 if progress and done % 100 == 0:
@@ -62,6 +64,7 @@ def _build(catalog: Catalog, engine: Engine, building: Path,
     except BaseException:  # Ctrl-C included: drop the half-built segment (the caller the folder)
         writer.cancel()
         raise
+    raise_if_interrupted()  # lost in the commit's forks: the caller drops the built folder
     return done
 
 
@@ -170,6 +173,7 @@ def _apply_changes(changes: IndexWriter, catalog: Catalog, since: dt.datetime | 
         for item_id in sorted(removed_items(s, since) | logged):
             changes.delete(item_id)
         for doc in item_documents(s, item_ids=sorted(logged)) if logged else ():
+            raise_if_interrupted()
             changes.add(doc)
             n += 1
         for doc in item_documents(s, updated_since=since):

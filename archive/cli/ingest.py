@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from archive.cli import EXIT_PROBLEMS, AppContext
-from archive.cli.interrupts import forked_children_end_quietly
+from archive.interrupts import forked_children_end_quietly
 from archive.cli.progress import RichBar
 from archive.errors import Interrupted
 from archive.fields import MATERIAL_TYPES

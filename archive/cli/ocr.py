@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from archive.cli import EXIT_PROBLEMS, AppContext, by_option
-from archive.cli.interrupts import forked_children_end_quietly
+from archive.interrupts import forked_children_end_quietly
 from archive.cli.progress import RichBar
 from archive.errors import Interrupted
 

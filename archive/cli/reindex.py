@@ -14,7 +14,7 @@ from archive.cli import AppContext
 def command(app: AppContext, quiet: bool) -> None:
     """Rebuild the search index from the catalog (the record). The old index stays usable
     until the new one is complete."""
-    from archive.cli.interrupts import forked_children_end_quietly
+    from archive.interrupts import forked_children_end_quietly
     from search.index import rebuild
     forked_children_end_quietly()  # Ctrl-C: the index writers end without tracebacks (#12.3)
     catalog = app.open_catalog()

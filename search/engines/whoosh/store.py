@@ -95,4 +95,20 @@ class Writer:
             self.writer.commit()  # merging segments reads the old ones
 
     def cancel(self) -> None:
+        # A multi-process writer's cancel only flags its sub-writers in this process. They may
+        # be gone (Ctrl-C reaches the whole process group) or at work: stop them before the
+        # cancel deletes the job files they read, and let the job queue drop what it still
+        # holds, or the exit waits for ever on its feeder thread writing into a pipe nobody
+        # reads.
+        for task in getattr(self.writer, "tasks", ()):
+            if task.pid is None:
+                continue  # interrupted between being made and being started
+            if task.is_alive():
+                task.terminate()
+            task.join(5)
+        for queue in (getattr(self.writer, "jobqueue", None),
+                      getattr(self.writer, "resultqueue", None)):
+            if queue is not None:
+                queue.cancel_join_thread()
+                queue.close()
         self.writer.cancel()

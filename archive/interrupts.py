@@ -1,0 +1,72 @@
+"""Ctrl-C in long commands: the parent process decides what an interrupt means.
+
+A terminal sends SIGINT to the whole process group. The extraction workers ignore it (see
+ingest/workers.py); processes that libraries fork for themselves (Whoosh's index writers)
+would each print a KeyboardInterrupt traceback, so in them SIGINT gets the system's default
+action back: they end silently, and the parent reports the interrupt once.
+
+A Ctrl-C that lands while this process is forking would be raised inside Python's after-fork
+hooks, where it is printed as "Exception ignored" and lost: the command would go on to the end.
+So while forking the parent only remembers the SIGINT, and long loops call
+`raise_if_interrupted()`, which raises it at a point where it can be handled.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+_installed = False
+_pending = False
+_forking = False
+
+
+def _remember_and_raise(signum: int, frame: object) -> None:
+    global _pending
+    if _forking:
+        _pending = True  # raised later by raise_if_interrupted, where it can be handled
+        return
+    raise KeyboardInterrupt
+
+
+def _before_fork() -> None:
+    global _forking
+    _forking = True
+
+
+def _after_fork_in_parent() -> None:
+    global _forking
+    _forking = False
+
+
+def raise_if_interrupted() -> None:
+    """Raise a Ctrl-C this process received but could not deliver (see above), once."""
+    global _pending
+    if _pending:
+        _pending = False
+        raise KeyboardInterrupt
+
+
+def _child_default_sigint() -> None:
+    global _forking, _pending
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    interrupted, _forking, _pending = _pending, False, False
+    if interrupted:  # the Ctrl-C reached it while it was being forked: end as it would have
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+def forked_children_end_quietly() -> None:
+    """From now on, a child forked from this process ends on Ctrl-C without a traceback."""
+    global _installed, _pending
+    if not _installed:
+        # Before-hooks run in reverse order of registration and after-hooks in order, so these
+        # are the first and the last: logging's own fork hooks run inside the window.
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                            after_in_child=_child_default_sigint)
+        _installed = True
+    # Only where SIGINT still means KeyboardInterrupt: never over a handler someone else set,
+    # and signal handlers can only be set from the main thread.
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        _pending = False
+        signal.signal(signal.SIGINT, _remember_and_raise)
