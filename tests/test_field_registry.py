@@ -19,6 +19,7 @@ from benchmarks.generators.samples import make_jpeg
 from ingest.manifest import MANIFEST_COLUMNS
 from search.facets import CODE_FIELDS
 from search.query import Field, Range, Text, parse_query
+from tests.catalogs import catalog_settings
 from tests.conftest import write_manifest
 
 
@@ -88,9 +89,8 @@ def test_the_manifest_writes_the_collection_and_every_export_carries_it(cli, tmp
     assert "<dt>全宗 Collection</dt><dd>钱学森档案·书信</dd>" in html
     assert "<dt>档号 Accession</dt>" in html
 
-    from archive.settings import load_settings
     from web.app import create_app
-    client = create_app(load_settings({"catalog": str(catalog_path)}, environ={})).test_client()
+    client = create_app(catalog_settings(catalog_path)).test_client()
     item_page = client.get(f"/items/{accession}").get_data(as_text=True)
     assert re.search(r"<dt>全宗 Collection</dt><dd>钱学森档案·书信</dd>", item_page)
     search_page = client.get("/search?q=信").get_data(as_text=True)

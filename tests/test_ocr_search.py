@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from archive.page_text import item_pages, lines_matching, page_string
+from tests.catalogs import catalog_env, catalog_settings, catalog_url
 from tests.conftest import run, write_manifest
 from tests.test_search import ENGINES
 
@@ -28,9 +29,8 @@ def add_ocr(catalog: Path, path: str, page: int, size: tuple[int, int],
     """Rows as `archive ocr` writes them: one page, its lines in reading order."""
     from archive.catalog import Catalog
     from archive.models import File, OcrLine, OcrPage
-    from archive.settings import load_settings
     from sqlalchemy import select
-    cat = Catalog.open(load_settings({"catalog": str(catalog)}, environ={}))
+    cat = Catalog.open(catalog_settings(catalog))
     try:
         with cat.session() as s:
             f = s.scalars(select(File).where(File.path == path)).one()
@@ -54,7 +54,6 @@ def ocr_site(tmp_path):  # type: ignore[no-untyped-def]
     """A two-page letter whose second page alone holds 导弹 (across a line break), a PDF
     whose first page was rendered and read, and a restricted letter with a secret word."""
     from archive.derivatives import page_image_path
-    from archive.settings import load_settings
     from benchmarks.generators.samples import make_jpeg, make_pdf
     from web.app import create_app
     folder = tmp_path / "letters"
@@ -81,7 +80,7 @@ def ocr_site(tmp_path):  # type: ignore[no-untyped-def]
     make_jpeg(page_image_path(derivatives, pdf["sha256"], 1), (850, 1100))  # as rendered
     add_ocr(catalog, "notes_1958.pdf", 1, (850, 1100), [("卫星轨道计算", (100, 100, 400, 50))])
     assert run(catalog, "reindex", "--quiet").exit_code == 0
-    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app = create_app(catalog_settings(catalog))
     app.testing = True
     return app.test_client(), catalog, records(catalog)
 
@@ -240,8 +239,9 @@ def cli(catalog: Path, engine: str, *args: str) -> str:
     from click.testing import CliRunner
 
     from archive.cli import main
-    r = CliRunner().invoke(main, ["--catalog", str(catalog), *args],
-                           env={"ARCHIVE_SEARCH_ENGINE": engine}, catch_exceptions=False)
+    r = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), *args],
+                           env={"ARCHIVE_SEARCH_ENGINE": engine, **catalog_env(catalog)},
+                           catch_exceptions=False)
     assert r.exit_code == 0, r.output
     return r.stdout
 
@@ -363,7 +363,6 @@ def scan_site(tmp_path):  # type: ignore[no-untyped-def]
 
     from werkzeug.serving import make_server
 
-    from archive.settings import load_settings
     from web.app import create_app
     if not SCAN.is_file():
         pytest.skip("the shared corpus is not present")
@@ -378,7 +377,7 @@ def scan_site(tmp_path):  # type: ignore[no-untyped-def]
     add_ocr(catalog, "payment_letter_1958.png", 1, (300, 187),
             [(text, (3, 2 + round(26.4 * i), 292, 24)) for i, text in enumerate(SCAN_LINES)])
     assert run(catalog, "reindex", "--quiet").exit_code == 0
-    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app = create_app(catalog_settings(catalog))
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -443,15 +442,14 @@ def run_input(catalog: Path, text: str, *args: str):  # type: ignore[no-untyped-
     from click.testing import CliRunner
 
     from archive.cli import main
-    return CliRunner().invoke(main, ["--catalog", str(catalog), *args], input=text,
-                              catch_exceptions=False)
+    return CliRunner().invoke(main, ["--catalog", catalog_url(catalog), *args], input=text,
+                              env=catalog_env(catalog), catch_exceptions=False)
 
 
 def test_end_to_end_archive_ocr_makes_a_scans_words_findable_and_outlined(tmp_path):
     """The real engine (`archive ocr`), then search and the item page: nothing written by hand."""
     import shutil
 
-    from archive.settings import load_settings
     from web.app import create_app
     if not SCAN.is_file():
         pytest.skip("the shared corpus is not present")
@@ -465,7 +463,7 @@ def test_end_to_end_archive_ocr_makes_a_scans_words_findable_and_outlined(tmp_pa
     (hit,) = json.loads(run(catalog, "search", "邮局汇款", "--json").stdout)["hits"]
     assert (hit["text_source"], hit["page"]) == ("ocr", 1)
     assert "<mark>邮局汇款</mark>" in hit["snippet"]
-    app = create_app(load_settings({"catalog": str(catalog)}, environ={}))
+    app = create_app(catalog_settings(catalog))
     app.testing = True
     page = html(app.test_client(), f"/items/{hit['accession']}?q=邮局汇款")
     assert len(outlined(page)) == 1 and "<mark>邮局汇款</mark>" in page
