@@ -141,3 +141,10 @@ def quiet_jieba() -> None:
     imported (`_jieba`), so a query without Chinese never loads it."""
     if "jieba" in sys.modules:
         _jieba()
+
+
+def query_terms(value: str) -> list[str]:
+    """The index terms a query's text is looked up by, as both engines compile it: its bigrams
+    and words with no trailing unigram, English words stemmed as they were indexed."""
+    return [stem_word(t) if t.isascii() else t
+            for t, _, _ in cjk_terms(value, trailing_unigram=False)]

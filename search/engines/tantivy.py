@@ -27,7 +27,7 @@ from typing import Any
 import tantivy
 
 from archive.errors import IndexBusy, IndexDamaged, QueryError
-from search.analysis import cjk_terms, stem_word, word_terms
+from search.analysis import cjk_terms, query_terms, stem_word, word_terms
 from search.compile import restrict
 from search.engines import Found
 from search.query import Node
@@ -262,8 +262,7 @@ class Compiler:
             Query.boolean_query([(Occur.Should, p) for p in parts])
 
     def text(self, field: str, value: str, phrase: bool) -> tantivy.Query | None:
-        terms = [stem_word(t) if t.isascii() else t
-                 for t, _, _ in cjk_terms(value, trailing_unigram=False)]
+        terms = query_terms(value)
         if not terms:
             return None
         if len(terms) == 1:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from whoosh import query as wq
 
 from archive.errors import QueryError
-from search.analysis import cjk_terms, stem_word, word_terms
+from search.analysis import query_terms, stem_word, word_terms
 
 
 class Compiler:
@@ -44,8 +44,7 @@ class Compiler:
     def text(self, field: str, value: str, phrase: bool) -> wq.Query | None:
         """Bigram/word terms of `value` in one field: a phrase keeps them in order, free words
         only need all of them. A single Han character is found by prefix (search.analysis)."""
-        terms = [stem_word(t) if t.isascii() else t
-                 for t, _, _ in cjk_terms(value, trailing_unigram=False)]
+        terms = query_terms(value)
         if not terms:
             return None
         if len(terms) == 1:
