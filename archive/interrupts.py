@@ -9,34 +9,57 @@ A Ctrl-C that lands while this process is forking would be raised inside Python'
 hooks, where it is printed as "Exception ignored" and lost: the command would go on to the end.
 So while forking the parent only remembers the SIGINT, and long loops call
 `raise_if_interrupted()`, which raises it at a point where it can be handled.
+
+Starting a child is more than the fork: until `Process.start()` has returned, the parent does
+not know the child's pid, so a KeyboardInterrupt raised there leaves a child nobody can stop
+(it holds the terminal's pipes open: the command seems to hang after its exit). Code that
+starts children wraps the start in `deferred()`, which holds a Ctrl-C until the child is known.
 """
 from __future__ import annotations
 
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _installed = False
 _pending = False
-_forking = False
+_deferring = 0  # how many forks or deferred() blocks this process is inside
 
 
 def _remember_and_raise(signum: int, frame: object) -> None:
     global _pending
-    if _forking:
+    if _deferring:
         _pending = True  # raised later by raise_if_interrupted, where it can be handled
         return
     raise KeyboardInterrupt
 
 
 def _before_fork() -> None:
-    global _forking
-    _forking = True
+    global _deferring
+    _deferring += 1
 
 
 def _after_fork_in_parent() -> None:
-    global _forking
-    _forking = False
+    global _deferring
+    _deferring -= 1
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that lands inside the block and raise it when the block ends.
+
+    Only where `forked_children_end_quietly()` installed the handler; elsewhere a Ctrl-C
+    is raised where it lands, as usual."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring:
+        raise_if_interrupted()
 
 
 def raise_if_interrupted() -> None:
@@ -48,9 +71,9 @@ def raise_if_interrupted() -> None:
 
 
 def _child_default_sigint() -> None:
-    global _forking, _pending
+    global _deferring, _pending
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    interrupted, _forking, _pending = _pending, False, False
+    interrupted, _deferring, _pending = _pending, 0, False
     if interrupted:  # the Ctrl-C reached it while it was being forked: end as it would have
         os.kill(os.getpid(), signal.SIGINT)
 

@@ -139,3 +139,27 @@ def test_ctrl_c_stops_derive_cleanly(tmp_path: Path):
     assert rest.returncode == 0, err
     final = json.loads(out)
     assert final["failed"] == [] and final["built"] + final["up_to_date"] == 600
+
+
+def test_a_ctrl_c_inside_deferred_waits_for_the_end_of_the_block():
+    """What lets a Whoosh writer start a sub-writer safely: a Ctrl-C that lands while the
+    child is being started is raised once its pid is known, never inside the start."""
+    code = """
+import os, signal
+from archive.interrupts import deferred, forked_children_end_quietly
+forked_children_end_quietly()
+steps = []
+try:
+    with deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # bytecodes enough for the handler to have run
+            pass
+        steps.append("block ended")
+except KeyboardInterrupt:
+    steps.append("raised after")
+print(",".join(steps))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, preexec_fn=_default_sigint)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "block ended,raised after"

@@ -15,6 +15,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, LockError
 
 from archive.errors import IndexBusy, IndexDamaged
+from archive.interrupts import deferred
 from search.engines.whoosh.schema import build_schema
 
 # Postings each writer process buffers before a sorted run spills to disk (Python objects
@@ -68,6 +69,7 @@ class Writer:
 
     def __init__(self, ix: Any, folder: Path, wait: float, procs: int = 1):
         self.folder = folder
+        self.procs = procs
         try:
             if procs > 1:
                 # A full rebuild on every core, leaving a segment per process: merging them
@@ -88,7 +90,13 @@ class Writer:
             self.writer.delete_by_term("item_id", item_id)
 
     def add(self, doc: dict[str, Any]) -> None:
-        self.writer.add_document(**doc)
+        if self.procs > 1 and len(self.writer.tasks) < self.procs:
+            # This document may start a sub-writer: a Ctrl-C must wait until its pid is
+            # known, or cancel() could not stop it (archive/interrupts.py).
+            with deferred():
+                self.writer.add_document(**doc)
+        else:
+            self.writer.add_document(**doc)
 
     def commit(self) -> None:
         with damage_guard(self.folder):
@@ -102,7 +110,7 @@ class Writer:
         # reads.
         for task in getattr(self.writer, "tasks", ()):
             if task.pid is None:
-                continue  # interrupted between being made and being started
+                continue  # made, never started: add() holds a Ctrl-C until start() returns
             if task.is_alive():
                 task.terminate()
             task.join(5)
