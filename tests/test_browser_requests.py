@@ -3,35 +3,26 @@ finds the restricted letter refused, asks for it; a staff member, in a second br
 (another person's session), approves it; the researcher then sees the letter."""
 from __future__ import annotations
 
-import threading
 
 import pytest
 
-from test_browser import CHROMIUM, FLAGS
 from test_site_access import PASSWORD, RESTRICTED
 from test_site_requests import Site, site  # noqa: F401 - the fixture is used by name
+from tests.sites import chromium, needs_chromium, served
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed "
-                                "(apt-get install chromium); .ci/run installs it")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def server(site: Site):  # noqa: F811
-    from werkzeug.serving import make_server
-    httpd = make_server("127.0.0.1", 0, site.app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.port}"
-    httpd.shutdown()
+    with served(site.app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def signed_in(browser, base: str, name: str):

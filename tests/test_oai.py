@@ -4,7 +4,6 @@ response validated against OAI-PMH.xsd (with oai_dc.xsd for the records); every 
 from __future__ import annotations
 
 import re
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from archive.standards.oai import OAIError, check_request, date_window, decode_t
 from tests.schemas import assert_valid, needs_schemas
 from tests.test_standards import run, write_manifest
 from tests.catalogs import catalog_settings
+from tests.sites import served as serving
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 PREFIX = "oai:scientists-archive:"
@@ -31,8 +31,6 @@ PREFIX = "oai:scientists-archive:"
 def served(tmp_path) -> Iterator[tuple[str, Path]]:  # type: ignore[no-untyped-def]
     """The demo collection (with a restricted manuscript and a closed photo) ingested, and the
     site served on 127.0.0.1 by a real HTTP server, three records a page."""
-    from werkzeug.serving import make_server
-
     from web.app import create_app
     coll = build_demo_collection(tmp_path)
     make_jpeg(coll / "钱学森" / "照片" / "closed_photo_1966.jpg")
@@ -44,14 +42,8 @@ def served(tmp_path) -> Iterator[tuple[str, Path]]:  # type: ignore[no-untyped-d
     run(catalog, "ingest", str(coll), "--manifest", str(extra), "--quiet")
     app = create_app(catalog_settings(catalog))
     app.config["OAI_PAGE_SIZE"] = 3
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/oai", catalog
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as base:
+        yield base + "/oai", catalog
 
 
 def _accessions(catalog: Path, public: bool) -> set[str]:

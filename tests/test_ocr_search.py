@@ -17,6 +17,7 @@ import pytest
 from archive.page_text import item_pages, lines_matching, page_string
 from tests.catalogs import catalog_env, catalog_settings, catalog_url
 from tests.conftest import run, write_manifest
+from tests.sites import served
 from tests.test_search import ENGINES
 
 HOST = "http://localhost"
@@ -359,9 +360,6 @@ def scan_site(tmp_path):  # type: ignore[no-untyped-def]
     """A letter whose only page is a real scan of Chinese text, read by the OCR (its lines as
     rows), and served over HTTP."""
     import shutil
-    import threading
-
-    from werkzeug.serving import make_server
 
     from web.app import create_app
     if not SCAN.is_file():
@@ -378,20 +376,16 @@ def scan_site(tmp_path):  # type: ignore[no-untyped-def]
             [(text, (3, 2 + round(26.4 * i), 292, 24)) for i, text in enumerate(SCAN_LINES)])
     assert run(catalog, "reindex", "--quiet").exit_code == 0
     app = create_app(catalog_settings(catalog))
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.port}"
-    httpd.shutdown()
+    with served(app) as base:
+        yield base
 
 
 def test_in_a_browser_a_word_only_in_the_scan_is_found_and_outlined(scan_site, tmp_path):
-    from tests.test_browser import CHROMIUM, FLAGS, shoot
+    from tests.sites import CHROMIUM, chromium
+    from tests.test_browser import shoot
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page.goto(scan_site + "/search?q=邮局汇款")
         hit = page.locator("ol.hits li").first
@@ -410,7 +404,6 @@ def test_in_a_browser_a_word_only_in_the_scan_is_found_and_outlined(scan_site, t
         assert page.locator(".machine-text h3").inner_text() == "机器识别文字 Machine-read text"
         assert page.locator("#ocr-text").inner_text().split("\n") == SCAN_LINES
         shoot(page, tmp_path, "item-ocr")
-        browser.close()
 
 
 def test_a_restricted_scans_text_is_for_those_who_may_see_the_item(ocr_site):

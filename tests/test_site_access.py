@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,8 @@ from archive.settings import load_settings
 from archive.standards.iiif import image_id
 from web.app import create_app
 from web.auth import safe_next
-from tests.catalogs import catalog_env, catalog_settings, catalog_url, copy_catalog
+from tests.catalogs import catalog_env, catalog_settings, catalog_url
+from tests.sites import private_site
 
 PASSWORD = "correct horse battery"
 RESTRICTED, CLOSED = "绝密", "封存"  # the canaries: in the titles and descriptions
@@ -56,23 +56,10 @@ class Vault:
                                   catch_exceptions=False)
 
 
-def _copy_site(source: Path, target: Path) -> Path:
-    """A private copy of the demo site's catalog, index and derivatives (the originals stay
-    where they are), so these tests' accounts and exhibits touch no other test's site."""
-    copy_catalog(source, target)
-    for suffix in (".index", ".derivatives"):
-        shutil.copytree(str(source) + suffix, str(target) + suffix)
-    return target
-
-
 @pytest.fixture(scope="module")
 def vault(demo_site, tmp_path_factory) -> Vault:
-    catalog = _copy_site(demo_site[1], tmp_path_factory.mktemp("vault") / "catalog.db")
-    for name, role in ROLES.items():
-        r = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "users", "add", name,
-                                      "--role", role, "--password-stdin"], input=PASSWORD + "\n",
-                               env=catalog_env(catalog))
-        assert r.exit_code == 0, r.output
+    catalog = private_site(demo_site[1], tmp_path_factory.mktemp("vault") / "catalog.db",
+                           ROLES, PASSWORD)
     settings = catalog_settings(catalog)
     cat = Catalog.open(settings)
     with cat.session() as s:
@@ -359,7 +346,7 @@ def test_session_cookie_flags_and_expiry(vault) -> None:
 
 @pytest.mark.sqlite_only("a published copy is a catalog file made read-only")
 def test_a_published_copy_has_no_sign_in(demo_site, tmp_path) -> None:
-    copy = _copy_site(demo_site[1], tmp_path / "catalog.db")
+    copy = private_site(demo_site[1], tmp_path / "catalog.db")
     copy.chmod(0o444)
     try:
         app = create_app(catalog_settings(copy))
@@ -418,7 +405,7 @@ def test_both_engines_filter_as_the_catalog_rule_does(vault, tmp_path, engine) -
     (archive.access.visible_items) lets them see, sealed items whose day has come included."""
     from archive.access import ANONYMOUS, Viewer, visible_items
     from search.searcher import SearchOptions, SearchService
-    catalog = _copy_site(vault.catalog, tmp_path / "catalog.db")
+    catalog = private_site(vault.catalog, tmp_path / "catalog.db")
     # The restricted letter's seal ran out yesterday: open to all, with no reindex needed.
     run = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "edit",
                                     vault.restricted.accession, "--access-until", "2020-01-01"],

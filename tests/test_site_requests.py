@@ -20,9 +20,10 @@ from archive.catalog import Catalog
 from archive.cli import main
 from archive.models import AccessRequest, AuditEntry, File, Item, utcnow
 from archive.standards.iiif import image_id
-from test_site_access import PASSWORD, RESTRICTED, _copy_site, sign_in, token
+from test_site_access import PASSWORD, RESTRICTED, sign_in, token
 from web.app import create_app
 from tests.catalogs import catalog_settings
+from tests.sites import private_site
 from tests.catalogs import catalog_env, catalog_url
 
 USERS = {"rita": "researcher", "otto": "researcher", "sue": "staff", "adam": "admin"}
@@ -56,12 +57,8 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(demo_site, tmp_path_factory) -> Site:
-    catalog = _copy_site(demo_site[1], tmp_path_factory.mktemp("requests") / "catalog.db")
-    for name, role in USERS.items():
-        r = CliRunner().invoke(main, ["--catalog", catalog_url(catalog), "users", "add", name,
-                                      "--role", role, "--password-stdin"], input=PASSWORD + "\n",
-                               env=catalog_env(catalog))
-        assert r.exit_code == 0, r.output
+    catalog = private_site(demo_site[1], tmp_path_factory.mktemp("requests") / "catalog.db",
+                           USERS, PASSWORD)
     settings = catalog_settings(catalog)
     cat = Catalog.open(settings)
     with cat.session() as s:
