@@ -1,26 +1,44 @@
 """Schema versions of the catalog: which Alembic revision a catalog is at, making a new catalog
 at the newest revision and upgrading an older one (the revisions: archive/migrations/versions).
-Works on a connection it is given; archive/catalog.py chooses the engine and the locking."""
+Works on a connection it is given; archive/catalog.py chooses the engine and the locking.
+
+Every command that opens a catalog asks where it stands, and almost always it is current: that
+answer takes one plain query against `HEAD`, without importing Alembic (a third of a second of
+start-up). Alembic is imported only to read the revisions themselves: to upgrade an older
+catalog, to tell an older revision from a newer one, and for the developer's tools."""
 from __future__ import annotations
 
 import functools
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy import (Column, Connection, MetaData, PrimaryKeyConstraint, String, Table,
+                        create_engine, inspect, select)
 
 from archive.models import Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 HOOKS = "post_write_hooks"
+
+# The newest revision in migrations/versions, known without reading them: a catalog at it is
+# current, a new catalog is marked with it. `python -m archive.migrations` sets it when it
+# writes a revision; tests/test_migrations.py holds it equal to the head Alembic computes.
+HEAD = "0004"
+
+# The table in which a catalog records its revision, as Alembic makes it (alembic.runtime.
+# migration.MigrationContext): a new catalog is stamped here without importing Alembic.
+VERSION_TABLE = Table("alembic_version", MetaData(),
+                      Column("version_num", String(32), nullable=False),
+                      PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
 
 
 class Kind(StrEnum):
@@ -40,6 +58,7 @@ class SchemaState:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's settings, made in code: the installed package needs no alembic.ini."""
+    from alembic.config import Config
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # NNNN_what_changed.py; `%%` because Alembic's settings interpolate `%(...)s`.
@@ -57,12 +76,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @functools.cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
     return ScriptDirectory.from_config(alembic_config())
 
 
 @functools.cache
 def head() -> str:
-    """The newest revision. Two heads means two revisions were added side by side: a
+    """The newest revision, as Alembic reads it from the revisions (`HEAD` is the same, known
+    without reading them). Two heads means two revisions were added side by side: a
     developer's mistake the test suite reports (tests/test_migrations.py)."""
     heads = _scripts().get_heads()
     if len(heads) != 1:
@@ -72,19 +93,31 @@ def head() -> str:
 
 
 def _known(revision: str) -> bool:
+    from alembic.util.exc import CommandError
     try:
         return _scripts().get_revision(revision) is not None
     except CommandError:
         return False
 
 
+def _stored(connection: Connection) -> tuple[str, ...]:
+    """The revisions the catalog records (one, or none before revisions), read as Alembic
+    reads them."""
+    if not inspect(connection).has_table(VERSION_TABLE.name):
+        return ()
+    return tuple(connection.scalars(select(VERSION_TABLE.c.version_num)))
+
+
 def state(connection: Connection) -> SchemaState:
     """Where the catalog on this connection stands. Reads only."""
-    stored = MigrationContext.configure(connection).get_current_heads()
+    stored = _stored(connection)
+    if stored == (HEAD,):
+        return SchemaState(Kind.CURRENT, HEAD, HEAD)  # the usual case: no Alembic
+    if not stored and not inspect(connection).has_table("items"):
+        return SchemaState(Kind.EMPTY, None, HEAD)  # made from the models: no Alembic either
     newest = head()
     if not stored:
-        kind = Kind.UNVERSIONED if inspect(connection).has_table("items") else Kind.EMPTY
-        return SchemaState(kind, None, newest)
+        return SchemaState(Kind.UNVERSIONED, None, newest)
     revision = stored[0]
     if stored == (newest,):
         kind = Kind.CURRENT
@@ -102,23 +135,38 @@ def bring_up_to_date(connection: Connection) -> SchemaState:
     before = state(connection)
     if before.kind is Kind.EMPTY:
         # Tables made from the models at once, then marked as the newest revision: the same
-        # schema as running every revision (tests/test_migrations.py holds them equal).
+        # schema as running every revision, and the same mark as Alembic's stamp
+        # (tests/test_migrations.py holds both equal).
         Base.metadata.create_all(connection)
-        MigrationContext.configure(connection).stamp(_scripts(), "head")
+        VERSION_TABLE.create(connection)
+        connection.execute(VERSION_TABLE.insert().values(version_num=HEAD))
     elif before.kind in (Kind.UNVERSIONED, Kind.BEHIND):
-        command.upgrade(alembic_config(connection), "head")
+        upgrade_to(connection, "head")
     return before
 
 
 def upgrade_to(connection: Connection, revision: str) -> None:
     """Run the revisions up to `revision` (tests build older catalogs with it)."""
+    from alembic import command
     command.upgrade(alembic_config(connection), revision)
+
+
+def with_head(source: str, revision: str) -> str:
+    """This module's text with `HEAD` set to `revision` (done when a revision is written).
+
+        with_head('HEAD = "0041"\n', "0042") -> 'HEAD = "0042"\n'
+    """
+    changed, count = re.subn(r'^HEAD = "\d+"$', f'HEAD = "{revision}"', source, flags=re.M)
+    if count != 1:
+        raise RuntimeError("archive/schema.py has no single `HEAD = \"NNNN\"` line to update")
+    return changed
 
 
 def new_revision(message: str) -> Path:
     """Write the next revision, NNNN_<message>.py, with the operations Alembic finds between
     the models and a scratch SQLite catalog at the newest revision: the developer's draft, to
     read and correct before committing (README: Schema migrations)."""
+    from alembic import command
     number = f"{int(head()) + 1:04d}"
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_engine(f"sqlite:///{scratch}/scratch.db")
@@ -131,4 +179,6 @@ def new_revision(message: str) -> Path:
         finally:
             engine.dispose()
     assert script is not None and not isinstance(script, list)
+    here = Path(__file__)
+    here.write_text(with_head(here.read_text(encoding="utf-8"), number), encoding="utf-8")
     return Path(script.path)

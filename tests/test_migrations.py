@@ -75,6 +75,49 @@ def test_the_revisions_are_one_line_of_numbered_files():
     assert schema.head() == numbers[-1]  # one head: each revision follows the one before
 
 
+def test_the_head_known_without_alembic_is_alembics_head():
+    """Opening a current catalog compares it with schema.HEAD instead of reading the revisions
+    with Alembic (a third of a second of every command's start-up): it must not drift."""
+    assert schema.head() == schema.HEAD, (
+        f"archive/schema.py HEAD is {schema.HEAD!r} but the newest revision is "
+        f"{schema.head()!r}: set HEAD to it (`python -m archive.migrations` does)")
+
+
+def test_writing_a_revision_sets_the_head_in_the_source():
+    source = Path(schema.__file__).read_text(encoding="utf-8")
+    changed = schema.with_head(source, "0123")
+    assert '\nHEAD = "0123"\n' in changed and f'\nHEAD = "{schema.HEAD}"\n' not in changed
+    assert changed.replace('HEAD = "0123"', f'HEAD = "{schema.HEAD}"') == source
+    with pytest.raises(RuntimeError):
+        schema.with_head("no head here", "0123")
+
+
+def test_a_new_catalog_is_marked_as_alembic_marks_it(empty_url, tmp_path):
+    """A new catalog's version table is written without Alembic: the same table, key and row
+    as Alembic's own stamp of the newest revision."""
+    Catalog.open(load_settings({"catalog": empty_url}, environ={})).close()
+    ours = _engine(empty_url)
+    theirs = _engine(str(tmp_path / "stamped.db"))
+    try:
+        with theirs.begin() as con:
+            MigrationContext.configure(con).stamp(schema._scripts(), "head")
+
+        def described(engine: Engine) -> tuple[Any, ...]:
+            found = inspect(engine)
+            columns = [(c["name"], str(c["type"]), c["nullable"])
+                       for c in found.get_columns("alembic_version")]
+            key = found.get_pk_constraint("alembic_version")
+            with engine.connect() as con:
+                rows = con.execute(text("SELECT version_num FROM alembic_version")).all()
+                heads = MigrationContext.configure(con).get_current_heads()
+            return columns, key["constrained_columns"], key["name"], rows, heads
+
+        assert described(ours) == described(theirs)
+    finally:
+        ours.dispose()
+        theirs.dispose()
+
+
 def test_the_revisions_build_the_models_schema(empty_url):
     engine = _engine(empty_url)
     try:

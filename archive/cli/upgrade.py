@@ -17,9 +17,9 @@ def command(app: AppContext) -> None:
     try:
         found = catalog.upgraded
         if found is None:
-            from archive.schema import head
+            from archive.schema import HEAD
             click.echo(f"The catalog {app.settings.catalog} is up to date "
-                       f"(schema revision {head()}).")
+                       f"(schema revision {HEAD}).")
         else:
             before = (f"schema revision {found.revision}" if found.revision
                       else "a release from before schema revisions")
