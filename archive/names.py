@@ -14,9 +14,13 @@
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
 import itertools
+import json
 import re
 import unicodedata
+from pathlib import Path
 
 from archive.han import HAN
 
@@ -37,18 +41,50 @@ def fold_name(text: str) -> str:
     return _NOT_WORD.sub("", text.casefold())
 
 
+@functools.cache
+def _character_readings() -> dict[int, str]:
+    """pypinyin's table of each character's readings ("zhōng,zhòng"), read from its own data
+    file without importing pypinyin: the package loads its table of phrases too (0.3-0.7 s, a
+    Chinese search's largest cost), which reading a name character by character never uses."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("pypinyin is not installed")
+    table = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
+    return {int(k): v for k, v in json.loads(table.read_text(encoding="utf-8")).items()}
+
+
+def _toneless(reading: str) -> str:
+    """A reading as pypinyin's Style.NORMAL writes it: tone marks dropped, ü as v, ê kept.
+
+        _toneless("zhōng") -> "zhong"    _toneless("lǜ") -> "lv"    _toneless("ế") -> "ê"
+    """
+    marks = unicodedata.normalize("NFD", reading)
+    kept = "".join(c for c in marks if not unicodedata.combining(c) or c in "\u0302\u0308")
+    return unicodedata.normalize("NFC", kept).replace("ü", "v")
+
+
+def _reading(char: str, heteronym: bool) -> list[str]:
+    """A character's readings in pypinyin's order (all of them, or the usual one); none for a
+    character it has no reading for."""
+    known = _character_readings().get(ord(char))
+    if not known:
+        return []
+    readings = known.split(",") if heteronym else known.split(",")[:1]
+    out: list[str] = []
+    for r in (_toneless(r) for r in readings):
+        if r and r not in out:
+            out.append(r)
+    return out or [""]
+
+
 def _readings(han: str) -> list[list[str]]:
     """Pinyin of each Han character: every reading of the first (surnames such as 曾 zeng/ceng are
-    heteronyms), the usual reading of the rest, so that unrelated names do not collide."""
+    heteronyms), the usual reading of the rest, so that unrelated names do not collide. Each
+    character is read alone, never as part of a phrase: exactly what pypinyin's
+    `pinyin(chars[0], Style.NORMAL, heteronym=True) + pinyin(chars[1:], Style.NORMAL)` gives
+    for a list of characters (tests/test_names.py compares every character)."""
     chars = [c for c in han if _HAN.match(c)]
-    if not chars:
-        return []
-    # Imported here: loading its dictionaries costs 0.3 s, which every command paid at
-    # start-up, though most (stats, show, a re-run ingest) never convert a name.
-    from pypinyin import Style, pinyin
-    first = pinyin(chars[0], style=Style.NORMAL, heteronym=True, errors="ignore")
-    rest = pinyin(chars[1:], style=Style.NORMAL, errors="ignore") if len(chars) > 1 else []
-    return first + rest
+    return [r for i, c in enumerate(chars) if (r := _reading(c, heteronym=i == 0))]
 
 
 def name_keys(name: str) -> set[str]:

@@ -18,6 +18,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from archive.han import HAN, HAN_CHARS
@@ -26,8 +27,15 @@ from search.porter import stem
 _HAN = HAN
 
 
-@functools.lru_cache(maxsize=1)
-def _t2s_table() -> dict[int, str]:
+# OpenCC's traditional-to-simplified table, character by character, one "繁 简" pair a line:
+# made once by t2s_from_opencc() (`python -m search.analysis`) and shipped, because building it
+# from OpenCC took 0.1-0.4 s of every search that folded a Chinese text.
+# tests/test_analysis.py holds the file equal to what OpenCC gives.
+T2S_FILE = Path(__file__).with_name("t2s.txt")
+
+
+def t2s_from_opencc() -> dict[int, str]:
+    """Each traditional character OpenCC's t2s turns into one other character."""
     import opencc
     cc = opencc.OpenCC("t2s")
     table: dict[int, str] = {}
@@ -37,6 +45,17 @@ def _t2s_table() -> dict[int, str]:
             if len(simplified) == 1 and simplified != chr(cp):
                 table[cp] = simplified
     return table
+
+
+def t2s_lines(table: dict[int, str]) -> str:
+    """The text of T2S_FILE: t2s_lines({0x9322: "钱"}) -> "錢 钱\n"."""
+    return "".join(f"{chr(cp)} {simplified}\n" for cp, simplified in sorted(table.items()))
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    pairs = (line.split(" ") for line in T2S_FILE.read_text(encoding="utf-8").splitlines())
+    return {ord(traditional): simplified for traditional, simplified in pairs}
 
 
 def fold(text: str) -> str:
@@ -148,3 +167,8 @@ def query_terms(value: str) -> list[str]:
     and words with no trailing unigram, English words stemmed as they were indexed."""
     return [stem_word(t) if t.isascii() else t
             for t, _, _ in cjk_terms(value, trailing_unigram=False)]
+
+
+if __name__ == "__main__":  # after an OpenCC upgrade changed the table: write it again
+    T2S_FILE.write_text(t2s_lines(t2s_from_opencc()), encoding="utf-8")
+    print(f"wrote {T2S_FILE}")

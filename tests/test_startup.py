@@ -75,8 +75,13 @@ def test_a_search_loads_jieba_only_for_chinese(tmp_path: Path, monkeypatch):
         assert searched & {"alembic", "mako", "pypinyin", "PIL", "av", "flask", "rich"} == set()
     # A two-character word is its own word: jieba's dictionary (1-2 s) is loaded only for a
     # longer run of characters, which it has to cut into words.
-    assert "jieba" not in imported_by("--catalog", catalog, "search", "火箭")
-    assert "jieba" in imported_by("--catalog", catalog, "search", "火箭发动机")
+    chinese = imported_by("--catalog", catalog, "search", "火箭")
+    assert "jieba" not in chinese
+    longer = imported_by("--catalog", catalog, "search", "火箭发动机")
+    assert "jieba" in longer
+    # A Chinese word may be a name, read in pinyin from pypinyin's table, not its package.
+    for searched in (chinese, longer, imported_by("--catalog", catalog, "search", "錢學森")):
+        assert searched & {"alembic", "pypinyin", "opencc"} == set()
 
 
 @pytest.mark.sqlite_only("the previous release's catalog is an SQLite file")
@@ -122,3 +127,34 @@ def test_a_rerun_with_nothing_to_do_loads_no_parser_and_starts_no_worker(tmp_pat
     assert {"av", "PIL", "pebble"} <= first
     again = imported_by("--catalog", catalog, "ingest", str(folder), "--quiet")
     assert again & {"av", "PIL", "pypdf", "exifread", "pebble", "docx"} == set()
+
+
+def test_names_are_read_as_pypinyin_reads_them_without_importing_it():
+    """A Chinese search word may be a scientist's name, so its pinyin is worked out; the readings
+    come from pypinyin's own character table, without importing pypinyin (whose phrase table
+    took most of a Chinese search's start-up). Every character, first (all its readings) and
+    after it (the usual one), reads as pypinyin's `pinyin()` reads it in names."""
+    from pypinyin import Style, pinyin
+
+    from archive.han import HAN
+    from archive.names import _character_readings, _readings
+
+    def pypinyins(chars: list[str]) -> list[list[str]]:
+        first = pinyin(chars[0], style=Style.NORMAL, heteronym=True, errors="ignore")
+        return first + pinyin(chars[1:], style=Style.NORMAL, errors="ignore")
+
+    codes = set(_character_readings()) | set(range(0x3400, 0xA000)) | set(range(0xF900, 0xFB00))
+    different = [chr(c) for c in sorted(codes) if HAN.match(chr(c))
+                 and _readings(chr(c) * 2) != pypinyins([chr(c)] * 2)]
+    assert different == []
+    assert _readings("曾钱学森") == pypinyins(list("曾钱学森")) == [
+        ["ceng", "zeng"], ["qian"], ["xue"], ["sen"]]
+
+
+def test_the_shipped_traditional_to_simplified_table_is_opencc_s():
+    """Folding traditional characters reads search/t2s.txt instead of asking OpenCC for every
+    character at each start; after an OpenCC upgrade, `python -m search.analysis` writes it."""
+    from search.analysis import T2S_FILE, _t2s_table, t2s_from_opencc, t2s_lines
+    table = t2s_from_opencc()
+    assert T2S_FILE.read_text(encoding="utf-8") == t2s_lines(table)
+    assert _t2s_table() == table and table[ord("錢")] == "钱"
