@@ -143,22 +143,29 @@ class SearchService:
         if self._searcher is not None and now - self._checked <= self.FRESHNESS_EVERY:
             return self._searcher
         self._checked = now
+        index_dir = self.catalog.settings.index_dir
+        opened = None  # the index as first opened, kept for the searcher unless changed since
+        opened_identity = None
         if self.writable:
             if self._searcher is None:
-                open_index(self.catalog)  # missing, damaged or another version: say so now
+                opened_identity = _index_identity(index_dir)
+                opened = open_index(self.catalog)  # missing, damaged, another version: say so
             stale = freshness(self.catalog)
             if stale.stale:
                 n = update(self.catalog)
+                opened = None  # the update may have rebuilt it into a new folder
                 self.note = f"the index was behind the catalog ({stale.reason}); " \
                             f"updated {n} item(s)"
-        index_dir = self.catalog.settings.index_dir
         identity = _index_identity(index_dir)
+        if identity != opened_identity:
+            opened = None  # a rebuild swapped in a new folder meanwhile
         if self._searcher is None or identity != self._identity:
             # First use, or a rebuild swapped in a new folder: open it afresh (refreshing
-            # compares generations, and a new index may start at the old one's number).
+            # compares generations, and a new index may start at the old one's number). Opening
+            # reads the index through to find damage: once per start is enough.
             self.close()
-            self._searcher = engine_of(self.catalog).searcher(open_index(self.catalog),
-                                                              index_dir)
+            self._searcher = engine_of(self.catalog).searcher(
+                opened if opened is not None else open_index(self.catalog), index_dir)
         else:
             self._searcher.refresh()
         self._identity = identity
