@@ -1,14 +1,22 @@
 """Start-up of the command line, measured side by side in one run: `archive --version` against
 `python -c "import click"` (goal: within 3x), and `archive search` on a catalog of 20,000 items
-against `archive --version` (goal: within 0.3 s), for each kind of query.
+against `archive --version` (goal: within 0.3 s), for each kind of query. With `before`, an
+older commit's code runs the same commands in the same rounds, for a before/after pair measured
+under the same load.
 
-    python -m benchmarks.startup_bench [ITEMS]    # generates a catalog, indexes it, measures
+    python -m benchmarks.startup_bench [ITEMS] [--before COMMIT]
+    python -m benchmarks.run --only startup [--before COMMIT]   # the same, into the report
 """
 from __future__ import annotations
 
+import argparse
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +24,14 @@ from benchmarks.measure import Figure, figure, run_process
 
 ITEMS = 20_000
 RUNS = 9
-# One query of each kind a researcher types; the Chinese one needs jieba's dictionary.
-QUERIES = {"english word": "rocket", "chinese word": "导弹", "filters only": "type:letter "
-           "date:1950..1960", "name in pinyin": "Qian Xuesen"}
+CLICK = "python -c 'import click'"
+VERSION = "archive --version"
+# One query of each kind a researcher types (the kinds of benchmarks/search_bench.py), in words
+# of the generated records: a Chinese word is also looked up as a scientist's name in pinyin.
+QUERIES: dict[str, list[str]] = {
+    "chinese word": ["导弹"], "english word": ["rocket"], "name in pinyin": ["Qian Xuesen"],
+    "phrase": ['"人造卫星"'], "fielded": ["scientist:钱学森", "type:letter", "火箭"],
+    "date range": ["date:1950..1960"], "facets": ["导弹", "--facets"]}
 
 
 def _archive() -> list[str]:
@@ -27,25 +40,73 @@ def _archive() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "archive"]
 
 
-def measure(catalog: Path, runs: int = RUNS,
-            env: dict[str, str] | None = None) -> dict[str, Any]:
+def search_name(kind: str) -> str:
+    return f"archive search ({kind})"
+
+
+@contextmanager
+def checkout(commit: str) -> Iterator[Path]:
+    """The project's code at `commit`, in a temporary folder (`git archive`): run with it first on
+    PYTHONPATH, the installed packages are the same, only the project's code is older."""
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(tempfile.mkdtemp(prefix="startup-before-"))
+    try:
+        tar = subprocess.run(["git", "-C", str(root), "archive", commit], check=True,
+                             capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=tar, check=True)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _load() -> list[float]:
+    return [round(x, 1) for x in os.getloadavg()]
+
+
+def measure(catalog: Path, runs: int = RUNS, env: dict[str, str] | None = None,
+            before: Path | None = None) -> dict[str, Any]:
     """Every command once per round, `runs` rounds, so a machine busy for a moment slows all
-    of them alike rather than one figure. `env`: more environment (the search engine)."""
+    of them alike rather than one figure. `env`: more environment (the search engine).
+    `before`: a folder of older code (checkout()), whose commands run in the same rounds."""
     archive = _archive()
-    commands = {"python -c 'import click'": [sys.executable, "-c", "import click"],
-                "archive --version": [*archive, "--version"]}
-    for kind, query in QUERIES.items():
-        commands[f"archive search ({kind})"] = [*archive, "--catalog", str(catalog), "search",
-                                                query]
-    for args in commands.values():  # warm the page cache and jieba's dictionary cache
-        done = run_process(args, env)
-        assert done.returncode == 0, (args, done.stdout[-2000:])
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    commands = {CLICK: [sys.executable, "-c", "import click"], VERSION: [*archive, "--version"]}
+    for kind, words in QUERIES.items():
+        commands[search_name(kind)] = [*archive, "--catalog", str(catalog), "search", *words]
+    # With Python's bytecode caches, as an installed copy has them: where the environment
+    # sets PYTHONDONTWRITEBYTECODE (this machine's does), every run would compile the project's
+    # modules from source again. The warm-up run writes them.
+    cached = {**(env or {}), "PYTHONDONTWRITEBYTECODE": ""}
+    # The older code comes first on the path (the installed `archive` script puts its own
+    # folder first, not the working one).
+    variants = {"after": cached}
+    if before is not None:
+        variants["before"] = {**cached, "PYTHONPATH": str(before)}
+        found = subprocess.run([sys.executable, "-c", "import archive; print(archive.__file__)"],
+                               env={**os.environ, **variants["before"]}, capture_output=True,
+                               text=True, cwd=tempfile.gettempdir(), check=True).stdout
+        assert found.startswith(str(before)), f"the older code is not the one imported: {found}"
+    for variant_env in variants.values():  # warm the page cache and jieba's dictionary
+        for args in commands.values():
+            done = run_process(args, variant_env)
+            assert done.returncode == 0, (args, done.stdout[-2000:])
+    load_before = _load()
+    times: dict[str, dict[str, list[float]]] = {
+        v: {name: [] for name in commands} for v in variants}
     for _ in range(runs):
         for name, args in commands.items():
-            times[name].append(run_process(args, env).seconds)
+            for v, variant_env in variants.items():
+                times[v][name].append(run_process(args, variant_env).seconds)
+    load_after = _load()
+    out = _figures(times["after"])
+    out["load"] = {"before": load_before, "after": load_after}
+    if before is not None:
+        out["before"] = _figures(times["before"])
+    return out
+
+
+def _figures(times: dict[str, list[float]]) -> dict[str, Any]:
     figures = {name: figure(values) for name, values in times.items()}
-    click_s, version_s = figures["python -c 'import click'"], figures["archive --version"]
+    click_s, version_s = figures[CLICK], figures[VERSION]
     searches = {k: v for k, v in figures.items() if k.startswith("archive search")}
     return {"figures": figures,
             "version_vs_click": round(version_s.median / click_s.median, 1),
@@ -53,8 +114,9 @@ def measure(catalog: Path, runs: int = RUNS,
                                       for k, v in searches.items()}}
 
 
-def run(n: int = ITEMS) -> dict[str, Any]:
-    """A catalog of n generated items, indexed by `archive reindex`, then measured."""
+def run(n: int = ITEMS, before: str | None = None, runs: int = RUNS) -> dict[str, Any]:
+    """A catalog of n generated items, indexed by `archive reindex`, then measured; with
+    `before`, that commit's code too."""
     from archive.catalog import Catalog
     from archive.settings import load_settings
     from benchmarks.generators.records import generate
@@ -67,28 +129,66 @@ def run(n: int = ITEMS) -> dict[str, Any]:
         build = run_process([sys.executable, "-m", "archive", "--catalog", str(db), "reindex",
                              "--quiet"])
         assert build.returncode == 0, build.stdout
-        return {"items": n, **measure(db)}
+        if before is None:
+            return {"items": n, **measure(db, runs)}
+        with checkout(before) as code:
+            return {"items": n, "before_commit": before, **measure(db, runs, before=code)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _cell(fig: Figure, version: float, search: bool) -> str:
+    over = f"; +{fig.median - version:.2f} s" if search else ""
+    return f"{fig}{over}"
 
 
 def report_lines(s: dict[str, Any]) -> list[str]:
     """The start-up section of docs/PERFORMANCE.md."""
     figures: dict[str, Figure] = s["figures"]
+    runs = next(iter(figures.values())).runs
+    before = s.get("before")
+    load = s.get("load")
     lines = ["## Start-up", "",
-             f"Each command run as a user runs it, {next(iter(figures.values())).runs} rounds "
-             f"of all of them in turn, on a catalog of {s['items']:,} generated items; "
-             "seconds of wall time, median (min–max).", "",
-             "| command | seconds | over `archive --version` |", "|---|---|---|"]
-    version = figures["archive --version"].median
-    for name, fig in figures.items():
-        over = f"+{fig.median - version:.3f} s" if name.startswith("archive search") else ""
-        lines.append(f"| `{name}` | {fig} | {over} |")
-    lines.append("")
+             f"Each command run as a user runs it, {runs} rounds of all of them in turn, on a "
+             f"catalog of {s['items']:,} generated items indexed by Tantivy (the default "
+             "engine); seconds of wall time, median (min–max, n), and for searches the "
+             "difference of medians over `archive --version`."]
+    if load:
+        lines.append(f"Load average (1, 5, 15 min) on the shared 2 cores: {load['before']} at "
+                     f"the start, {load['after']} at the end.")
+    if before:
+        lines.append(f"Before: the code of commit {s['before_commit']}, run in the same rounds "
+                     "(each command by the old code, then by the new), on the same catalog "
+                     "and index.")
+    lines += [""]
+    if before:
+        bf: dict[str, Figure] = before["figures"]
+        lines += ["| command | before | after |", "|---|---|---|"]
+        for name, fig in figures.items():
+            search = name.startswith("archive search")
+            lines.append(f"| `{name}` | {_cell(bf[name], bf[VERSION].median, search)} | "
+                         f"{_cell(fig, figures[VERSION].median, search)} |")
+    else:
+        lines += ["| command | seconds |", "|---|---|"]
+        for name, fig in figures.items():
+            search = name.startswith("archive search")
+            lines.append(f"| `{name}` | {_cell(fig, figures[VERSION].median, search)} |")
+    lines += ["", "The queries: " + "; ".join(f"{kind} `{' '.join(words)}`"
+                                               for kind, words in QUERIES.items()) + ".", ""]
     return lines
 
 
-if __name__ == "__main__":
-    result = run(int(sys.argv[1]) if len(sys.argv) > 1 else ITEMS)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("items", nargs="?", type=int, default=ITEMS)
+    parser.add_argument("--before", metavar="COMMIT", help="also measure this commit's code")
+    parser.add_argument("--runs", type=int, default=RUNS)
+    args = parser.parse_args(argv)
+    result = run(args.items, args.before, args.runs)
     print("\n".join(report_lines(result)))
     print(f"archive --version / import click: {result['version_vs_click']}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -158,3 +158,21 @@ def test_the_shipped_traditional_to_simplified_table_is_opencc_s():
     table = t2s_from_opencc()
     assert T2S_FILE.read_text(encoding="utf-8") == t2s_lines(table)
     assert _t2s_table() == table and table[ord("錢")] == "钱"
+
+
+def test_a_startup_run_rewrites_only_its_part_of_the_report():
+    """`python -m benchmarks.run --only startup` keeps what others wrote in the report."""
+    from benchmarks.run import splice
+    report = ("# Performance\n\n## Goals\n\n| measure | figure |\n|---|---|\n"
+              "| `archive --version` vs click | old |\n| ingest | kept |\n\n"
+              "## Start-up\n\nold table\n\n## Ingest\n\nkept\n")
+    rows = {"| `archive --version` vs": "| `archive --version` vs click | new |",
+            "| `archive search` on": "| `archive search` on 20,000 items | new |"}
+    assert splice(report, "## Start-up", ["## Start-up", "", "new table", ""], rows) == (
+        "# Performance\n\n## Goals\n\n| measure | figure |\n|---|---|\n"
+        "| `archive --version` vs click | new |\n| ingest | kept |\n"
+        "| `archive search` on 20,000 items | new |\n\n"
+        "## Start-up\n\nnew table\n\n## Ingest\n\nkept\n")
+    without = report.replace("## Start-up\n\nold table\n\n", "")
+    assert "## Start-up\n\nnew table\n\n## Ingest" in splice(
+        without, "## Start-up", ["## Start-up", "", "new table", ""], rows)
