@@ -14,6 +14,7 @@ one-character query findable by prefix. jieba's words go to a separate field, as
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import sys
 import unicodedata
@@ -58,11 +59,23 @@ def _t2s_table() -> dict[int, str]:
     return {ord(traditional): simplified for traditional, simplified in pairs}
 
 
+@functools.lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    """The characters the t2s table changes: most texts hold none, and finding that out
+    (`isdisjoint`, a loop in C) takes half the time of str.translate's look-up of every
+    character. (A regex of them finds out faster still, but compiling it took 50-100 ms of a
+    search's start.)"""
+    return frozenset(map(chr, _t2s_table()))
+
+
 def fold(text: str) -> str:
     """NFKC, case-fold, traditional -> simplified: fold("錢學森 ＱＩＡＮ") == "钱学森 qian"."""
     if text.isascii():
         return text.casefold()  # NFKC and the character table change no ASCII: skip building it
-    return unicodedata.normalize("NFKC", text).casefold().translate(_t2s_table())
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if _traditional().isdisjoint(folded):
+        return folded  # nothing to translate (the usual case)
+    return folded.translate(_t2s_table())
 
 
 def _folded_chars(text: str) -> Iterator[tuple[int, str]]:
@@ -110,6 +123,33 @@ def cjk_terms(text: str, trailing_unigram: bool = True) -> Iterator[tuple[str, i
                 yield word, run[0][0], run[-1][0] + 1
 
 
+def index_terms(text: str) -> list[str]:
+    """The terms a text field is indexed by, in position order: the terms of cjk_terms (with
+    its trailing unigrams), ASCII words stemmed. The indexer's hot loop: one regex pass and
+    bigrams paired in C when folding keeps the text's length (nearly always), cjk_terms
+    otherwise (its
+    character-by-character folding can differ from folding the whole text at once). A test
+    holds the two equal on the corpus and on awkward text.
+
+        index_terms("钱学森的导弹")      -> ["钱学", "学森", "森的", "的导", "导弹", "弹"]
+        index_terms("Engineering 控制")  -> ["engin", "控制", "制"]
+        index_terms("錢 Tsien's")        -> ["钱", "tsien's"]
+    """
+    folded = fold(text)
+    if len(folded) != len(text):
+        return [stem_word(t) if t.isascii() else t for t, _, _ in cjk_terms(text)]
+    terms: list[str] = []
+    for han, word in _RUN.findall(folded):
+        if han:
+            terms += map(operator.add, han, han[1:])  # its bigrams, pairs of characters in C
+            terms.append(han[-1])
+        else:
+            # A word never starts or ends with an apostrophe (the pattern), so cjk_terms'
+            # strip of them never changes one here.
+            terms.append(stem_word(word) if word.isascii() else word)
+    return terms
+
+
 def word_terms(value: str, query: bool = False) -> Iterator[str]:
     """jieba's search-mode words of Han runs (two characters or more) and the other words, in
     order, folded (unstemmed): the `words` field of either engine.
@@ -132,10 +172,16 @@ def word_terms(value: str, query: bool = False) -> Iterator[str]:
             if len(text) == 2:
                 yield text
             continue
-        # jieba (0.3 s to import, 1 s to load its dictionary) only for Han text.
-        for word in _jieba().cut_for_search(text):
-            if len(word) >= 2:
-                yield word
+        yield from _search_words(text)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _search_words(run: str) -> tuple[str, ...]:
+    """jieba's search-mode words of two characters or more in a Han run. Kept per run: a
+    collection's, a place's or a tag's name recurs in item after item, and jieba's Python
+    segmenter is the largest part of analysing a document. jieba (0.3 s to import, 1 s to load
+    its dictionary) only for Han text."""
+    return tuple(w for w in _jieba().cut_for_search(run) if len(w) >= 2)
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -153,6 +199,12 @@ def _jieba() -> Any:
     jieba.setLogLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     return jieba
+
+
+def load_jieba() -> None:
+    """Load jieba's dictionary now (a rebuild's worker processes then share it, instead of
+    each loading its own: 1-2 s each)."""
+    _jieba().initialize()
 
 
 def quiet_jieba() -> None:

@@ -26,9 +26,10 @@ from archive.changes import CHANGE_WINDOW, changed_since
 from archive.errors import IndexBusy, IndexDamaged, IndexMissing
 from archive.interrupts import raise_if_interrupted
 from archive.models import Item
-from search.analysis import quiet_jieba
+from search.analysis import load_jieba, quiet_jieba
 from search.documents import item_documents, removed_items
 from search.engines import ENGINES, Engine, IndexWriter, load
+from search.preparing import Preparers
 from search.state import (
     SCHEMA_VERSION,
     Freshness,
@@ -47,23 +48,34 @@ def engine_of(catalog: Catalog) -> Engine:
     return load(catalog.settings.search_engine)
 
 
+PREPARE_IN_WORKERS_FROM = 2_000  # items: below this, forking workers costs more than it saves
+
+
 def _build(catalog: Catalog, engine: Engine, building: Path,
            progress: Callable[[int, int], None] | None, total: int) -> int:
-    writer = engine.writer(engine.create(building), building, catalog.settings.index_wait,
-                           catalog.settings.worker_count)
-    done = 0
+    workers = catalog.settings.worker_count
+    # An engine that analyses documents in Python shares that out (search.preparing); Whoosh
+    # analyses inside its own writer, which runs `workers` processes itself.
+    preparers = Preparers(engine.prepare, workers if engine.PREPARES and
+                          total >= PREPARE_IN_WORKERS_FROM else 1, before_fork=load_jieba)
     try:
-        with catalog.session() as s:
-            for doc in item_documents(s):
-                raise_if_interrupted()  # a Ctrl-C lost while the writer forked its helpers
-                writer.add(doc)
-                done += 1
-                if progress and done % 100 == 0:
-                    progress(done, total)
-        writer.commit()
-    except BaseException:  # Ctrl-C included: drop the half-built segment (the caller the folder)
-        writer.cancel()
-        raise
+        writer = engine.writer(engine.create(building), building, catalog.settings.index_wait,
+                               workers)
+        done = 0
+        try:
+            with catalog.session() as s:
+                for doc in preparers.map(item_documents(s)):
+                    raise_if_interrupted()  # a Ctrl-C lost while the writer forked its helpers
+                    writer.add_prepared(doc)
+                    done += 1
+                    if progress and done % 100 == 0:
+                        progress(done, total)
+            writer.commit()
+        except BaseException:  # Ctrl-C included: drop the half-built segment (the caller the
+            writer.cancel()    # folder)
+            raise
+    finally:
+        preparers.close()
     raise_if_interrupted()  # lost in the commit's forks: the caller drops the built folder
     return done
 

@@ -26,9 +26,10 @@ STATE_FILE = "archive-index.json"
 # cannot bring the index up to date: the index's own problems, the disk, a busy catalog. Any
 # other exception is a bug and surfaces as one (#13.5), never as "run archive reindex".
 INDEX_FAILURES: tuple[type[Exception], ...] = (IndexProblem, OSError, OperationalError)
-SCHEMA_VERSION = 8  # bump when the schema or analysis changes: indexes are then rebuilt
+SCHEMA_VERSION = 9  # bump when the schema or analysis changes: indexes are then rebuilt
 # (7: the Whoosh analyzers moved to search/engines/whoosh/, where old schemas cannot find them)
 # (8: machine-read pages are indexed with their item)
+# (9: Tantivy's text fields take our terms through its whitespace tokenizer, not raw tokens)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """The Tantivy engine (the `tantivy` package, Rust): the same documents, analysis and query
 tree as the Whoosh engine, compiled to Tantivy (search.compile). Only this module imports
-tantivy. The Engine protocol of search.engines: exists, create, open_index, writer, searcher.
+tantivy. The Engine protocol of search.engines: exists, create, open_index, writer, searcher,
+prepare.
 
-Our analysis stays ours: every text field is given to Tantivy pre-tokenised
-(`PreTokenizedString`, tokens `Token(text, position, offset_from, offset_to)`) with the folded
-bigrams, stems and jieba words of search.analysis and sequential positions, so phrase queries
-mean what they mean with Whoosh. Keyword fields use the `raw` tokenizer (one term per value).
+Our analysis stays ours: every text field is given to Tantivy as its terms (the folded
+bigrams, stems and jieba words of search.analysis) joined by spaces, which Tantivy's
+whitespace tokenizer (TERMS) splits at sequential positions, so phrase queries mean what they
+mean with Whoosh. Keyword fields use the `raw` tokenizer (one term per value).
 Totals come from `search(..., count=True)` (exact), facets from a terms aggregation over the
 small integer code fields, filter-only queries in date order from the `date_sort` fast field.
 """
@@ -19,7 +20,7 @@ import tempfile
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,14 @@ from typing import Any
 import tantivy
 
 from archive.errors import IndexBusy, IndexDamaged, QueryError
-from search.analysis import cjk_terms, query_terms, stem_word, word_terms
+from search.analysis import index_terms, query_terms, stem_word, word_terms
 from search.compile import restrict
 from search.engines import Found
 from search.query import Node
 
 Occur = tantivy.Occur
 Query = tantivy.Query
+PREPARES = True  # prepare() is our analysis: a rebuild runs it in worker processes
 WRITER_HEAP = 128_000_000  # bytes Tantivy buffers before writing a segment
 UNDATED = 99_999_999  # date_sort of an undated item: after every dated one
 
@@ -45,13 +47,32 @@ STORED = ("scientist_name", "date", "path", "title_stored")
 MULTI = ("scientist", "format", "years")  # space-separated lists in a document
 
 
+# The text fields' terms are ours (search.analysis), given as one string of terms separated by
+# spaces: Tantivy's whitespace tokenizer splits them again in Rust, each at the next position,
+# which is exactly our sequential positions (no term holds a space: they are runs of letters,
+# digits and apostrophes). Handing Tantivy a `PreTokenizedString` of a `Token` per term cost a
+# third of a rebuild in Python (docs/PERFORMANCE.md); its JSON form (`add_json`) more still.
+TERMS = "archive_terms"
+
+
+def _terms_analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+def _registered(index: tantivy.Index) -> tantivy.Index:
+    """The index with our TERMS tokenizer, which every writer needs (Tantivy keeps the name
+    in the schema, not the tokenizer)."""
+    index.register_tokenizer(TERMS, _terms_analyzer())
+    return index
+
+
 def build_schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     for name in RAW:
         b.add_text_field(name, stored=name in ("accession", "type"), tokenizer_name="raw",
                          index_option="basic")
     for name in POSITIONAL:
-        b.add_text_field(name, stored=False, tokenizer_name="raw", index_option="position")
+        b.add_text_field(name, stored=False, tokenizer_name=TERMS, index_option="position")
     for name in INTEGERS:
         b.add_integer_field(name, stored=True, indexed=True, fast=True)
     for name in CODES:
@@ -63,43 +84,43 @@ def build_schema() -> tantivy.Schema:
 
 # -- documents --------------------------------------------------------------------------------
 
-def _tokens(terms: Iterable[str]) -> list[tantivy.Token]:
-    return [tantivy.Token(term, position, 0, 0) for position, term in enumerate(terms)]
+def prepare(doc: dict[str, Any]) -> dict[str, Any]:
+    """A search document (search.documents) with its text fields analysed: each becomes its
+    terms (search.analysis: folded bigrams, trailing unigrams, stems; jieba words for `words`)
+    in position order, joined by spaces for the TERMS tokenizer. Pure Python and picklable,
+    so worker processes can do it for a rebuild (search.index)."""
+    out = dict(doc)
+    for name in ("title", "content", "collection"):
+        if doc.get(name):
+            out[name] = " ".join(index_terms(doc[name]))
+    if doc.get("words"):
+        out["words"] = " ".join(stem_word(w) if w.isascii() else w
+                                for w in word_terms(doc["words"]))
+    return out
 
 
-def text_terms(text: str) -> Iterator[str]:
-    """The terms the Whoosh engine indexes for a text field: bigrams, trailing unigrams and
-    stemmed ASCII words (search.analysis)."""
-    for term, _, _ in cjk_terms(text):
-        yield stem_word(term) if term.isascii() else term
-
-
-def to_document(doc: dict[str, Any]) -> tantivy.Document:
-    """A search document (search.documents) as a Tantivy document."""
+def to_document(prepared: dict[str, Any]) -> tantivy.Document:
+    """A prepared document (`prepare`) as a Tantivy document."""
     d = tantivy.Document()
     for name in RAW:
-        value = doc.get(name)
+        value = prepared.get(name)
         if value in (None, ""):
             continue
         for part in (str(value).split() if name in MULTI else [str(value)]):
             d.add_text(name, part)
-    for name in ("title", "content", "collection"):
-        if doc.get(name):
-            d.add_pre_tokenized_text(name, tantivy.PreTokenizedString(
-                "", _tokens(text_terms(doc[name]))))
-    if doc.get("words"):
-        d.add_pre_tokenized_text("words", tantivy.PreTokenizedString(
-            "", _tokens(stem_word(w) if w.isascii() else w for w in word_terms(doc["words"]))))
+    for name in POSITIONAL:
+        if prepared.get(name):
+            d.add_text(name, prepared[name])
     for name in INTEGERS:
-        if doc.get(name) is not None:
-            d.add_integer(name, int(doc[name]))
-    if doc.get("date_sort") is None:
+        if prepared.get(name) is not None:
+            d.add_integer(name, int(prepared[name]))
+    if prepared.get("date_sort") is None:
         d.add_integer("date_sort", UNDATED)
     for name in CODES:
-        d.add_unsigned(name, int(doc.get(name) or 0))
+        d.add_unsigned(name, int(prepared.get(name) or 0))
     for name in STORED:
-        if doc.get(name):
-            d.add_text(name, str(doc[name]))
+        if prepared.get(name):
+            d.add_text(name, str(prepared[name]))
     return d
 
 
@@ -120,7 +141,7 @@ def damage_guard(folder: Path) -> Iterator[None]:
 
 
 def create(folder: Path) -> tantivy.Index:
-    return tantivy.Index(build_schema(), str(folder))
+    return _registered(tantivy.Index(build_schema(), str(folder)))
 
 
 def exists(folder: Path) -> bool:
@@ -145,7 +166,7 @@ class Opened:
             self.private = Path(tempfile.mkdtemp(prefix="archive-index-"))
             self._cleanup = weakref.finalize(self, shutil.rmtree, self.private, True)
             self.sync()
-        self.index = tantivy.Index.open(str(self.private or folder))
+        self.index = _registered(tantivy.Index.open(str(self.private or folder)))
 
     def sync(self) -> None:
         """Link every file of the index into the private folder, drop links to files gone."""
@@ -214,7 +235,10 @@ class Writer:
             self.writer.delete_documents_by_term("item_id", item_id)
 
     def add(self, doc: dict[str, Any]) -> None:
-        self.writer.add_document(to_document(doc))
+        self.writer.add_document(to_document(prepare(doc)))
+
+    def add_prepared(self, prepared: dict[str, Any]) -> None:
+        self.writer.add_document(to_document(prepared))
 
     def commit(self) -> None:
         with damage_guard(self.folder):

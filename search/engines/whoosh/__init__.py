@@ -10,6 +10,13 @@ from search.engines.whoosh.searching import WhooshSearch
 from search.engines.whoosh.store import Writer, create, damage_guard, exists, open_index
 
 
+PREPARES = False  # Whoosh analyses inside its writer (search/engines/whoosh/schema.py)
+
+
+def prepare(doc: dict[str, Any]) -> dict[str, Any]:
+    return doc
+
+
 def writer(index: Any, folder: Path, wait: float, procs: int = 1) -> Writer:
     return Writer(index, folder, wait, procs)
 
@@ -19,4 +26,4 @@ def searcher(index: Any, folder: Path) -> WhooshSearch:
 
 
 __all__ = ["Compiler", "WhooshSearch", "Writer", "create", "damage_guard", "exists",
-           "open_index", "searcher", "writer"]
+           "open_index", "prepare", "searcher", "writer"]

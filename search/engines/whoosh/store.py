@@ -98,6 +98,8 @@ class Writer:
         else:
             self.writer.add_document(**doc)
 
+    add_prepared = add  # Whoosh's documents need no preparing (search.engines: prepare)
+
     def commit(self) -> None:
         with damage_guard(self.folder):
             self.writer.commit()  # merging segments reads the old ones

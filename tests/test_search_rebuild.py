@@ -1,0 +1,113 @@
+"""A rebuild's speed-ups change nothing found (#14.1): the indexer's fast term path gives the
+analysis' own terms, and a Tantivy rebuild whose documents are analysed in worker processes is
+the index one process builds (same totals, hits in the same order, same facets)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+
+from archive.catalog import Catalog
+from benchmarks.generators.records import generate
+from search import index as search_index
+from search import preparing
+from search.analysis import cjk_terms, fold, index_terms, stem_word, word_terms
+from search.index import rebuild
+from search.preparing import Preparers
+from search.searcher import SearchOptions, search
+from tests.catalogs import catalog_settings
+from tests.test_search import RECORDS, needs_tantivy
+
+AWKWARD = [
+    "", "钱", "錢學森 ＱＩＡＮ", "e\u0301 cafe\u0301 x", "Tsien's 'quoted' it’s ’s",
+    "ﬁne ﬂow", "a_b 1_2 __", "Ⅻ 钱学森 ㎏", "don't_ 導彈", "abc'钱学 x'", "𠀋𠀋a𠀋",
+    "Rockets and guided missiles; feedback control", "１９５６年 ＤＮＡ", "İstanbul ß",
+    "力学研究所。导弹\n研究\t应当 先行", "ＡＢＣ's 學", "x\u200by",
+]
+
+
+def _reference_terms(text: str) -> list[str]:
+    """The terms as the analysis gives them (what the Whoosh engine indexes)."""
+    return [stem_word(t) if t.isascii() else t for t, _, _ in cjk_terms(text)]
+
+
+@pytest.mark.parametrize("text", AWKWARD + [r[5] + "\n" + (r[6] or "") for r in RECORDS])
+def test_index_terms_are_the_analysis_terms(text):
+    assert index_terms(text) == _reference_terms(text)
+
+
+def test_fold_skips_the_table_only_when_nothing_is_traditional():
+    assert fold("錢學森 ＱＩＡＮ") == "钱学森 qian"
+    assert fold("钱学森的导弹 Ａ") == "钱学森的导弹 a"
+    assert fold("關於導彈研究的報告") == "关于导弹研究的报告"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Catalog:
+    folder = tmp_path_factory.mktemp("rebuild")
+    catalog = Catalog.open(catalog_settings(folder / "catalog.db", search_engine="tantivy",
+                                            jobs=2))
+    generate(catalog, 400)
+    yield catalog
+    catalog.close()
+
+
+def test_generated_texts_give_the_analysis_terms(generated):
+    path = generated.settings.catalog_path
+    if path is None:
+        pytest.skip("reads the generated texts from the SQLite file")
+    con = sqlite3.connect(path)
+    texts = [row[0] for row in con.execute("SELECT text FROM file_texts")]
+    con.close()
+    assert len(texts) == 400
+    for text in texts:
+        assert index_terms(text) == _reference_terms(text)
+
+
+QUERIES = ["导弹", "研究所", '"导弹研究"', "rocket", "scientist:钱学森 type:letter",
+           "date:1950..1960", "", "-导弹", "报告 experiment"]
+
+
+def _answers(catalog: Catalog) -> list[tuple]:
+    """Every hit of each query with its score (items of equal score are in the order of their
+    place in the index, which Tantivy's writer threads decide), the total and the facets."""
+    out = []
+    for query in QUERIES:
+        r = search(catalog, SearchOptions(query=query, limit=1000, facets=True))
+        out.append((query, r.total, sorted((h["score"] or 0, h["accession"]) for h in r.hits),
+                    r.facets))
+    return out
+
+
+@needs_tantivy
+def test_rebuild_in_worker_processes_is_the_one_process_index(generated, monkeypatch):
+    assert rebuild(generated) == 400  # 400 items: analysed in this process
+    alone = _answers(generated)
+    assert alone[0][1] > 0
+    monkeypatch.setattr(search_index, "PREPARE_IN_WORKERS_FROM", 1)
+    monkeypatch.setattr(preparing, "BATCH", 7)  # many batches in flight, answered out of turn
+    assert rebuild(generated) == 400
+    assert _answers(generated) == alone
+
+
+def _tagged(doc: dict) -> dict:
+    return {**doc, "words": " ".join(word_terms(doc["text"])), "pid": os.getpid()}
+
+
+def test_preparers_keep_order_and_work_in_other_processes(monkeypatch):
+    monkeypatch.setattr(preparing, "BATCH", 3)
+    docs = [{"n": i, "text": f"导弹研究 {i}"} for i in range(50)]
+    loaded = []
+    preparers = Preparers(_tagged, 2, before_fork=lambda: loaded.append(True))
+    try:
+        out = list(preparers.map(docs))
+    finally:
+        preparers.close()
+    assert loaded == [True]
+    assert [d["n"] for d in out] == list(range(50))
+    assert out[3]["words"] == "导弹 研究 3"
+    assert os.getpid() not in {d["pid"] for d in out}
+    alone = Preparers(_tagged, 1, before_fork=lambda: loaded.append(False))
+    assert [d["pid"] for d in alone.map(docs[:2])] == [os.getpid()] * 2
+    assert loaded == [True]  # one worker: nothing forked, nothing loaded for it
