@@ -159,3 +159,45 @@ def test_the_site_serves_a_read_only_catalog(published):
     assert all(status == 200 for status, _ in pages.values())
     assert accession in pages["/search?q=%E7%81%AB%E7%AE%AD"][1]
     assert files_of(catalog.parent) == before, "the site wrote beside the catalog"
+
+
+def _links_home() -> Path:
+    """Where a reader's private folders of links to a Tantivy index go (search.engines.links)."""
+    import pwd
+    uid = pwd.getpwnam("nobody").pw_uid if _as_reader() else os.getuid()
+    return Path(tempfile.gettempdir()) / f"archive-index-{uid}"
+
+
+def test_a_killed_server_s_private_index_folder_is_removed_by_the_next_open(published):
+    """Tantivy reads a read-only index through a private folder of links; `kill -9` leaves the
+    server no chance to remove its folder, so the next reader's open does (#14 leftover)."""
+    catalog, _ = published
+    if os.environ["ARCHIVE_SEARCH_ENGINE"] != "tantivy":
+        pytest.skip("only Tantivy reads an index through a private folder")
+    port = _free_port()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": tempfile.gettempdir()}
+    server = subprocess.Popen([*_as_reader(), str(ARCHIVE), "--catalog", str(catalog), "serve",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    home = _links_home()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/search?q=rocket",
+                                            timeout=30) as r:
+                    assert r.status == 200
+                break
+            except (ConnectionError, urllib.error.URLError):
+                assert server.poll() is None, server.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "the site did not start"
+                time.sleep(0.3)
+        mine = [p for p in home.iterdir() if p.name.startswith(f"{server.pid}-")]
+        assert len(mine) >= 1 and all(any(p.iterdir()) for p in mine)
+    finally:
+        server.kill()  # SIGKILL: nothing of the server's runs after this
+        server.wait(timeout=30)
+    assert all(p.exists() for p in mine), "a killed process cannot have removed its folder"
+    reader("--catalog", str(catalog), "search", "rocket", "--json")
+    assert not any(p.exists() for p in mine), "the next open left the dead server's folder"
+    assert not [p for p in home.iterdir() if p.name.split("-")[0] == str(server.pid)]

@@ -16,7 +16,6 @@ import contextlib
 import os
 import re
 import shutil
-import tempfile
 import time
 import weakref
 from collections import Counter
@@ -31,6 +30,7 @@ from archive.errors import IndexBusy, IndexDamaged, QueryError
 from search.analysis import index_terms, query_terms, stem_word, word_terms
 from search.compile import restrict
 from search.engines import Found
+from search.engines.links import private_folder
 from search.query import Node
 
 Occur = tantivy.Occur
@@ -156,6 +156,7 @@ class Opened:
     the bindings expose no read-only directory), so it cannot open a folder it may not write.
     Then the index is opened from a private temporary folder of symbolic links to its files:
     Tantivy's lock files go there, nothing is copied and nothing is written beside the index.
+    A process killed before removing its folder leaves it to the next one (search.engines.links).
     The links follow the index's files as a writer elsewhere adds and drops segments (sync)."""
 
     def __init__(self, folder: Path):
@@ -163,7 +164,7 @@ class Opened:
         self.private: Path | None = None
         self._cleanup: weakref.finalize | None = None
         if not os.access(folder, os.W_OK):
-            self.private = Path(tempfile.mkdtemp(prefix="archive-index-"))
+            self.private = private_folder()  # removed on close or exit; if killed, by the next
             self._cleanup = weakref.finalize(self, shutil.rmtree, self.private, True)
             self.sync()
         self.index = _registered(tantivy.Index.open(str(self.private or folder)))
