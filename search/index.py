@@ -188,7 +188,14 @@ def _apply_changes(changes: IndexWriter, catalog: Catalog, since: dt.datetime | 
             raise_if_interrupted()
             changes.add(doc)
             n += 1
-        for doc in item_documents(s, updated_since=since):
+        # Items dated after the mark without a change row (bulk loads): their ids first, so an
+        # item the log already named is not read and analysed a second time only to be skipped.
+        # Many of them (a bulk load) are read by date, as a rebuild reads, not by a list of ids.
+        dated = sorted(set(s.scalars(select(Item.id).where(Item.updated_at >= since)))
+                       - logged) if since is not None else None
+        later = item_documents(s, updated_since=since) if dated is None or len(dated) > 500 \
+            else item_documents(s, item_ids=dated) if dated else iter(())
+        for doc in later:
             if doc["item_id"] in logged:
                 continue  # done above
             changes.delete(doc["item_id"])
