@@ -9,6 +9,8 @@ tests: nothing here fails on a slow machine; the figures and their goals are rep
         # measure the CLI's start-up again (with --before, that commit's code in the same
         # rounds, for a before/after pair), keep the other figures; only the report's
         # start-up section and goal rows are rewritten, the rest of it is left as it is
+    python -m benchmarks.run --only search [--full] [--items 100000] [--engines tantivy]
+                                         # the search engines side by side, nothing else
 
 The figures themselves are kept beside the report (PERFORMANCE.json), so the report's prose can
 be revised without an hour of measuring again.
@@ -362,15 +364,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="rewrite the report from the figures saved by the last run")
     parser.add_argument("--ocr-only", action="store_true",
                         help="measure only the OCR, keeping the last run's other figures")
-    parser.add_argument("--only", choices=["startup", "ocr"],
+    parser.add_argument("--only", choices=["startup", "ocr", "search"],
                         help="measure only this, keeping the last run's other figures")
     parser.add_argument("--before", metavar="COMMIT",
                         help="with --only startup: run that commit's code side by side")
+    parser.add_argument("--items", help="with --only search: catalog sizes, e.g. 100000,500000 "
+                                        "(default: 20,000, or 100,000 and 500,000 with --full)")
+    parser.add_argument("--engines", help="with --only search: engines, e.g. tantivy "
+                                          "(default: tantivy and whoosh; FTS5 always)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.only == "startup":
         _measure_startup(out, args.before)
         print(out.read_text(encoding="utf-8"))
+        return 0
+    if args.only == "search":
+        sizes = [int(n) for n in args.items.split(",")] if args.items else \
+            (FULL if args.full else QUICK)["search_items"]
+        engines = tuple(args.engines.split(",")) if args.engines else search_bench.ENGINES
+        _measure_search(out, sizes, engines)
         return 0
     if args.only == "ocr":
         args.ocr_only = True
@@ -473,6 +485,87 @@ def _measure_startup(out: Path, before: str | None) -> None:
     goals = dict(zip(STARTUP_ROWS, _startup_goals(s), strict=True))
     out.write_text(splice(out.read_text(encoding="utf-8"), "## Start-up",
                           startup_bench.report_lines(s)[:-1], goals), encoding="utf-8")
+
+
+SIDE_BY_SIDE = "## Search engines side by side (issue 14)"
+
+
+def _measure_search(out: Path, sizes: list[int], engines: tuple[str, ...]) -> None:
+    """Measure the engines side by side at each size and keep the figures with the last run's
+    (PERFORMANCE.json, `side_by_side`, one entry a size, replaced by a new measure); the
+    report's side-by-side section is rewritten from them, the rest of it left as it is."""
+    json_path = out.with_suffix(".json")
+    run = _load(json_path)
+    kept = {int(k): v for k, v in run.get("side_by_side", {}).items()}
+    m = machine()
+    for n in sizes:
+        print(f"search side by side at {n:,} items ({', '.join(engines)}, FTS5); load "
+              f"{search_bench.load_average()} on {os.cpu_count()} cores", flush=True)
+        sr = search_bench.run(n, engines)
+        sr["measured"] = m["date"]
+        kept[n] = sr
+        run["side_by_side"] = {str(k): kept[k] for k in sorted(kept)}
+        _save(json_path, run)  # after every size: a run cut short keeps what it measured
+        search_bench.print_table(sr)
+        out.write_text(splice(out.read_text(encoding="utf-8"), SIDE_BY_SIDE,
+                              render_side_by_side(run["side_by_side"]), {}), encoding="utf-8")
+
+
+def render_side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
+    """The engines side by side at each measured size, with the load the machine was under."""
+    lines = [SIDE_BY_SIDE, "",
+             "Measured by `python -m benchmarks.run --only search` (`make bench`: 20,000 items; "
+             "`make bench-full`: 100,000 and 500,000): Tantivy and Whoosh each rebuild one "
+             "generated catalog (`archive reindex`, a process) and answer 50 queries of each "
+             "kind through the long-lived read-only search service the site uses; SQLite FTS5 "
+             "is fed the same tokens. Load is the 1-minute load average on the machine's "
+             "cores, which other engineers' work shared: read ratios and CPU-bound figures "
+             "with it.", ""]
+    for key, sr in runs.items():
+        engines = sr["engines"]
+        cores = sr.get("cores", 2)
+        lines += [f"### {int(key):,} items ({sr.get('measured', 'date not kept')})", "",
+                  "| | " + " | ".join(engines) + " | FTS5 |",
+                  "|---|" + "---:|" * (len(engines) + 1)]
+        fts_load = sr.get("fts5_load", ["?", "?"])
+        rows = [
+            ("rebuild", [f"{e['build_s']} s, {e['items_per_s']:,} items/s"
+                         for e in engines.values()],
+             f"{sr['fts5_build_s']} s, {sr['fts5_items_per_s']:,} items/s"),
+            ("index size", [f"{e['index_mb']} MB" for e in engines.values()],
+             f"{sr['fts5_mb']} MB"),
+            ("peak RSS of the rebuild", [f"{e['index_peak_rss_mb']} MB"
+                                         for e in engines.values()], ""),
+            ("catch-up after one edited item (median, max of 7)",
+             [f"{e['catch_up']['median_ms']} ms, {e['catch_up']['max_ms']} ms"
+              for e in engines.values()], ""),
+            (f"load average (before, after; {cores} cores)",
+             [f"{e['load'][0]}, {e['load'][1]}" if "load" in e else "not kept"
+              for e in engines.values()], f"{fts_load[0]}, {fts_load[1]}"),
+        ]
+        lines += [f"| {name} | " + " | ".join(cells) + f" | {fts} |" for name, cells, fts in rows]
+        lines += ["", "| query kind (ms) | " + " | ".join(
+            f"{n} median | p95" for n in engines) + " | FTS5 median | p95 |",
+            "|---|" + "---:|---:|" * (len(engines) + 1)]
+        for kind, f in sr["fts5"].items():
+            cells = " | ".join(f"{e['queries'][kind]['median_ms']} | {e['queries'][kind]['p95_ms']}"
+                               for e in engines.values())
+            lines.append(f"| {kind} | {cells} | {f['median_ms']} | {f['p95_ms']} |")
+        if "tantivy" in engines and "whoosh" in engines:
+            t, w = engines["tantivy"], engines["whoosh"]
+            ratios = [w["queries"][k]["median_ms"] / max(t["queries"][k]["median_ms"], 0.05)
+                      for k in t["queries"]]
+            lines += ["", f"Whoosh / Tantivy: query medians {min(ratios):.1f}–{max(ratios):.1f}×"
+                      f", rebuild time {w['build_s'] / max(t['build_s'], 0.01):.1f}×, index "
+                      f"size {w['index_mb'] / max(t['index_mb'], 0.01):.1f}×."]
+        if "tantivy" in engines:
+            t = engines["tantivy"]
+            worst = max(t["queries"], key=lambda k: t["queries"][k]["p95_ms"])
+            lines += ["", f"Tantivy / FTS5: rebuild time "
+                      f"{t['build_s'] / max(sr['fts5_build_s'], 0.01):.1f}×; worst p95 "
+                      f"{t['queries'][worst]['p95_ms']} ms ({worst})."]
+        lines.append("")
+    return lines
 
 
 def _measure_ocr(out: Path, run: dict[str, Any]) -> None:

@@ -205,9 +205,15 @@ def catch_up(catalog: Catalog, db: Path, rounds: int = 7) -> dict[str, float]:
     return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
 
 
+def load_average() -> float:
+    """The machine's 1-minute load average: the figures of a shared machine need it."""
+    return round(os.getloadavg()[0], 1)
+
+
 def _engine(db: Path, n: int, engine: str, sets: dict[str, list[SearchOptions]],
             startup: Callable[..., dict[str, Any]] | None) -> dict[str, Any]:
     env = {"ARCHIVE_SEARCH_ENGINE": engine, "ARCHIVE_INDEX_DIR": str(db.parent / engine)}
+    load_before = load_average()
     build = run_process([sys.executable, "-m", "archive", "--catalog", str(db), "reindex",
                          "--quiet"], env)
     assert build.returncode == 0, build.stdout
@@ -221,6 +227,7 @@ def _engine(db: Path, n: int, engine: str, sets: dict[str, list[SearchOptions]],
         if startup is not None:
             out["startup"] = startup(db, env=env)
         out["catch_up"] = catch_up(catalog, db)
+        out["load"] = [load_before, load_average()]  # 1-minute load average, before and after
         return out
     finally:
         catalog.close()
@@ -239,6 +246,7 @@ def run(n: int, engines: tuple[str, ...] = ENGINES,
     generate(catalog, n)
     generated = time.perf_counter() - t
     fts_path = folder / "fts5.db"
+    fts_load = load_average()
     fts_build = fts5_build(catalog, fts_path)
     catalog.close()
     sets = query_sets()
@@ -247,7 +255,8 @@ def run(n: int, engines: tuple[str, ...] = ENGINES,
                                   "fts5_build_s": round(fts_build, 1),
                                   "fts5_items_per_s": round(n / max(fts_build, 0.01)),
                                   "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
-                                  "fts5": fts5_queries(fts_path, sets), "engines": {}}
+                                  "fts5": fts5_queries(fts_path, sets), "engines": {},
+                                  "fts5_load": [fts_load, load_average()], "cores": os.cpu_count()}
         for engine in engines:
             result["engines"][engine] = _engine(db, n, engine, sets, startup)
             print(f"  {engine} at {n}: {result['engines'][engine]['items_per_s']} items/s",
