@@ -2,39 +2,47 @@
 documents, page by page in isolated workers, each page stored as it is read (so a killed run
 loses at most the pages in flight, and a re-run reads each remaining page once).
 
-Stages: plan (the pages of the chosen items' main files, less those already read with the same
-engine and model) -> read (media.ocr.read_page in a worker: time limit, memory cap) -> store
-(one transaction per page: its row and lines; on a file's last page, its `metadata extraction`
-event and the item's change-log entry, so the search index catches up).
+Stages: claim (the chosen items' main files with pages not yet read with the same engine and
+model, a batch at a time, through archive/claims.py: several runs, on one machine or several,
+share the work and each file is read by one of them) -> read (media.ocr.read_page in a worker:
+time limit, memory cap) -> store (one transaction per page: its row and lines; on a file's last
+page also its `metadata extraction` event, the item's change-log entry, so the search index
+catches up, and the file's claim marked done).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import signal
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, delete, or_, select
+from sqlalchemy.orm import Session
 
 from archive.catalog import Catalog
 from archive.changes import record_changes
+from archive.claims import Claims
 from archive.derivatives import page_image_path
-from archive.errors import CatalogBusy, Interrupted, UsageError
+from archive.errors import Interrupted, UsageError
 from archive.events import EXTRACTION, event_row, record_events
 from archive.fields import MAIN_ROLES, MATERIAL_TYPES, type_word
-from archive.lock import writer_lock
 from archive.models import File, Item, OcrLine, OcrPage, Root
-from archive.paths import filesystem_path
+from archive.paths import filesystem_path, local_root
 from ingest.report import Progress
-from ingest.workers import WorkerFailure, in_order, open_runner
+from ingest.workers import WorkerFailure, check_interrupt, in_order, open_runner
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TYPES: tuple[str, ...] = ("letter", "manuscript", "document")
 ENGINE_FAMILY = "rapidocr"  # a page read by this engine with the same models is not read again
 READ, FAILED, TEXT_LAYER = "read", "failed", "text-layer"
-RUN_KIND = "ocr"  # the lock's name
+CLAIM_KIND = "ocr"  # the work claims' kind (archive/claims.py)
+CANDIDATES = 200  # candidate files looked at per query (a few of them claimed at a time)
 
 
 @dataclass(frozen=True)
@@ -118,40 +126,116 @@ def page_count(tech_kind: str | None, pages: int | None) -> int:
     return 0
 
 
-def _already_read(catalog: Catalog, model: str) -> set[tuple[int, int]]:
+def _candidates(options: OcrOptions) -> Select[Any]:
+    """The main files of the chosen items that may have pages to read."""
+    return (select(File).join(Item, File.item_id == Item.id)
+            .where(Item.type.in_(options.types), Item.withdrawn_at.is_(None),
+                   File.role.in_(MAIN_ROLES), File.sha256.is_not(None), File.size > 0,
+                   or_(File.status.is_(None), File.status != "missing")))
+
+
+def _already_read(s: Session, model: str, file_ids: Sequence[int] | None = None,
+                  since: dt.datetime | None = None) -> set[tuple[int, int]]:
     """(file id, page) of the pages this engine has read with these models, or that keep their
-    own text layer: what a run skips unless forced."""
+    own text layer: what a run skips (unless forced: then only those read since `since`, by
+    this run or another machine's of the same round). Of these files only, when given."""
+    query = select(OcrPage.file_id, OcrPage.page).where(
+        OcrPage.status.in_((READ, TEXT_LAYER)), OcrPage.model == model,
+        OcrPage.engine.like(f"{ENGINE_FAMILY}%"))
+    if file_ids is not None:
+        query = query.where(OcrPage.file_id.in_(list(file_ids)))
+    if since is not None:
+        query = query.where(OcrPage.read_at >= since)
+    return {(file_id, page) for file_id, page in s.execute(query)}
+
+
+def survey(catalog: Catalog, options: OcrOptions, model: str, report: OcrReport) -> None:
+    """Count the pages to read (the progress bar's total, at most `--limit`) and the pages
+    skipped as already read, before any is claimed."""
     with catalog.session() as s:
-        rows = s.execute(select(OcrPage.file_id, OcrPage.page).where(
-            OcrPage.status.in_((READ, TEXT_LAYER)), OcrPage.model == model,
-            OcrPage.engine.like(f"{ENGINE_FAMILY}%")))
-        return {(file_id, page) for file_id, page in rows}
+        done = set() if options.force else _already_read(s, model)
+        for f in s.scalars(_candidates(options).execution_options(yield_per=500)):
+            count = page_count((f.tech or {}).get("kind"), f.pages)
+            todo = sum(1 for n in range(1, count + 1) if (f.id, n) not in done)
+            report.skipped += count - todo
+            report.planned += todo
+    if options.limit is not None:
+        report.planned = min(report.planned, options.limit)
 
 
-def plan(catalog: Catalog, options: OcrOptions, report: OcrReport,
-         model: str) -> list[PageTask]:
-    """The pages to read, file by file in catalog order, pages in order."""
-    done = set() if options.force else _already_read(catalog, model)
+def _pending(f: File, done: set[tuple[int, int]]) -> list[int]:
+    count = page_count((f.tech or {}).get("kind"), f.pages)
+    return [n for n in range(1, count + 1) if (f.id, n) not in done]
+
+
+def _claimed_pages(catalog: Catalog, options: OcrOptions, model: str, claims: Claims,
+                   report: OcrReport, only: list[int] | None = None) -> Iterator[PageTask]:
+    """The pages this run reads. Candidate files are looked at a page of CANDIDATES at a time;
+    those with pages left to read are claimed (archive/claims.py) a few at a time, as the
+    workers need them (pages are slow: a small claim leaves the rest to other runs), and only
+    those this run holds are read here. Which pages are left is looked at again once a file is
+    ours: a run that died holding it may have stored some. `only`: look at these files alone
+    (work another run held when first seen)."""
     base = catalog.settings.derivatives_dir
-    tasks: list[PageTask] = []
+    since = claims.started if options.force else None
+    claim_size = max(2, catalog.settings.worker_count * 2)
     with catalog.session() as s:
-        roots = dict(s.execute(select(Root.id, Root.path)).all())
-        query = (select(File).join(Item, File.item_id == Item.id)
-                 .where(Item.type.in_(options.types), Item.withdrawn_at.is_(None),
-                        File.role.in_(MAIN_ROLES), File.sha256.is_not(None), File.size > 0,
-                        or_(File.status.is_(None), File.status != "missing"))
-                 .order_by(File.id).execution_options(yield_per=500))
-        for f in s.scalars(query):
-            kind = (f.tech or {}).get("kind")
-            count = page_count(kind, f.pages)
-            todo = [n for n in range(1, count + 1) if (f.id, n) not in done]
-            report.skipped += count - len(todo)
-            source = filesystem_path(roots[f.root_id], f.path, f.path_raw)
-            for n in todo:
-                image = str(page_image_path(base, f.sha256 or "", n)) if kind == "pdf" else None
-                tasks.append(PageTask(f.id, f.item_id, f.path, source, n, kind == "pdf", image,
-                                      last=n == todo[-1]))
-    return tasks
+        roots = {i: local_root(p, catalog.settings.root_mapping)
+                 for i, p in s.execute(select(Root.id, Root.path))}
+    seen: set[int] = set()
+    after = 0
+    while True:
+        query = _candidates(options).where(File.id > after).order_by(File.id).limit(CANDIDATES)
+        if only is not None:
+            query = query.where(File.id.in_(only))
+        with catalog.session() as s:
+            files = list(s.scalars(query))
+            s.expunge_all()
+            done = _already_read(s, model, [f.id for f in files], since)
+        if not files:
+            break
+        after = files[-1].id
+        seen.update(f.id for f in files)
+        waiting = {f.id: (f, len(_pending(f, done))) for f in files if _pending(f, done)}
+        if only is not None:
+            claims.elsewhere -= {f.id for f in files} - set(waiting)  # read meanwhile
+        ids = list(waiting)
+        for at in range(0, len(ids), claim_size):
+            yield from _take(catalog, ids[at:at + claim_size], waiting, claims, model, since,
+                             base, roots, report, counted=only is None)
+    if only is not None:  # no longer a candidate (withdrawn, forgotten): nothing to wait for
+        claims.elsewhere -= set(only) - seen
+
+
+def _take(catalog: Catalog, ids: list[int], waiting: dict[int, tuple[File, int]],
+          claims: Claims, model: str, since: dt.datetime | None, base: Path, roots: dict[int, str],
+          report: OcrReport, counted: bool) -> Iterator[PageTask]:
+    """Claim these files (`waiting`: each with its count of pages left when looked at) and
+    give the pages of those now ours. `counted`: their pages are in the run's total already
+    (the survey's), so files another run holds come off it; else (files taken back) those
+    taken go on it."""
+    taken = claims.take(ids)
+    with catalog.session() as s:
+        done = _already_read(s, model, taken, since)
+    if counted:
+        report.planned -= sum(waiting[i][1] for i in ids if i not in taken)
+    finished = []
+    for file_id in taken:
+        f, seen = waiting[file_id]
+        todo = _pending(f, done)
+        report.planned += len(todo) - (seen if counted else 0)
+        if not todo:  # read by another run since we looked: nothing left to hold
+            finished.append(file_id)
+            continue
+        kind = (f.tech or {}).get("kind")
+        source = filesystem_path(roots[f.root_id], f.path, f.path_raw)
+        for n in todo:
+            image = str(page_image_path(base, f.sha256 or "", n)) if kind == "pdf" else None
+            yield PageTask(f.id, f.item_id, f.path, source, n, kind == "pdf", image,
+                           last=n == todo[-1])
+    if finished:
+        with catalog.session() as s:
+            claims.done(s, finished)
 
 
 @dataclass
@@ -166,80 +250,107 @@ class _FileTally:
 
 def ocr(catalog: Catalog, options: OcrOptions = OcrOptions(), progress: Progress | None = None,
         in_process: bool = False) -> OcrReport:
-    """Read the pages `plan` finds. Each page is stored as soon as it is read. Ctrl-C raises
-    Interrupted with the partial report; what was read is kept. One run per catalog at a time
-    (CatalogBusy otherwise): two would read the same pages."""
-    try:
-        with writer_lock(catalog, RUN_KIND):
-            return _ocr(catalog, options, progress, in_process)
-    except CatalogBusy:
-        raise CatalogBusy("another `archive ocr` is running on this catalog; wait for it to "
-                          "finish") from None
-
-
-def _ocr(catalog: Catalog, options: OcrOptions, progress: Progress | None,
-         in_process: bool) -> OcrReport:
+    """Read the pages of the chosen items not yet read. Each page is stored as soon as it is
+    read. Several runs may work at once, on one machine or several against one catalog: each
+    reads the files it claims, and waits at the end for files others hold (taking them back
+    if their holder stops). Ctrl-C raises Interrupted with the partial report; what was read
+    is kept, and what this run claimed and did not finish is given back."""
     from media.ocr import engine_name, model_name  # the engine's modules load on use only
     settings = catalog.settings
     report = OcrReport()
     started = time.monotonic()
     engine, model = engine_name(), model_name()
-    tasks = plan(catalog, options, report, model)
-    if options.limit is not None:
-        tasks = _limited(tasks, options.limit)
-    report.planned = len(tasks)
+    survey(catalog, options, model, report)
     tallies: dict[int, _FileTally] = {}
     window = 1 if in_process else settings.worker_count * 2
+    claims = Claims(catalog, CLAIM_KIND, settings.lease_seconds)
+    previous = _ctrl_c_at_safe_points()
     try:
         with open_runner(in_process, settings.worker_count, settings.file_timeout,
-                         settings.worker_memory_mb) as runner:
+                         settings.worker_memory_mb) as runner, claims.heartbeat():
             from media.ocr import read_page
-            submitted = _until(tasks, started, options.max_seconds, report)
-            for task, outcome in in_order(
-                    runner, submitted,
-                    lambda t: runner.submit(read_page, t.source, t.page, t.pdf, t.page_image),
-                    window):
-                tally = tallies.setdefault(task.file_id, _FileTally(task.item_id))
-                _store(catalog, task, outcome.value, outcome.failure, engine, model, report,
-                       tally)
-                if task.last:
-                    _close_file(catalog, task.file_id, tallies.pop(task.file_id), engine,
-                                model, options.by)
-                report.done += 1
-                if progress is not None:
-                    progress.update(report, task.path)  # type: ignore[arg-type]
+            only: list[int] | None = None
+            while True:
+                tasks = _until(_claimed_pages(catalog, options, model, claims, report, only),
+                               started, options, report)
+                for task, outcome in in_order(
+                        runner, tasks,
+                        lambda t: runner.submit(read_page, t.source, t.page, t.pdf,
+                                                t.page_image),
+                        window):
+                    tally = tallies.setdefault(task.file_id, _FileTally(task.item_id))
+                    _store(catalog, task, outcome.value, outcome.failure, engine, model,
+                           report, tally, claims, options.by)
+                    if task.last:
+                        tallies.pop(task.file_id)
+                    report.done += 1
+                    if progress is not None:
+                        progress.update(report, task.path)  # type: ignore[arg-type]
+                if report.stopped:
+                    break
+                # Files other runs held: wait until they are read, or take them back when a
+                # run that stopped lets its lease run out.
+                only = claims.held_elsewhere()
+                if not only:
+                    break
+                _wait(min(5.0, settings.lease_seconds / 3))
     except KeyboardInterrupt:
         raise Interrupted(report) from None
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         for file_id, tally in tallies.items():  # files left part-read: their pages so far
-            _close_file(catalog, file_id, tally, engine, model, options.by)
+            with catalog.session() as s:
+                _close_file(s, file_id, tally, engine, model, options.by)
+        claims.release()  # what this run claimed and did not read goes back at once
         report.seconds = time.monotonic() - started
     return report
 
 
-def _limited(tasks: list[PageTask], limit: int) -> list[PageTask]:
-    """The first `limit` pages; the last one kept closes its file's event."""
-    kept = tasks[:limit]
-    if kept and not kept[-1].last:
-        from dataclasses import replace
-        kept[-1] = replace(kept[-1], last=True)
-    return kept
+def _ctrl_c_at_safe_points() -> Any:
+    """Let the worker pool take Ctrl-C (ingest/workers.py: noted, raised while waiting for a
+    page), never in the middle of a claim's or a page's transaction, where an interrupt could
+    leave a lock of the database driver held and hang the command on its way out. Returns the
+    handler to put back (None when nothing was changed)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):  # ignored, or the system's default: left as it is
+        return None
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    return previous
 
 
-def _until(tasks: list[PageTask], started: float, max_seconds: float | None,
+def _wait(seconds: float) -> None:
+    """Sleep while other runs finish their files, answering Ctrl-C at once."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        check_interrupt()
+        time.sleep(0.1)
+
+
+def _until(tasks: Iterator[PageTask], started: float, options: OcrOptions,
            report: OcrReport) -> Iterator[PageTask]:
-    """The tasks, until `max_seconds` have passed: pages already started are finished and
-    stored, no new one begins."""
-    for task in tasks:
-        if max_seconds is not None and time.monotonic() - started >= max_seconds:
+    """The tasks, until `--max-seconds` have passed or `--limit` pages were given out: pages
+    already started are finished and stored, no new one begins (nor is a file claimed)."""
+    for given, task in enumerate(tasks, start=1):
+        if options.max_seconds is not None and \
+                time.monotonic() - started >= options.max_seconds:
             report.stopped = "max-seconds"
             return
         yield task
+        if options.limit is not None and given >= options.limit:
+            report.stopped = "limit"
+            return
 
 
 def _store(catalog: Catalog, task: PageTask, read: Any, failure: WorkerFailure | None,
-           engine: str, model: str, report: OcrReport, tally: _FileTally) -> None:
-    """One page's outcome, in one transaction: a re-run never sees half a page."""
+           engine: str, model: str, report: OcrReport, tally: _FileTally, claims: Claims,
+           by: str | None) -> None:
+    """One page's outcome, in one transaction: a re-run never sees half a page. On the file's
+    last page the same transaction closes the file (its event, its change, its claim done),
+    so a run killed between two pages leaves each page either stored and accounted or not
+    read."""
     row: dict[str, Any] = {"file_id": task.file_id, "page": task.page, "engine": engine,
                            "model": model}
     lines: list[dict[str, Any]] = []
@@ -269,9 +380,13 @@ def _store(catalog: Catalog, task: PageTask, read: Any, failure: WorkerFailure |
         page = OcrPage(**row)
         page.lines = [OcrLine(**line) for line in lines]
         s.add(page)
+        if task.last:
+            s.flush()
+            _close_file(s, task.file_id, tally, engine, model, by)
+            claims.done(s, [task.file_id])
 
 
-def _close_file(catalog: Catalog, file_id: int, tally: _FileTally, engine: str, model: str,
+def _close_file(s: Session, file_id: int, tally: _FileTally, engine: str, model: str,
                 by: str | None) -> None:
     """A file's pages are settled for this run: its provenance event, and the item marked
     changed so the search index reads its new text."""
@@ -283,14 +398,13 @@ def _close_file(catalog: Catalog, file_id: int, tally: _FileTally, engine: str, 
         detail += f", {tally.text_layer} with their own text layer"
     if tally.failed:
         detail += f", {tally.failed} failed"
-    with catalog.session() as s:
-        record_events(s, [event_row(EXTRACTION, item_id=tally.item_id, file_id=file_id,
-                                    agent=by, tool=engine, detail=detail,
-                                    outcome="failure" if tally.failed and not tally.pages
-                                    else "success")])
-        if tally.pages:
-            record_changes(s, {tally.item_id})
+    record_events(s, [event_row(EXTRACTION, item_id=tally.item_id, file_id=file_id,
+                                agent=by, tool=engine, detail=detail,
+                                outcome="failure" if tally.failed and not tally.pages
+                                else "success")])
+    if tally.pages:
+        record_changes(s, {tally.item_id})
 
 
 __all__ = ["DEFAULT_TYPES", "OcrOptions", "OcrReport", "PageTask", "ocr", "page_count",
-           "parse_types", "plan"]
+           "parse_types", "survey"]
