@@ -7,6 +7,8 @@ worker reads many pages with one engine.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import logging
 import os
@@ -34,6 +36,7 @@ REC_MODEL = "PP-OCRv6_rec_small.onnx"
 # confident reading kept: text lying sideways is read as gibberish with low confidence.
 RETRY_CONFIDENCE = 0.8
 MIN_SIDE = 8  # pixels: nothing smaller can hold a character
+MAX_DETECTION_SIDE = 2048  # pixels: the longest side an image is enlarged to for detection
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,19 @@ def detection_limit(width: int, height: int) -> tuple[str, int]:
     """How the text detector sizes an image (after the engine's own cap of 2000 px): a page
     bigger than 1536 px is detected at 1536 on its longer side (a quarter less CPU on an A4
     scan, the same text read: neighbouring boxes merge, none is lost); a smaller image is
-    enlarged to 736 on its shorter side, which finds the text of a cropped word or a strip.
+    enlarged to 736 on its shorter side, which finds the text of a cropped word or a strip,
+    but never past MAX_DETECTION_SIDE on its longer side: a thin strip enlarged to 736 high
+    would be 5,000 px long, and onnxruntime's buffers (and the worker's memory) grow with
+    every such shape.
 
     detection_limit(1408, 1984) -> ("max", 1536)
     detection_limit(300, 187)   -> ("min", 736)
+    detection_limit(349, 51)    -> ("min", 299)   (a word cut from a line: 2048 x 299)
     """
-    return ("max", 1536) if max(width, height) > 1536 else ("min", 736)
+    longer, shorter = max(width, height), max(1, min(width, height))
+    if longer > 1536:
+        return ("max", 1536)
+    return ("min", min(736, shorter * MAX_DETECTION_SIDE // longer))
 
 
 def _read_once(image: Image.Image) -> list[Found]:
@@ -212,8 +222,37 @@ def open_page_image(path: str | os.PathLike[str], page: int = 1) -> Image.Image:
         raise MediaProblem("corrupt", f"cannot decode the image: {exc}") from None
 
 
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    """glibc's malloc_trim, or None where there is none (another C library, another system)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def give_back_memory() -> None:
+    """Return the memory a page freed to the system. onnxruntime (its CPU arena off, as
+    RapidOCR sets it) mallocs and frees buffers sized by each page's shape; glibc keeps what
+    is freed in its heaps, so a worker's resident memory grew with every new shape it met
+    (400 MB after one page, 660 MB after twenty). Trimmed after each page it stays where the
+    models put it."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def read_page(path: str, page: int = 1, pdf: bool = False,
               page_image: str | None = None) -> PageText:
+    """Read one page (see `_read_page`), then give the memory it took back to the system."""
+    try:
+        return _read_page(path, page, pdf, page_image)
+    finally:
+        give_back_memory()
+
+
+def _read_page(path: str, page: int = 1, pdf: bool = False,
+               page_image: str | None = None) -> PageText:
     """Read one page of a file: an image (or a frame of a multi-page TIFF), or (pdf) page
     `page` of a PDF, drawn as its page
     image is (`media.pdfpages.render_page`) so that the boxes fall on that image's pixels. A

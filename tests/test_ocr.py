@@ -91,7 +91,9 @@ def test_arrange_drops_empty_text_and_rounds_boxes():
 
 
 @pytest.mark.parametrize("size, expected", [((1408, 1984), ("max", 1536)),
-                                            ((300, 187), ("min", 736))])
+                                            ((300, 187), ("min", 736)),
+                                            ((349, 51), ("min", 299)),
+                                            ((1130, 220), ("min", 398))])
 def test_detection_limit(size, expected):
     assert detection_limit(*size) == expected
 
