@@ -161,7 +161,9 @@ def search_answer(client, acc: str, query: str, **more: str) -> dict[str, Any]: 
     assert r.mimetype == "application/ld+json"
     answer = json.loads(r.data)
     check_content_search_answer(answer)
-    AnnotationPage(**{k: v for k, v in answer.items() if k not in ("@context", "ignored")})
+    AnnotationPage(**{k: v for k, v in answer.items()
+                      if k not in ("@context", "ignored", "partOf", "startIndex", "next",
+                                   "prev")})
     return answer
 
 
@@ -170,7 +172,11 @@ def check_content_search_answer(answer: dict[str, Any]) -> None:
     Presentation 3 context, every annotation embedded whole and aimed at a canvas region;
     match information as `highlighting` annotations with TextQuoteSelectors on those
     annotations, in one AnnotationPage under `annotations`; `ignored` a list of names."""
-    assert answer["@context"] == "http://iiif.io/api/presentation/3/context.json"
+    presentation = "http://iiif.io/api/presentation/3/context.json"
+    if "annotations" in answer or "ignored" in answer:  # search-specific: both (§3.4)
+        assert answer["@context"] == [presentation, "http://iiif.io/api/search/2/context.json"]
+    else:
+        assert answer["@context"] == presentation
     assert answer["type"] == "AnnotationPage" and answer["id"].startswith("http")
     ids = set()
     for a in answer["items"]:
@@ -215,6 +221,41 @@ def test_content_search_answers_with_the_lines_on_their_canvas(ocr_site):
     moved = client.get(f"/items/{acc.lower()}/search?q=x")
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith(f"/items/{acc}/search?q=x")
+
+
+def test_content_search_pages_a_long_answer(ocr_site):
+    """IIIF Content Search 2.0 §3.3.2: more matching lines than a page holds are an
+    AnnotationCollection of pages, each `partOf` it with `startIndex`, `next` and `prev`."""
+    client, _, recs = ocr_site
+    acc = recs["letter_1956.jpg"]["accession"]
+    whole = search_answer(client, acc, "研究")["items"]
+    assert len(whole) == 2
+    client.application.config["SEARCH_PAGE_SIZE"] = 1
+    base = f"{HOST}/items/{acc}/search?q=%E7%A0%94%E7%A9%B6"
+    first = search_answer(client, acc, "研究")
+    assert first["id"] == base + "&page=1" and first["startIndex"] == 0
+    assert first["partOf"] == {"id": base, "type": "AnnotationCollection", "total": 2,
+                               "first": {"id": base + "&page=1", "type": "AnnotationPage"},
+                               "last": {"id": base + "&page=2", "type": "AnnotationPage"}}
+    assert first["next"] == {"id": base + "&page=2", "type": "AnnotationPage"}
+    assert "prev" not in first and first["items"] == whole[:1]
+    # each page holds the highlights of its own lines only
+    assert [h["target"]["source"] for h in first["annotations"][0]["items"]] \
+        == [whole[0]["id"]]
+    second = search_answer(client, acc, "研究", page="2")
+    assert second["id"] == base + "&page=2" and second["startIndex"] == 1
+    assert second["prev"] == {"id": base + "&page=1", "type": "AnnotationPage"}
+    assert "next" not in second and second["items"] == whole[1:]
+    assert [h["target"]["source"] for h in second["annotations"][0]["items"]] \
+        == [whole[1]["id"]]
+    past = search_answer(client, acc, "研究", page="3")
+    assert past["items"] == [] and past["prev"]["id"] == base + "&page=2"
+    for bad in ("0", "x", "-1"):
+        r = client.get(f"/items/{acc}/search?q=x&page={bad}")
+        assert r.status_code == 400 and "page" in r.get_data(as_text=True)
+    secret = recs["secret_1965.jpg"]["accession"]
+    r = client.get(f"/items/{secret}/search?q={SECRET_WORD}&page=2")
+    assert r.status_code == 404 and SECRET_LINE not in r.get_data(as_text=True)
 
 
 def test_a_restricted_items_machine_read_text_appears_nowhere(ocr_site):

@@ -11,7 +11,7 @@ iiif-prezi3's models; knows nothing of Flask or the database.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -284,7 +284,19 @@ def build_manifest(manifest_id: str, title: str, summary: str | None,
 # -- Content Search 2.0 ------------------------------------------------------------------------
 
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
+SEARCH_CONTEXT = "http://iiif.io/api/search/2/context.json"
 QUOTE_CHARS = 20  # of the line before and after a match, in a highlighting selector
+SEARCH_PAGE_SIZE = 100  # matching lines per answer page: a long letter's common word pages
+
+
+def answer_pages(total: int, size: int) -> int:
+    """How many pages an answer of `total` matching lines takes (at least one, empty).
+
+    answer_pages(0, 100)   -> 1
+    answer_pages(100, 100) -> 1
+    answer_pages(101, 100) -> 2
+    """
+    return max(1, -(-total // size))
 
 
 def _quote(text: str, start: int, end: int) -> dict[str, str]:
@@ -295,12 +307,19 @@ def _quote(text: str, start: int, end: int) -> dict[str, str]:
 
 def search_answer(answer_id: str, manifest_id: str, row: ObjectRow, site: SiteFiles,
                   base_url: str, patterns: list[str], motivations: Sequence[str] = (),
-                  ignored: Sequence[str] = ()) -> dict[str, Any]:
+                  ignored: Sequence[str] = (), page: int = 1,
+                  page_url: Callable[[int], str] | None = None,
+                  page_size: int = SEARCH_PAGE_SIZE) -> dict[str, Any]:
     """A IIIF Content Search 2.0 answer over an object's machine-read lines: the lines that
     hold the query (the same annotations as the manifest's, aimed at `canvas#xywh=…`) in
     `items`, and for each match in a line a `highlighting` annotation quoting it in
     `annotations`. `motivations` (the request's `motivation`) narrows the lines to those with
-    one of them; `ignored` names the request's parameters the service does not implement."""
+    one of them; `ignored` names the request's parameters the service does not implement.
+
+    Paging (§3.3.2): up to `page_size` lines fit one answer, a simple list whose `id` is
+    `answer_id`. More are an AnnotationCollection (`answer_id`, with its `total`, `first` and
+    `last`) of pages `page_url(n)`; each page is `partOf` it, with `startIndex`, `next` and
+    `prev`, and holds the highlights of its own lines."""
     from search.snippets import find_matches
     base = base_url.rstrip("/")
     root = manifest_id.rsplit("/", 1)[0]
@@ -322,11 +341,30 @@ def search_answer(answer_id: str, manifest_id: str, row: ObjectRow, site: SiteFi
                     "motivation": "highlighting",
                     "target": {"type": "SpecificResource", "source": line["id"],
                                "selector": [_quote(value, start, end)]}})
+    pages = answer_pages(len(items), page_size)
+    paged = page_url is not None and (pages > 1 or page > 1)
     answer: dict[str, Any] = {"@context": PRESENTATION_CONTEXT, "id": answer_id,
                               "type": "AnnotationPage", "items": items}
+    if paged and page_url is not None:
+        start = (page - 1) * page_size
+        answer["id"] = page_url(page)
+        answer["partOf"] = {"id": answer_id, "type": "AnnotationCollection",
+                            "total": len(items),
+                            "first": {"id": page_url(1), "type": "AnnotationPage"},
+                            "last": {"id": page_url(pages), "type": "AnnotationPage"}}
+        answer["startIndex"] = start
+        if page > 1:
+            answer["prev"] = {"id": page_url(min(page - 1, pages)), "type": "AnnotationPage"}
+        if page < pages:
+            answer["next"] = {"id": page_url(page + 1), "type": "AnnotationPage"}
+        answer["items"] = items = items[start:start + page_size]
+        shown = {line["id"] for line in items}
+        highlights = [h for h in highlights if h["target"]["source"] in shown]
     if ignored:
         answer["ignored"] = list(ignored)
     if highlights:
-        answer["annotations"] = [{"id": f"{answer_id}#matches", "type": "AnnotationPage",
+        answer["annotations"] = [{"id": f"{answer['id']}#matches", "type": "AnnotationPage",
                                   "items": highlights}]
+    if ignored or highlights:  # search-specific properties: both contexts, in this order
+        answer["@context"] = [PRESENTATION_CONTEXT, SEARCH_CONTEXT]
     return answer

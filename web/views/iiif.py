@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Response, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
 from sqlalchemy.orm import Session
 
 from archive.accession import normalise_accession
@@ -33,7 +33,7 @@ from archive.models import File, FileText, Item
 from archive.page_text import read_pages
 from archive.standards import iiif_image
 from archive.standards.iiif import ID_DIGITS, Picture, SiteFiles, Transcript, build_manifest
-from archive.standards.iiif import image_id, search_answer, service_url
+from archive.standards.iiif import SEARCH_PAGE_SIZE, image_id, search_answer, service_url
 from archive.standards.iiif_render import displayed_size, render
 from web import data
 from web.audit import audited_item
@@ -154,14 +154,24 @@ def item_search(accession: str) -> Any:
         patterns = match_patterns(parse_query(request.args.get("q", "")))
     except QueryError:
         patterns = []  # nothing a search could find: an empty answer, as for no query
+    page = request.args.get("page", "1")
+    if not page.isdigit() or int(page) < 1:
+        return Response(f"page must be a whole number from 1, not {page!r}\n", status=400,
+                        mimetype="text/plain", headers=CORS)
     kept: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("q", "motivation")}
     answer_id = url_for("site.item_search", accession=item.accession, _external=True,
                         **kept)
+
+    def page_url(n: int) -> str:
+        return url_for("site.item_search", accession=item.accession, _external=True, **kept,
+                       page=n)
     answer = search_answer(answer_id, url_for("site.item_manifest",
                                               accession=item.accession, _external=True),
                            row, files, _base(), patterns,
                            request.args.get("motivation", "").split(),
-                           [k for k in ("date", "user") if request.args.get(k)])
+                           [k for k in ("date", "user") if request.args.get(k)],
+                           int(page), page_url,
+                           current_app.config.get("SEARCH_PAGE_SIZE", SEARCH_PAGE_SIZE))
     return _json(answer, PRESENTATION)
 
 
