@@ -85,14 +85,16 @@ class PageMatch:
 
 
 def item_pages(files: Iterable[FileLike]) -> list[PageRef]:
-    """The item's pages: each main image file is one page, each main PDF its pages, in the
-    order of the item's manifest (the master first, then by path)."""
+    """The item's pages: each main image file is one page (a multi-page TIFF one per frame),
+    each main PDF its pages, in the order of the item's manifest (the master first, then by
+    path)."""
     out: list[PageRef] = []
     for f in sorted((f for f in files if f.role in MAIN_ROLES),
                     key=lambda f: (f.role != "master", f.path)):
         mime = f.mime or ""
         if mime.startswith("image/"):
-            out.append(PageRef(len(out) + 1, f.id, f.path, 1, False))
+            for n in range(1, max(1, f.pages or 1) + 1):
+                out.append(PageRef(len(out) + 1, f.id, f.path, n, False))
         elif mime == "application/pdf":
             for n in range(1, (f.pages or 0) + 1):
                 out.append(PageRef(len(out) + 1, f.id, f.path, n, True))

@@ -6,6 +6,7 @@ text appears nowhere. OCR results are written to the catalog's tables directly (
 `archive ocr`)."""
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from archive.page_text import item_pages, lines_matching, page_string
 from tests.catalogs import catalog_env, catalog_settings, catalog_url
-from tests.conftest import run, write_manifest
+from tests.conftest import CORPUS, run, write_manifest
 from tests.sites import served
 from tests.test_search import ENGINES
 
@@ -256,6 +257,51 @@ def test_content_search_pages_a_long_answer(ocr_site):
     secret = recs["secret_1965.jpg"]["accession"]
     r = client.get(f"/items/{secret}/search?q={SECRET_WORD}&page=2")
     assert r.status_code == 404 and SECRET_LINE not in r.get_data(as_text=True)
+
+
+@pytest.mark.skipif(not (CORPUS / "ocr").is_dir(), reason="needs the OCR models' corpus run")
+def test_each_frame_of_a_multi_page_tiff_is_a_page_read_shown_and_found(tmp_path):
+    """#15.3: a letter scanned to one TIFF of two frames: the OCR reads both, search finds a
+    word only on frame 2 and says page 2, the item page opens that frame's image with its
+    lines, the manifest has a canvas per frame, the Image API serves frame 2 itself."""
+    from PIL import Image
+
+    from benchmarks.generators.samples import SCANNED_PAGE, cjk_font, page_image
+    from web.app import create_app
+    if cjk_font(20) is None:
+        pytest.skip("no CJK font to print the scan with (pip install paperang-p2-fonts-cjk)")
+    folder = tmp_path / "coll" / "信件"
+    folder.mkdir(parents=True)
+    first = page_image((900, 1200), ["敬爱的陈赓同志："])
+    second = page_image((800, 1100), SCANNED_PAGE)  # another size: each frame has its own
+    first.save(folder / "letter.tif", save_all=True, append_images=[second],
+               compression="tiff_lzw")
+    catalog = tmp_path / "catalog.db"
+    assert run(catalog, "ingest", str(tmp_path / "coll"), "--quiet").exit_code == 0
+    read = run(catalog, "ocr", "--json")
+    assert read.exit_code == 0 and json.loads(read.stdout)["pages"] == 2
+    (hit,) = json.loads(run(catalog, "search", "风洞", "--json").stdout)["hits"]
+    assert (hit["text_source"], hit["page"]) == ("ocr", 2)
+    app = create_app(catalog_settings(catalog))
+    app.testing = True
+    client = app.test_client()
+    acc = hit["accession"]
+    canvases = manifest(client, acc)["items"]
+    assert [(c["width"], c["height"]) for c in canvases] == [(900, 1200), (800, 1100)]
+    service = canvases[1]["items"][0]["items"][0]["body"]["service"][0]["id"]
+    assert service.endswith("~f2")
+    info = json.loads(client.get(local(service) + "/info.json").data)
+    assert (info["width"], info["height"]) == (800, 1100)
+    r = client.get(local(service) + "/full/max/0/default.png")
+    assert r.status_code == 200
+    frame = Image.open(io.BytesIO(r.data))
+    assert frame.size == (800, 1100)
+    assert client.get(local(service)[:-1] + "3/info.json").status_code == 404  # no frame 3
+    page = html(client, f"/items/{acc}?q=风洞")
+    assert f"/iiif/{service.rsplit('/', 1)[1]}/full/800,/0/default.jpg" in page
+    assert 'data-page="2"' in page and "超音速<mark>风洞</mark>的设计图纸已经完成" in page
+    answer = search_answer(client, acc, "风洞")
+    assert answer["items"][0]["target"].startswith(canvases[1]["id"] + "#xywh=")
 
 
 def test_a_restricted_items_machine_read_text_appears_nowhere(ocr_site):

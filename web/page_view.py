@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from archive.page_text import PageRef, PageText, best_match, match_on
-from archive.standards.iiif import SiteFiles, image_id
+from archive.standards.iiif import SiteFiles
 
 DISPLAY_WIDTH = 1000  # pixels of the page image shown beside its text (the zoom shows more)
 
@@ -104,17 +104,18 @@ def page_views(accession: str, refs: list[PageRef], texts: list[PageText], site:
     for ref in refs:
         text = by_number.get(ref.number)
         picture = site.pdf_pages.get(ref.path, {}).get(ref.file_page) if ref.pdf \
+            else site.frames[ref.path].get(ref.file_page) if ref.path in site.frames \
             else site.images.get(ref.path)
         if picture is None and text is None:
             continue
         width, height = (picture.width, picture.height) if picture else \
             (text.width, text.height) if text else (0, 0)
-        ident = image_id(accession, sha256.get(ref.path, ""), ref.file_page if ref.pdf else None) \
-            if picture else None
+        ident = picture.id if picture else None
         views.append(PageView(ref, ident, width, height, text))
     # The viewer is for pages with something to show beyond the files list: machine-read
-    # text, or PDF pages rendered to images.
-    if not any(v.text is not None or (v.ref.pdf and v.image) for v in views):
+    # text, or PDF pages rendered to images, or the frames of a multi-page TIFF.
+    if not any(v.text is not None or ((v.ref.pdf or v.ref.path in site.frames) and v.image)
+               for v in views):
         return Pages([], None, [])
     found_on: list[int] = []
     best = None

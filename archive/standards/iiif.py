@@ -26,11 +26,16 @@ ID_DIGITS = 16  # of the sha256 in an image id: opaque, and unique enough within
 TRANSCRIPT_FORMATS = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
 
 
-def image_id(accession: str, sha256: str, page: int | None = None) -> str:
-    """The Image API identifier of a file's image (or of a PDF's page image): the item's number
-    (so the public rule is the item's) and the start of the checksum (so it changes with the
-    bytes and names no path)."""
-    return f"{accession}~{sha256[:ID_DIGITS]}" + (f"~p{page}" if page else "")
+def image_id(accession: str, sha256: str, page: int | None = None,
+             frame: int | None = None) -> str:
+    """The Image API identifier of a file's image (or of a PDF's page image, or of a frame
+    after the first of a multi-page TIFF): the item's number (so the public rule is the
+    item's) and the start of the checksum (so it changes with the bytes and names no path).
+
+    image_id("QXS-L-00001", "ab12…", frame=2) -> "QXS-L-00001~ab12…~f2"
+    """
+    suffix = f"~p{page}" if page else f"~f{frame}" if frame and frame > 1 else ""
+    return f"{accession}~{sha256[:ID_DIGITS]}" + suffix
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class SiteFiles:
     transcripts: tuple[Transcript, ...] = ()
     # (path, page in the file) -> what the OCR read there (pages of a public item only)
     texts: Mapping[tuple[str, int], PageText] = field(default_factory=dict)
+    # a multi-page TIFF's frames (1 is the first): each a page, a canvas, an image served
+    frames: Mapping[str, Mapping[int, Picture]] = field(default_factory=dict)
 
 
 def label(text: str) -> dict[str, list[str]]:
@@ -196,7 +203,14 @@ def _keyed_canvases(row: ObjectRow, site: SiteFiles, base: str, root: str,
         url = file_url(base, row.accession, f.path)
         mime = f.mime or ""
         pages: list[tuple[dict[str, Any], dict[str, Any] | None]] = []  # canvas, body
-        if mime.startswith("image/") and f.width and f.height:
+        if mime.startswith("image/") and f.path in site.frames:
+            for frame in site.frames[f.path].values():  # each frame a canvas, in order
+                pages.append(({"width": frame.width, "height": frame.height},
+                              {"id": f"{service_url(base, frame.id)}/full/max/0/default.jpg",
+                               "type": "Image", "format": "image/jpeg",
+                               "width": frame.width, "height": frame.height,
+                               "service": _image_service(base, frame)}))
+        elif mime.startswith("image/") and f.width and f.height:
             picture = site.images.get(f.path)
             width, height = (picture.width, picture.height) if picture else (f.width, f.height)
             body: dict[str, Any] = {"id": url, "type": "Image", "format": mime,

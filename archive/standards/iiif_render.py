@@ -17,32 +17,35 @@ _TURN = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
          270: Image.Transpose.ROTATE_90}  # Pillow's names count counter-clockwise
 
 
-def displayed_size(path: str) -> tuple[int, int]:
-    """Width and height as shown (after EXIF orientation), from the header alone."""
+def displayed_size(path: str, frame: int = 1) -> tuple[int, int]:
+    """Width and height as shown (after EXIF orientation), from the header alone; of frame
+    `frame` of a multi-page TIFF (1 is the first)."""
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with Image.open(path) as im:
+            im.seek(frame - 1)
             w, h = im.size
             orientation = im.getexif().get(0x0112)
-    except (Image.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
+    except (Image.DecompressionBombError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise NotFound(f"the image cannot be read: {exc}") from None
     return (h, w) if orientation in _ROTATED else (w, h)
 
 
 def render(path: str, box: tuple[int, int, int, int], size: tuple[int, int], rotation: int,
-           gray: bool, fmt: str) -> bytes:
+           gray: bool, fmt: str, frame: int = 1) -> bytes:
     """The region `box` (x, y, w, h, as displayed) scaled to `size`, turned clockwise by
-    `rotation` (a multiple of 90), encoded as JPEG or PNG."""
+    `rotation` (a multiple of 90), encoded as JPEG or PNG; of frame `frame` of a multi-page
+    TIFF (only that frame is decoded)."""
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     ImageFile.LOAD_TRUNCATED_IMAGES = True  # a scan cut short still shows what it holds
     x, y, w, h = box
     try:
         with Image.open(path) as im:
+            im.seek(frame - 1)
             full = im.size
             scale = min(size[0] / w, size[1] / h)
             if im.format == "JPEG" and scale < 1:
                 im.draft("RGB", (max(1, int(full[0] * scale)), max(1, int(full[1] * scale))))
-            im.seek(0)
             im.load()
             factor = im.size[0] / full[0]  # what draft mode kept
             oriented = ImageOps.exif_transpose(im)

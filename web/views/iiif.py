@@ -41,7 +41,8 @@ from web.views.context import db, site, state, viewer
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 PRESENTATION = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"'
-_IMAGE_ID = re.compile(rf"(?P<accession>.+)~(?P<sha>[0-9a-f]{{{ID_DIGITS}}})(?:~p(?P<page>\d+))?")
+_IMAGE_ID = re.compile(rf"(?P<accession>.+)~(?P<sha>[0-9a-f]{{{ID_DIGITS}}})"
+                       r"(?:~p(?P<page>\d+)|~f(?P<frame>[2-9]|[1-9]\d+))?")
 
 
 def _base() -> str:
@@ -69,6 +70,7 @@ def site_files(s: Session, item: Item, derivatives: Path) -> tuple[SiteFiles, se
     missing = {f.path for f in item.files if data.is_missing(s, f)}
     images: dict[str, Picture] = {}
     pdf_pages: dict[str, dict[int, Picture]] = {}
+    frames: dict[str, dict[int, Picture]] = {}
     access: dict[str, str] = {}
     thumbnails: set[str] = set()
     transcripts: list[Transcript] = []
@@ -86,6 +88,11 @@ def site_files(s: Session, item: Item, derivatives: Path) -> tuple[SiteFiles, se
             images[f.path] = Picture(image_id(item.accession, f.sha256 or ""),
                                      tech.get("display_width") or f.width,
                                      tech.get("display_height") or f.height)
+            if (f.pages or 1) > 1:
+                shown = _frames(data.file_on_disk(s, f), item.accession, f.sha256 or "",
+                                f.pages or 1)
+                if shown:
+                    frames[f.path] = shown
         if f.mime == "application/pdf" and f.sha256 and f.pages:
             pages: dict[int, Picture] = {}
             for n in range(1, f.pages + 1):
@@ -106,7 +113,19 @@ def site_files(s: Session, item: Item, derivatives: Path) -> tuple[SiteFiles, se
     texts = {(p.page.path, p.page.file_page): p for p in read_pages(s, viewer(), item)
              if p.page.path not in missing}
     return SiteFiles(images, pdf_pages, access, frozenset(thumbnails),
-                     tuple(transcripts), texts), missing
+                     tuple(transcripts), texts, frames), missing
+
+
+def _frames(disk: str, accession: str, sha256: str, count: int) -> dict[int, Picture]:
+    """The frames of a multi-page TIFF as pages the Image API serves, with each frame's own
+    size (read from its header); from the first that cannot be read on, none."""
+    out: dict[int, Picture] = {}
+    for n in range(1, count + 1):
+        try:
+            out[n] = Picture(image_id(accession, sha256, frame=n), *displayed_size(disk, n))
+        except NotFound:
+            break
+    return out
 
 
 def _served_row(row: ObjectRow, missing: set[str]) -> ObjectRow:
@@ -193,24 +212,28 @@ def exhibit_manifest_json(slug: str) -> Any:
 
 # -- the Image API -----------------------------------------------------------------------------
 
-def _source(identifier: str) -> tuple[str, str]:
-    """The image on disk an id names, and the checksum naming its cache: only a main image file
-    (or a PDF's page image) of a public item, present where it was catalogued."""
+def _source(identifier: str) -> tuple[str, str, int]:
+    """The image on disk an id names, the checksum naming its cache, and the frame of a
+    multi-page TIFF (1 for any other): only a main image file (or a PDF's page image, or a
+    frame) of a public item, present where it was catalogued."""
     m = _IMAGE_ID.fullmatch(identifier)
     if m is None:
         raise NotFound(identifier)
     s = db()
     item = audited_item(s, m["accession"], "image")
     page = int(m["page"]) if m["page"] else None
+    frame = int(m["frame"]) if m["frame"] else 1
     for f in item.files:
         if not (f.sha256 or "").startswith(m["sha"]) or f.role not in MAIN_ROLES:
             continue
-        if page is None and _image(f) and not data.is_missing(s, f):
-            return data.file_on_disk(s, f), f.sha256 or ""
+        if page is None and _image(f) and frame <= (f.pages or 1) \
+                and not data.is_missing(s, f):
+            return data.file_on_disk(s, f), (f.sha256 or "") + \
+                (f"-f{frame}" if frame > 1 else ""), frame
         if page is not None and f.mime == "application/pdf" and not data.is_missing(s, f):
             p = page_image_path(state().settings.derivatives_dir, f.sha256 or "", page)
             if p.is_file():
-                return str(p), f"{f.sha256}-p{page}"
+                return str(p), f"{f.sha256}-p{page}", 1
     raise NotFound(identifier)
 
 
@@ -227,16 +250,16 @@ def image_base(identifier: str) -> Any:
 
 @site.route("/iiif/<identifier>/info.json")
 def image_info(identifier: str) -> Any:
-    path, _ = _source(identifier)
-    width, height = displayed_size(path)
+    path, _, frame = _source(identifier)
+    width, height = displayed_size(path, frame)
     return _json(iiif_image.info(service_url(_base(), identifier), width, height))
 
 
 @site.route("/iiif/<identifier>/<region>/<size>/<rotation>/<quality>")
 def image_request(identifier: str, region: str, size: str, rotation: str,
                   quality: str) -> Any:
-    path, key = _source(identifier)
-    width, height = displayed_size(path)
+    path, key, frame = _source(identifier)
+    width, height = displayed_size(path, frame)
     try:
         plan = iiif_image.plan(region, size, rotation, quality, width, height)
     except ImageRequestError as exc:
@@ -246,7 +269,7 @@ def image_request(identifier: str, region: str, size: str, rotation: str,
         body = cached.read_bytes()
     else:
         body = render(path, plan.region, plan.size, plan.rotation, plan.quality == "gray",
-                      plan.format)
+                      plan.format, frame)
         _keep(cached, body)
     response = Response(body, mimetype=iiif_image.FORMATS[plan.format], headers=CORS)
     response.headers["Cache-Control"] = "public, max-age=86400"
