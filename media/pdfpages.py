@@ -8,7 +8,10 @@ these in isolated workers, one document at a time per process.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image
 
@@ -89,24 +92,31 @@ def pdf_layout(path: str | os.PathLike[str]) -> PdfLayout:
         document.close()
 
 
-def page_has_text(path: str | os.PathLike[str], page: int) -> bool:
-    """Whether page `page` (1 is the first) has a text layer of its own (then it is not OCR'd:
-    its text was extracted at ingest)."""
+@contextmanager
+def _page(path: str | os.PathLike[str], page: int) -> Iterator[Any]:
+    """PDFium's page `page` (1 is the first) of the PDF, closed with its document after use."""
     document = _open(path)
     try:
         if not 1 <= page <= len(document):
             raise MediaProblem("no-page", f"the PDF has {len(document)} pages, not a page {page}")
         pdf_page = document[page - 1]
         try:
-            textpage = pdf_page.get_textpage()
-            try:
-                return has_text_layer(textpage.get_text_range())
-            finally:
-                textpage.close()
+            yield pdf_page
         finally:
             pdf_page.close()
     finally:
         document.close()
+
+
+def page_has_text(path: str | os.PathLike[str], page: int) -> bool:
+    """Whether page `page` (1 is the first) has a text layer of its own (then it is not OCR'd:
+    its text was extracted at ingest)."""
+    with _page(path, page) as pdf_page:
+        textpage = pdf_page.get_textpage()
+        try:
+            return has_text_layer(textpage.get_text_range())
+        finally:
+            textpage.close()
 
 
 def page_count(path: str | os.PathLike[str]) -> int:
@@ -123,11 +133,7 @@ def render_page(path: str | os.PathLike[str], page: int, dpi: int = PAGE_DPI,
     `max_side` pixels, turned as the PDF says it is shown (/Rotate). The same arguments always
     give the same pixels: the page images on disk and the OCR's line boxes agree."""
     import pypdfium2 as pdfium
-    document = _open(path)
-    try:
-        if not 1 <= page <= len(document):
-            raise MediaProblem("no-page", f"the PDF has {len(document)} pages, not a page {page}")
-        pdf_page = document[page - 1]
+    with _page(path, page) as pdf_page:
         try:
             width, height = pdf_page.get_size()
             bitmap = pdf_page.render(scale=render_scale(width, height, dpi, max_side),
@@ -138,10 +144,6 @@ def render_page(path: str | os.PathLike[str], page: int, dpi: int = PAGE_DPI,
                 bitmap.close()
         except pdfium.PdfiumError as exc:
             raise MediaProblem("corrupt", f"PDFium cannot draw page {page}: {exc}") from None
-        finally:
-            pdf_page.close()
-    finally:
-        document.close()
 
 
 __all__ = ["MAX_PAGE_SIDE", "PAGE_DPI", "PdfLayout", "has_text_layer", "page_count",
