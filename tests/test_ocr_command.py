@@ -294,3 +294,18 @@ def test_three_postgres_ocr_runs_one_killed_read_every_page_once(tmp_path, postg
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
     assert (json.loads(out)["pages"], json.loads(out)["skipped"]) == (0, n)
+
+
+@needs_corpus
+def test_ocr_reads_a_root_mounted_elsewhere_through_root_map(cli_json, tmp_path, monkeypatch):
+    """#18: on a machine that mounts the collection at another path, `root_map` says where."""
+    catalogued = tmp_path / "srv" / "archive"
+    cli_json("ingest", str(many_letters(catalogued, 2)))
+    mounted = tmp_path / "mnt" / "archive"
+    mounted.parent.mkdir()
+    catalogued.rename(mounted)
+    code, report = cli_json("ocr")
+    assert code == 1 and len(report["problems"]) == 2  # not where they were catalogued
+    monkeypatch.setenv("ARCHIVE_ROOT_MAP", f"{catalogued}={mounted}")
+    code, report = cli_json("ocr")
+    assert code == 0 and (report["pages"], report["problems"]) == (2, [])
