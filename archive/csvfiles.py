@@ -11,8 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from charset_normalizer import from_bytes
-
 from archive.errors import UsageError
 
 _ENCODINGS = ("utf-8-sig", "gb18030")
@@ -41,6 +39,9 @@ def decode_csv_bytes(data: bytes) -> tuple[str, str]:
             return data.decode(encoding), ("utf-8" if encoding == "utf-8-sig" else encoding)
         except UnicodeDecodeError:
             continue
+    # Imported here: a guess is rarely needed, and every command that reads CSVs or scientists
+    # would otherwise load the detector at start-up.
+    from charset_normalizer import from_bytes
     best = from_bytes(data).best()
     if best is None:
         raise UnicodeError("not text in any known encoding")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from archive.catalog import Catalog
 from archive.changes import record_changes
 from archive.events import METADATA_MODIFICATION, event_row, record_events
 from archive.models import Item, Scientist
@@ -80,11 +81,27 @@ def unattributed_folder(chain: tuple[str, ...]) -> str | None:
 
 class CachedMatcher:
     """ScientistMatcher.match with a memory: a collection has thousands of files per folder
-    name, and each name is read into its pinyin keys once. Callable as a Match."""
+    name, and each name is read into its pinyin keys once. Callable as a Match. The names are
+    read with the first question, so a re-run that finds nothing new never reads them."""
 
-    def __init__(self, session: Session):
-        self.matcher = ScientistMatcher(session)
+    def __init__(self, load: Callable[[], ScientistMatcher]):
+        self._load = load
+        self._matcher: ScientistMatcher | None = None
         self._memo: dict[str, int | None] = {}
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> CachedMatcher:
+        """A matcher that reads the catalog's scientists when first asked."""
+        def load() -> ScientistMatcher:
+            with catalog.session() as s:
+                return ScientistMatcher(s)
+        return cls(load)
+
+    @property
+    def matcher(self) -> ScientistMatcher:
+        if self._matcher is None:
+            self._matcher = self._load()
+        return self._matcher
 
     def __call__(self, name: str) -> int | None:
         try:
@@ -96,7 +113,7 @@ class CachedMatcher:
     def reload(self, session: Session) -> None:
         """Forget everything and read the scientists again (a batch that made some was
         rolled back)."""
-        self.matcher = ScientistMatcher(session)
+        self._matcher = ScientistMatcher(session)
         self._memo.clear()
 
     def remember(self, scientist: Scientist) -> None:

@@ -230,16 +230,36 @@ def _plan_item(s: Session, rows: _Rows, d: Described, known: dict[tuple[int, str
     return _Ref(pos=len(rows.items) - 1)
 
 
+def _table(model: type) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+# The batch's new rows go in on the tables, not through the ORM: an ORM bulk insert walks
+# every row and column in Python before the driver sees them, which cost more than the
+# driver's own work (profile in docs/PERFORMANCE.md). Every row of one insert has the same
+# keys (an executemany takes its columns from the first row).
+_ITEMS, _FILES, _TEXTS = _table(Item), _table(File), _table(FileText)
+_EVENTS, _PROBLEMS = _table(Event), _table(IngestProblem)
+
+
+def _insert_returning_ids(s: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows`; their new ids, in the rows' order."""
+    return list(s.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+
+
 def _store(s: Session, rows: _Rows, run_id: int) -> None:
     """Write the planned rows: new items, then files (they need the items' ids), then what
     refers to files."""
     item_ids: list[int] = []
+    now = utcnow()  # one time for the batch's new rows: they are written in one transaction
     if rows.items:
         numbers = take_accessions(s, [row["accession"] for row in rows.items])
         for row, number in zip(rows.items, numbers, strict=True):
-            row["accession"] = number
-        item_ids = list(s.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True),
-                                  rows.items))
+            row.update(accession=number, created_at=now, updated_at=now)
+        item_ids = _insert_returning_ids(s, _ITEMS, rows.items)
     if rows.retyped:
         s.execute(update(Item), [{"id": i, "type": t, "type_source": ts}
                                  for i, (t, ts) in rows.retyped.items()])
@@ -247,8 +267,7 @@ def _store(s: Session, rows: _Rows, run_id: int) -> None:
     if rows.files:
         for row, item in zip(rows.files, rows.file_items, strict=True):
             row["item_id"] = item.resolve(item_ids)
-        file_ids = list(s.scalars(insert(File).returning(File.id, sort_by_parameter_order=True),
-                                  rows.files))
+        file_ids = _insert_returning_ids(s, _FILES, rows.files)
     if rows.duplicates:
         s.execute(update(File), [{"id": file_ids[pos],
                                   "duplicate_of_id": original.resolve(file_ids)}
@@ -264,19 +283,20 @@ def _store(s: Session, rows: _Rows, run_id: int) -> None:
     if rows.replaced_texts:
         s.execute(delete(FileText).where(FileText.file_id.in_(rows.replaced_texts))
                   .execution_options(synchronize_session=False))
+    con = s.connection()
     if rows.texts:
-        s.execute(insert(FileText), [{"file_id": f.resolve(file_ids), "text": res.text or "",
+        con.execute(insert(_TEXTS), [{"file_id": f.resolve(file_ids), "text": res.text or "",
                                       "cues": res.cues} for f, res in rows.texts])
     if rows.events:
         # Every row with every key: an insert of many rows takes its columns from the first,
         # so a key only later rows have (a move's paths, a failed outcome) would be dropped.
         base = {"run_id": run_id, "tool": TOOL, "outcome": "success", "agent": None,
-                "field": None, "old_value": None, "new_value": None, "detail": None}
-        s.execute(insert(Event), [{**base, **e, "file_id": f.resolve(file_ids),
-                                   "item_id": i.resolve(item_ids)}
-                                  for e, f, i in rows.events])
+                "field": None, "old_value": None, "new_value": None, "detail": None, "at": now}
+        con.execute(insert(_EVENTS), [{**base, **e, "file_id": f.resolve(file_ids),
+                                       "item_id": i.resolve(item_ids)}
+                                      for e, f, i in rows.events])
     if rows.problems:
-        s.execute(insert(IngestProblem), [{"run_id": run_id, **p} for p in rows.problems])
+        con.execute(insert(_PROBLEMS), [{"run_id": run_id, **p} for p in rows.problems])
     refresh_extents(s, {i.resolve(item_ids) for i in rows.touched})
 
 

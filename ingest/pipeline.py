@@ -20,7 +20,7 @@ from archive.lock import scopes_overlap, writer_lock
 from archive.models import IngestRun, Root, utcnow
 from archive.paths import filesystem_path
 from archive.precedence import file_changed_at
-from archive.scientists import ScientistMatcher, find_scientist
+from archive.scientists import find_scientist
 from archive.settings import Settings
 from ingest.attribution import CachedMatcher, Match, attribute_unattributed
 from ingest.describe import DescribeOptions
@@ -89,20 +89,17 @@ def _prepare(catalog: Catalog | None, paths: Sequence[str], options: IngestOptio
     """Everything checked before a single row is written: folders, type, scientist, manifest."""
     roots = resolve_roots(paths)
     material = _validate_type(options.type)
-    matcher = None
-    if catalog is not None:
+    if catalog is not None and options.scientist:
         with catalog.session() as s:
-            matcher = ScientistMatcher(s)
-            if options.scientist:
-                find_scientist(s, options.scientist)
+            find_scientist(s, options.scientist)
     elif options.scientist:
         raise UnknownScientist(options.scientist)
     manifest: dict[str, ManifestRow] = {}
     manifest_path = None
     if options.manifest:
         manifest_path = os.path.realpath(options.manifest)
-        known = (lambda name: matcher.match(name) is not None) if matcher else (lambda _: False)
-        manifest = load_manifest(options.manifest, roots, known)
+        match: Match = CachedMatcher.of(catalog) if catalog is not None else _no_match
+        manifest = load_manifest(options.manifest, roots, lambda name: match(name) is not None)
     return _Plan(roots, material, manifest, manifest_path)
 
 
@@ -147,7 +144,7 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
                 remember_manifest(s, plan.manifest_path, run_id)
             guard = load_guard(s, plan.manifest_path, options.include_manifests)
             forced = find_scientist(s, options.scientist).id if options.scientist else None
-            match = CachedMatcher(s)
+            match = CachedMatcher.of(catalog)
             root_ids: dict[str, int | None] = {r: ensure_root(s, r).id for r in plan.roots}
             walked = [i for i in root_ids.values() if i is not None]
             if options.include_forgotten:
@@ -249,7 +246,7 @@ def _dry_run(catalog: Catalog | None, settings: Settings, plan: _Plan, options: 
                 guard.exclude.update(forgotten_paths(
                     s, [i for i in root_ids.values() if i is not None]))
             forced = find_scientist(s, options.scientist).id if options.scientist else None
-            match = CachedMatcher(s)
+            match = CachedMatcher.of(catalog)
     try:
         with KnownFiles(catalog) as known:  # a dry run's look, on one connection
             sess = _session(settings, plan, options, report, progress, root_ids, known,
