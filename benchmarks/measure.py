@@ -42,6 +42,7 @@ class Run:
     peak_rss_mb: float
     returncode: int
     stdout: str
+    cpu_s: float = 0.0  # user + system seconds of the child and the children it waited for
 
 
 def run_process(args: list[str], env: dict[str, str] | None = None) -> Run:
@@ -57,7 +58,8 @@ def run_process(args: list[str], env: dict[str, str] | None = None) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         stdout = out.read().decode("utf-8", "replace")
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, stdout)
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, stdout,
+               usage.ru_utime + usage.ru_stime)
 
 
 def python_startup(runs: int = 5) -> Figure:

@@ -11,6 +11,10 @@ tests: nothing here fails on a slow machine; the figures and their goals are rep
         # start-up section and goal rows are rewritten, the rest of it is left as it is
     python -m benchmarks.run --only search [--full] [--items 100000] [--engines tantivy]
                                          # the search engines side by side, nothing else
+    python -m benchmarks.run --only ingest [--baseline SRC_TREE]
+                                         # measure ingest again (before and after, alternated,
+                                         # with a source tree of the code before), replace its
+                                         # rows and section in the report, keep the rest
 
 The figures themselves are kept beside the report (PERFORMANCE.json), so the report's prose can
 be revised without an hour of measuring again.
@@ -135,11 +139,7 @@ def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
         "not absolute times.", "",
         "## Goals", "",
         "| measure | figure | goal | |", "|---|---|---|---|",
-        f"| first ingest, {i['files']:,} mixed small files ({i['mib']} MiB) | "
-        f"{i['files_per_s']} files/s, {i['mib_per_s']} MiB/s | ≥ 200 files/s on 2 cores | "
-        f"{goal(i['files_per_s'] >= 200)} |",
-        f"| no-op re-ingest vs bare `os.scandir`+`stat` walk | {i['noop_vs_walk']}× | ≤ 2× | "
-        f"{goal(i['noop_vs_walk'] <= 2)} |",
+        *ingest_bench.goal_lines(i, goal),
         *_verify_goal(i),
         f"| PyAV probe vs {probe['baseline']} | {probe['speedup']}× faster; durations within "
         f"{probe['max_duration_difference_s']} s | ≥ 20× | {goal(probe['speedup'] >= 20)} |",
@@ -177,17 +177,7 @@ def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
     if ocr:
         lines += ocr_bench.report_lines(ocr)
     lines += [
-        "## Ingest", "",
-        "| | seconds |", "|---|---|",
-        f"| hash-only pass ({i['jobs']} threads; the physical floor) | {i['hash_only_s']} |",
-        f"| first ingest | {i['first_ingest_s']} |",
-        f"| ratio first ingest / hash-only | {i['first_vs_hash']}× |",
-        f"| no-op re-ingest | {i['noop_s']} |",
-        f"| bare scandir+stat walk | {i['walk_s']} |", "",
-        "The files are small (tens of KiB) and in the page cache, so reading them costs almost "
-        "nothing and the ratio to the hash-only pass measures per-file work: identifying, "
-        "parsing in an isolated worker, writing a row, indexing. On large media, hashing "
-        "dominates and ingest approaches the floor.", "",
+        *ingest_bench.report_lines(i),
         "## Media probing", "",
         f"{probe['files']} generated files (WAV, MP3, M4A, MP4, MKV), each probed "
         f"repeatedly: PyAV in process {probe['pyav_ms']} ms per file against "
@@ -356,6 +346,14 @@ def _write(out: Path, run: dict[str, Any]) -> None:
     _save(out.with_suffix(".json"), run)
 
 
+def splice_ingest(report: str, ingest: dict[str, Any]) -> str:
+    """The report with its ingest goal rows and its Ingest section measured again, the rest
+    (other parts' figures, prose written by hand) as it was."""
+    first, noop = ingest_bench.goal_lines(ingest, goal)
+    return splice(report, "## Ingest", ingest_bench.report_lines(ingest),
+                  {"| first ingest,": first, "| no-op re-ingest": noop})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--full", action="store_true", help="the programme's scale")
@@ -364,14 +362,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="rewrite the report from the figures saved by the last run")
     parser.add_argument("--ocr-only", action="store_true",
                         help="measure only the OCR, keeping the last run's other figures")
-    parser.add_argument("--only", choices=["startup", "ocr", "search"],
-                        help="measure only this, keeping the last run's other figures")
+    parser.add_argument("--only", choices=["startup", "ocr", "search", "ingest"],
+                        help="measure only this, keeping the last run's other figures (and "
+                             "the report's other sections as they are)")
     parser.add_argument("--before", metavar="COMMIT",
                         help="with --only startup: run that commit's code side by side")
     parser.add_argument("--items", help="with --only search: catalog sizes, e.g. 100000,500000 "
                                         "(default: 20,000, or 100,000 and 500,000 with --full)")
     parser.add_argument("--engines", help="with --only search: engines, e.g. tantivy "
                                           "(default: tantivy and whoosh; FTS5 always)")
+    parser.add_argument("--baseline", metavar="SRC_TREE",
+                        help="with --only ingest: a source tree of the code before a change, "
+                             "measured alternately with the current code")
+    parser.add_argument("--files", type=int, help="with --only ingest: how many files")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.only == "startup":
@@ -386,6 +389,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.only == "ocr":
         args.ocr_only = True
+    if args.only == "ingest":
+        cfg = FULL if args.full else QUICK
+        ingest = ingest_bench.run(args.files or cfg["ingest_files"], cfg["ingest_repeats"],
+                                  baseline=args.baseline)
+        saved = _load(out.with_suffix(".json"))
+        saved["ingest"] = ingest
+        _save(out.with_suffix(".json"), saved)
+        out.write_text(splice_ingest(out.read_text(encoding="utf-8"), ingest), encoding="utf-8")
+        print("\n".join(ingest_bench.goal_lines(ingest, goal)
+                        + ingest_bench.report_lines(ingest)))
+        return 0
     if args.render:
         _write(out, _load(out.with_suffix(".json")))
         print(out.read_text(encoding="utf-8"))
