@@ -34,7 +34,7 @@ from ingest.tasks import Described, Extracted, FileJob
 from ingest.walk import WalkedFile, WalkedFolder, walk
 from ingest.workers import Runner, WorkerFailure, check_interrupt, in_order
 from ingest.batch import copy_fate
-from ingest.writer import KnownFiles
+from ingest.writer import FOLDERS_PER_QUERY, KnownFiles
 from media.checksum import sha256_file
 
 IN_FLIGHT_PER_WORKER = 16  # files queued per worker: keeps each busy between results
@@ -115,33 +115,51 @@ def walk_roots(sess: IngestSession, sink: Sink, ahead: int = WALK_AHEAD) -> Iter
 
 def skip_unchanged(sess: IngestSession, folders: Iterable[RootFolder]) -> Iterator[ChangedFiles]:
     """Drop the files whose size and mtime are as catalogued. The test costs a dict look-up
-    per file after one query per folder: a re-run does little more than the walk itself."""
+    per file after one query per FOLDERS_PER_QUERY folders: a re-run does little more than the
+    walk itself."""
     report, retry = sess.report, sess.retry_problems
+    for chunk in _chunks_of(folders, FOLDERS_PER_QUERY):
+        for root_id in dict.fromkeys(w.root_id for w in chunk):
+            sess.known.look_ahead(root_id, [catalog_path(w.folder.rel)[0] for w in chunk
+                                            if w.root_id == root_id])
+        for where in chunk:
+            check_interrupt()
+            folder_path = catalog_path(where.folder.rel)[0]
+            known = sess.known(where.root_id, folder_path)
+            todo = []
+            matched = 0
+            for f in where.folder.files:
+                path, raw = catalog_path(f.rel)
+                k = known.get(path)
+                if k is not None:
+                    matched += 1
+                    # k[4]: the file was found changed by `archive verify`, or missing: its
+                    # size and mtime are not to be trusted, its bytes are read again.
+                    if k[1] == f.size and k[2] == f.mtime_ns and not k[4] and \
+                            not (retry and k[3]):
+                        report.unchanged += 1
+                        report.done += 1
+                        continue
+                todo.append((f, path, raw, k))
+            if sess.missing is not None:
+                sess.missing.folder(where.root_id, folder_path, known, matched,
+                                    partial(_catalog_paths, where.folder.files))
+            sess.progress.update(report, where.folder.rel)
+            if todo:
+                yield ChangedFiles(where, folder_path, todo)
+
+
+def _chunks_of(folders: Iterable[RootFolder], size: int) -> Iterator[list[RootFolder]]:
+    """The folders in lists of up to `size`, in walk order (found already: the walk runs
+    ahead of the later stages, see walk_roots)."""
+    chunk: list[RootFolder] = []
     for where in folders:
-        check_interrupt()
-        folder_path = catalog_path(where.folder.rel)[0]
-        known = sess.known(where.root_id, folder_path)
-        todo = []
-        matched = 0
-        for f in where.folder.files:
-            path, raw = catalog_path(f.rel)
-            k = known.get(path)
-            if k is not None:
-                matched += 1
-                # k[4]: the file was found changed by `archive verify`, or missing: its size
-                # and mtime are not to be trusted, its bytes are read again.
-                if k[1] == f.size and k[2] == f.mtime_ns and not k[4] and \
-                        not (retry and k[3]):
-                    report.unchanged += 1
-                    report.done += 1
-                    continue
-            todo.append((f, path, raw, k))
-        if sess.missing is not None:
-            sess.missing.folder(where.root_id, folder_path, known, matched,
-                                partial(_catalog_paths, where.folder.files))
-        sess.progress.update(report, where.folder.rel)
-        if todo:
-            yield ChangedFiles(where, folder_path, todo)
+        chunk.append(where)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _catalog_paths(files: list[WalkedFile]) -> Iterator[str]:

@@ -230,3 +230,30 @@ def test_progress_counts_files_of_the_walks_total(tmp_path, settings):
             assert (report.done, report.seen) == (7, 7)
     finally:
         cat.close()
+
+
+def test_a_rerun_looks_folders_up_in_groups_and_misses_nothing_at_their_edges(cli_json,
+                                                                              tmp_path):
+    """#13.8: a re-run reads the catalogued files of up to FOLDERS_PER_QUERY folders in one
+    query (one per folder was most of a no-op's time on PostgreSQL). Changes, a file gone and
+    a new file on either side of a group's edge are all still noticed."""
+    import os
+    from ingest.writer import FOLDERS_PER_QUERY
+    folder = tmp_path / "coll"
+    n = FOLDERS_PER_QUERY + 6
+    for i in range(n):
+        box = folder / "钱学森" / f"box{i:03d}"
+        box.mkdir(parents=True)
+        (box / "note.txt").write_text(f"笔记 {i}", encoding="utf-8")
+    _, first = cli_json("ingest", str(folder), "--jobs", "0")
+    assert first["new"] == n
+    # The walk gives the root, then 钱学森, then the boxes: box k is folder k + 2.
+    last_of_first, first_of_second = FOLDERS_PER_QUERY - 3, FOLDERS_PER_QUERY - 2
+    changed = folder / "钱学森" / f"box{last_of_first:03d}" / "note.txt"
+    changed.write_text("笔记，改过", encoding="utf-8")
+    os.utime(changed, ns=(1, 1))
+    (folder / "钱学森" / f"box{first_of_second:03d}" / "note.txt").unlink()
+    (folder / "钱学森" / f"box{first_of_second:03d}" / "new.txt").write_text("新", "utf-8")
+    _, again = cli_json("ingest", str(folder), "--jobs", "0")
+    assert (again["changed"], again["new"], again["unchanged"]) == (1, 1, n - 2)
+    assert again["missing"] == [f"钱学森/box{first_of_second:03d}/note.txt"]
