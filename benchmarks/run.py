@@ -15,6 +15,7 @@ tests: nothing here fails on a slow machine; the figures and their goals are rep
                                          # measure ingest again (before and after, alternated,
                                          # with a source tree of the code before), replace its
                                          # rows and section in the report, keep the rest
+    python -m benchmarks.run --only ingest --render   # those parts again from the figures
 
 The figures themselves are kept beside the report (PERFORMANCE.json), so the report's prose can
 be revised without an hour of measuring again.
@@ -389,6 +390,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.only == "ocr":
         args.ocr_only = True
+    if args.only == "ingest" and args.render:  # the ingest parts again from the saved figures
+        saved = _load(out.with_suffix(".json"))
+        out.write_text(splice_ingest(out.read_text(encoding="utf-8"), saved["ingest"]),
+                       encoding="utf-8")
+        return 0
     if args.only == "ingest":
         cfg = FULL if args.full else QUICK
         ingest = ingest_bench.run(args.files or cfg["ingest_files"], cfg["ingest_repeats"],
