@@ -297,6 +297,12 @@ and the ratio to the hash-only pass measures per-file work: identifying, parsing
 worker, writing a row, indexing. On large media, hashing dominates and ingest approaches the
 floor.
 
+When the shared machine is loaded, a command spends most of its wall time waiting for a core
+(compare the no-op's wall seconds with its CPU seconds above), and a pair of runs can differ by
+half: read before and after together, and the CPU and in-process figures below. On a quiet
+machine at 100,000 files (`make bench-full`, 21 November) the first ingest ran at 327 files/s
+and the no-op at 3.7× the bare walk.
+
 What the profiles showed (1 December, #13.8; py-spy over the whole process tree, cProfile on a
 CPU clock in process, pyinstrument and `-X importtime`; 2,000–10,000 generated files, load
 average 6–10 on the 2 shared cores):
@@ -304,18 +310,18 @@ average 6–10 on the 2 shared cores):
 - **The no-op is almost all fixed cost.** A no-op on 5 files took 0.9–1.7 s of wall time and one
   on 10,000 files 0.1 s more (same rounds). About 85% of the fixed part is importing: SQLAlchemy
   (0.32 s, the least of 6 runs), the models' declarative classes (0.19 s), Alembic through
-  `archive/schema.py` (0.24 s; #13.7 makes it lazy), the ingest modules (0.1 s). The rest:
-  opening the catalog (Alembic's script folder read to learn the head revision, 0.03 s), the
-  first ORM statement (mapper configuration, 0.02–0.05 s) and about 23 statements for the lock,
-  the run record, missing files and the index's freshness (0.13 s in process, compiling each
-  once included).
+  `archive/schema.py` (0.24 s, and 0.03 s more to read its script folder on opening; since
+  #13.7's change of the same evening a current catalog no longer loads it: in "before" and
+  "after" alike above), the ingest modules (0.1 s). The rest: the first ORM statement
+  (mapper configuration, 0.02–0.05 s) and about 23 statements for the lock, the run record,
+  missing files and the index's freshness (0.13 s in process, compiling each once included).
 - **Per file the no-op is near its floor.** In process, everything imported, a no-op of 10,000
   files took 0.11 s against 0.04 s for the bare walk (load 8.8). The `stat` is the largest
   item (the bare walk pays it too), then the walk's own Python (the sorted listing, the junk-name
-  test, a tuple per file), one query per folder (1,046 folders, about 25 µs each) and the
-  dictionary test. So at 10,000–20,000 files the 2× goal is out of reach of any change inside
-  ingest: its fixed part alone is 10–30 bare walks, and most of that is importing the ORM that
-  every catalog command imports.
+  test, a tuple per file), the look-up of each folder's catalogued files (1,046 folders, about
+  25 µs each on SQLite) and the dictionary test. So at 10,000–20,000 files the 2× goal is
+  out of reach of any change inside ingest: its fixed part alone is 10–30 bare walks, and most
+  of that is importing the ORM that every catalog command imports.
 - **On PostgreSQL the per-folder look-up was the no-op.** pyinstrument, in process, 3,000 files
   in 1,000 folders: 2.63 s of a 3.12 s no-op was the query for each folder's catalogued files
   and the end of its transaction (two round trips a folder, load 13). A re-run now reads 64

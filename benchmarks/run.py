@@ -248,13 +248,13 @@ LEFT = """## What is left, and why
   process, not a sum: checked). What differs is the command around the build and the catalog
   the benchmark has just written and still holds open. Next: `/usr/bin/time -v` and a
   per-process high-water probe on the command itself at 500,000.
-- **No-op re-ingest: 3.7× a bare walk at 100,000 files.** At 20,000 files the same command
-  measured 2.4× on a quiet machine (0.114 s against 0.047 s). What is left is Python's work per
-  file (sorting the listing, the entry, the catalog's row for it, the comparison: about 2 µs
-  against the walk's 2.3 µs per file) and a fixed 30–60 ms (opening the catalog, the run record,
-  the index freshness check). Going further means not looking at unchanged folders' files at
-  all, which needs a trustworthy per-folder summary in the catalog: a design change for its
-  own issue.
+- **No-op re-ingest: 2× a bare walk is out of reach at 10,000–20,000 files** (see Ingest). Per
+  file a re-run costs about twice the bare walk in process (0.11 s against 0.04–0.05 s at 10,000
+  files, load 9); the command's fixed part, mostly importing SQLAlchemy and the models, is 10–30
+  bare walks at that size. At 100,000 files on a quiet machine (21 November) the whole command
+  measured 3.7×. Going further means a catalog command that does not import the ORM, or not
+  looking at unchanged folders' files at all (a trustworthy per-folder summary in the catalog):
+  design changes for their own issue.
 """
 
 
