@@ -41,8 +41,9 @@ def command(app: AppContext, types: tuple[str, ...], jobs: int | None, force: bo
     RapidOCR's Chinese models, which ship with the programme (nothing is downloaded). Each
     page's lines are kept with their boxes and confidence, as machine-read text beside any
     transcription. Pages already read with the same engine and model are skipped, so a run
-    that was stopped goes on where it was. Exit 0: all read; 1: some pages failed (each is
-    listed); 130: interrupted."""
+    that was stopped goes on where it was. Several runs (on several machines against one
+    catalog) share the work: each reads the files it claims. Exit 0: all read; 1: some pages
+    failed (each is listed); 130: interrupted."""
     from ingest.ocr import OcrOptions, parse_types  # media: not for --help
     forked_children_end_quietly()
     app.settings = app.settings.with_options(jobs=jobs or None)
