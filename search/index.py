@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,9 +56,12 @@ def _build(catalog: Catalog, engine: Engine, building: Path,
            progress: Callable[[int, int], None] | None, total: int) -> int:
     workers = catalog.settings.worker_count
     # An engine that analyses documents in Python shares that out (search.preparing); Whoosh
-    # analyses inside its own writer, which runs `workers` processes itself.
-    preparers = Preparers(engine.prepare, workers if engine.PREPARES and
-                          total >= PREPARE_IN_WORKERS_FROM else 1, before_fork=load_jieba)
+    # analyses inside its own writer, which runs `workers` processes itself. Only from the
+    # main thread: a rebuild from `archive serve`'s follower thread must not fork a process
+    # whose other threads (the server's) may hold locks the children would wait on for ever.
+    forking = engine.PREPARES and total >= PREPARE_IN_WORKERS_FROM and \
+        threading.current_thread() is threading.main_thread()
+    preparers = Preparers(engine.prepare, workers if forking else 1, before_fork=load_jieba)
     try:
         writer = engine.writer(engine.create(building), building, catalog.settings.index_wait,
                                workers)

@@ -111,3 +111,24 @@ def test_preparers_keep_order_and_work_in_other_processes(monkeypatch):
     alone = Preparers(_tagged, 1, before_fork=lambda: loaded.append(False))
     assert [d["pid"] for d in alone.map(docs[:2])] == [os.getpid()] * 2
     assert loaded == [True]  # one worker: nothing forked, nothing loaded for it
+
+
+@needs_tantivy
+def test_a_rebuild_outside_the_main_thread_forks_no_workers(generated, monkeypatch):
+    """archive serve's follower rebuilds from a thread of a threaded server: no fork there."""
+    import threading
+    monkeypatch.setattr(search_index, "PREPARE_IN_WORKERS_FROM", 1)
+    forked: list[int] = []
+    real = Preparers.__init__
+
+    def counting(self, prepare, workers, before_fork):  # type: ignore[no-untyped-def]
+        forked.append(workers)
+        real(self, prepare, workers, before_fork)
+
+    monkeypatch.setattr(Preparers, "__init__", counting)
+    done: list[int] = []
+    thread = threading.Thread(target=lambda: done.append(rebuild(generated)))
+    thread.start()
+    thread.join(300)
+    assert done == [400] and forked == [1]
+    assert rebuild(generated) == 400 and forked == [1, 2]  # the main thread: 2 workers (jobs)
