@@ -256,13 +256,16 @@ class Counter(Base):
 
 class Lock(Base):
     """A held writer lock (archive/lock.py): one row per lock and folder, so it works the same
-    on SQLite and PostgreSQL. `scope` is the folder an ingest walks, NULL for the catalog."""
+    on SQLite and PostgreSQL. `scope` is the folder an ingest walks, NULL for the catalog.
+    The holder renews `lease_until` while it runs; a lock whose lease ran out is free, so a
+    machine that died gives its folders back (NULL: no lease, held until cleared)."""
     __tablename__ = "locks"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     scope: Mapped[str | None] = mapped_column(Text)
     host: Mapped[str] = mapped_column(String(200))
     pid: Mapped[int]
     acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class WorkClaim(Base):
