@@ -17,6 +17,10 @@ tests: nothing here fails on a slow machine; the figures and their goals are rep
                                          # with a source tree of the code before), replace its
                                          # rows and section in the report, keep the rest
     python -m benchmarks.run --only ingest --render   # those parts again from the figures
+    python -m benchmarks.run --only postgres [--files N]
+                                         # measure PostgreSQL again (a server is needed: see
+                                         # benchmarks/postgres_bench.py), replace its rows and
+                                         # section in the report, keep the rest
 
 The figures themselves are kept beside the report (PERFORMANCE.json), so the report's prose can
 be revised without an hour of measuring again.
@@ -39,10 +43,11 @@ from benchmarks.measure import Figure
 
 QUICK: dict[str, Any] = {"ingest_files": 20_000, "ingest_repeats": 2,
                          "search_items": [20_000], "probe_per_kind": 10,
-                         "postgres_files": 20_000}
+                         "postgres_files": 20_000, "postgres_rounds": 3}
 FULL: dict[str, Any] = {"ingest_files": 100_000, "ingest_repeats": 2,
                         "search_items": [100_000, 500_000], "probe_per_kind": 20,
-                        "postgres_files": 20_000, "whoosh_max_items": 100_000}
+                        "postgres_files": 20_000, "postgres_rounds": 3,
+                        "whoosh_max_items": 100_000}
 # Whoosh at 500,000 items takes 35 minutes to build: bench-full leaves it out there and the
 # report quotes the figures measured by the run of 2026-11-21 (same generator, same queries).
 WHOOSH_500K_MEASURED = {
@@ -181,6 +186,8 @@ def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
         lines += startup_bench.report_lines(startup)
     if ocr:
         lines += ocr_bench.report_lines(ocr)
+    if postgres:
+        lines += postgres_bench.section_lines(postgres)
     lines += [
         *ingest_bench.report_lines(i),
         "## Media probing", "",
@@ -367,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="rewrite the report from the figures saved by the last run")
     parser.add_argument("--ocr-only", action="store_true",
                         help="measure only the OCR, keeping the last run's other figures")
-    parser.add_argument("--only", choices=["startup", "ocr", "search", "ingest"],
+    parser.add_argument("--only", choices=["startup", "ocr", "search", "ingest", "postgres"],
                         help="measure only this, keeping the last run's other figures (and "
                              "the report's other sections as they are)")
     parser.add_argument("--before", metavar="COMMIT",
@@ -379,7 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="SRC_TREE",
                         help="with --only ingest: a source tree of the code before a change, "
                              "measured alternately with the current code")
-    parser.add_argument("--files", type=int, help="with --only ingest: how many files")
+    parser.add_argument("--files", type=int, help="with --only ingest: how many files; with "
+                        "--only postgres: how many for PostgreSQL against SQLite (the "
+                        "concurrency rounds use a fifth)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.only == "startup":
@@ -395,6 +404,10 @@ def main(argv: list[str] | None = None) -> int:
         engines = tuple(args.engines.split(",")) if args.engines else search_bench.ENGINES
         _measure_search(out, sizes, engines)
         return 0
+    if args.only == "postgres":
+        cfg = FULL if args.full else QUICK
+        return _measure_postgres(out, args.files or cfg["postgres_files"],
+                                 cfg["postgres_rounds"])
     if args.only == "ocr":
         args.ocr_only = True
     if args.only == "ingest" and args.render:  # the ingest parts again from the saved figures
@@ -431,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ingest: {ingest['files']} files, {ingest['files_per_s']} files/s; no-op "
           f"{ingest['noop_vs_walk']}x a bare walk; peak {ingest['ingest_peak_rss_mb']} MB; "
           f"verify {ingest['verify']['throughput_vs_hash']}x a hash-only pass", flush=True)
-    postgres = postgres_bench.run(cfg["postgres_files"])
+    postgres = postgres_bench.run(cfg["postgres_files"] // 5, cfg["postgres_rounds"],
+                                  cfg["postgres_files"])
     print("postgres: " + (postgres["skipped"] if postgres.get("skipped") else
                           f"{postgres['postgres_vs_sqlite']}x SQLite's time; two halves at "
                           f"once {postgres['halves_speedup']}x faster than the whole"),
@@ -596,6 +610,27 @@ def render_side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
                       f"{t['queries'][worst]['p95_ms']} ms ({worst})."]
         lines.append("")
     return lines
+
+
+POSTGRES_ROWS = ("| ingest into PostgreSQL vs SQLite", "| two concurrent ingests")
+
+
+def _measure_postgres(out: Path, files: int, rounds: int) -> int:
+    """PostgreSQL measured again into the figures and into its own part of the report (kept
+    as it is when no server is reachable: it says why and exits 2)."""
+    pg = postgres_bench.run(max(200, files // 5), rounds, files)
+    if pg.get("skipped"):
+        print(f"postgres: {pg['skipped']}; the report is left as it is", file=sys.stderr)
+        return 2
+    saved = out.with_suffix(".json")
+    run = _load(saved)
+    run["postgres"] = pg
+    _save(saved, run)
+    goals = dict(zip(POSTGRES_ROWS, postgres_bench.goal_lines(pg, goal), strict=True))
+    out.write_text(splice(out.read_text(encoding="utf-8"), postgres_bench.SECTION,
+                          postgres_bench.section_lines(pg), goals), encoding="utf-8")
+    print("\n".join(postgres_bench.goal_lines(pg, goal) + postgres_bench.section_lines(pg)))
+    return 0
 
 
 def _measure_ocr(out: Path, run: dict[str, Any]) -> None:
