@@ -78,6 +78,14 @@ def _child_default_sigint() -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
 
+def sigint_raises() -> bool:
+    """Whether a Ctrl-C here still raises KeyboardInterrupt: Python's own handler, or this
+    module's, which only holds it back while forking. Code that wants Ctrl-C at safe points
+    only (ingest/workers.py) may take over such a handler, never one that ignores SIGINT or
+    belongs to someone else."""
+    return signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _remember_and_raise)
+
+
 def forked_children_end_quietly() -> None:
     """From now on, a child forked from this process ends on Ctrl-C without a traceback."""
     global _installed, _pending

@@ -27,6 +27,7 @@ from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from archive.interrupts import sigint_raises
 from media.problems import MediaProblem
 
 T = TypeVar("T")
@@ -104,8 +105,10 @@ class _Interrupts:
     @classmethod
     def install(cls) -> None:
         cls.requested = False
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        # ingest and ocr replace Python's handler with archive.interrupts' (for the children
+        # libraries fork): that one must be taken over too, or a Ctrl-C lands in the middle
+        # of a batch's commit.
+        if threading.current_thread() is threading.main_thread() and sigint_raises():
             cls._installed = signal.signal(signal.SIGINT, cls._note)
 
     @classmethod

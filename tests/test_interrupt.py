@@ -163,3 +163,31 @@ print(",".join(steps))
                           timeout=60, preexec_fn=_default_sigint)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "block ended,raised after"
+
+
+def test_an_ingest_takes_ctrl_c_only_at_safe_points():
+    """ingest and ocr install archive.interrupts' handler first (for the children libraries
+    fork); the worker pool must still take Ctrl-C over, or it lands inside a batch's commit
+    ('cannot commit transaction - SQL statements in progress', a report short of what was
+    written: the flaky test_ctrl_c_during_extraction under load)."""
+    code = """
+import os, signal
+from archive.interrupts import forked_children_end_quietly
+from ingest.workers import WorkerPool, check_interrupt
+forked_children_end_quietly()
+steps = []
+with WorkerPool(jobs=1, timeout=10, memory_mb=0):
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(1000):  # bytecodes enough for the handler to have run
+        pass
+    steps.append("not raised where it landed")
+    try:
+        check_interrupt()
+    except KeyboardInterrupt:
+        steps.append("raised at the safe point")
+print(",".join(steps))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, preexec_fn=_default_sigint)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "not raised where it landed,raised at the safe point"
