@@ -25,9 +25,8 @@ import datetime as dt
 import logging
 import os
 import socket
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, select, update
@@ -35,6 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from archive.catalog import Catalog
+from archive.leases import renewed
 from archive.models import File, WorkClaim, utcnow
 
 log = logging.getLogger(__name__)
@@ -142,22 +142,7 @@ class Claims:
         self.elsewhere &= present - done
         return sorted(self.elsewhere)
 
-    @contextmanager
-    def heartbeat(self) -> Iterator[None]:
+    def heartbeat(self) -> AbstractContextManager[None]:
         """Renew this run's leases every third of a lease while the block runs."""
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(self.lease / 3):
-                try:
-                    self.renew()
-                except Exception as exc:  # noqa: BLE001 - a missed beat is retried
-                    log.warning("could not renew work claims: %s", exc)
-        thread = threading.Thread(target=beat, name=f"{self.kind}-leases", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
+        return renewed(self.lease, self.renew, f"{self.kind} work claims")
 

@@ -28,10 +28,9 @@ import hashlib
 import logging
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
@@ -40,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from archive.catalog import Catalog
 from archive.errors import CatalogBusy
+from archive.leases import renewed
 from archive.models import Lock, Meta, utcnow
 
 log = logging.getLogger(__name__)
@@ -147,28 +147,14 @@ def _renew(catalog: Catalog, rows: list[str], host: str, pid: int, lease: float)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-@contextmanager
 def _renewing(catalog: Catalog, rows: list[str], host: str, pid: int,
-              lease: float) -> Iterator[None]:
-    """Renew the lease every third of it while the block runs: a missed renewal (the server
-    unreachable a moment) is retried at the next; only a holder that stopped loses the lock."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(lease / 3):
-            try:
-                if _renew(catalog, rows, host, pid, lease) < len(rows):
-                    log.error("this process's lock on its folders was cleared by another "
-                              "(its lease of %s s ran out before it was renewed)", lease)
-            except Exception as exc:  # noqa: BLE001 - a missed renewal is retried
-                log.warning("could not renew the lock's lease: %s", exc)
-    thread = threading.Thread(target=beat, name="lock-lease", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+              lease: float) -> AbstractContextManager[None]:
+    """Renew the lease every third of it while the block runs (archive/leases.py)."""
+    def renew() -> None:
+        if _renew(catalog, rows, host, pid, lease) < len(rows):
+            log.error("this process's lock on its folders was cleared by another "
+                      "(its lease of %s s ran out before it was renewed)", lease)
+    return renewed(lease, renew, "the folder lock")
 
 
 @contextmanager
