@@ -131,6 +131,26 @@ def _startup_goals(s: dict[str, Any]) -> list[str]:
     ]
 
 
+def query_table(engines: dict[str, dict[str, Any]], fts5: dict[str, Any], heading: str,
+                build: str) -> list[str]:
+    """Each query kind's median and p95 per engine beside FTS5's, and Whoosh's ratios to
+    Tantivy when both ran."""
+    lines = ["", f"| {heading} | " + " | ".join(f"{n} median | p95" for n in engines)
+             + " | FTS5 median | p95 |", "|---|" + "---:|---:|" * (len(engines) + 1)]
+    for kind, f in fts5.items():
+        cells = " | ".join(f"{e['queries'][kind]['median_ms']} | {e['queries'][kind]['p95_ms']}"
+                           for e in engines.values())
+        lines.append(f"| {kind} | {cells} | {f['median_ms']} | {f['p95_ms']} |")
+    if "tantivy" in engines and "whoosh" in engines:
+        t, w = engines["tantivy"], engines["whoosh"]
+        ratios = [w["queries"][k]["median_ms"] / max(t["queries"][k]["median_ms"], 0.05)
+                  for k in t["queries"]]
+        lines += ["", f"Whoosh / Tantivy: query medians {min(ratios):.1f}–{max(ratios):.1f}×"
+                  f", {build} {w['build_s'] / max(t['build_s'], 0.01):.1f}×, index size "
+                  f"{w['index_mb'] / max(t['index_mb'], 0.01):.1f}×."]
+    return lines
+
+
 def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
            searches: list[dict[str, Any]], full: bool,
            startup: dict[str, Any] | None = None,
@@ -208,20 +228,7 @@ def render(m: dict[str, str], ingest: dict[str, Any], probe: dict[str, Any],
             lines.append(f"{name}{quoted}: index built in {e['build_s']} s "
                          f"({e['items_per_s']} items/s, peak {e['index_peak_rss_mb']} MB), "
                          f"{e['index_mb']} MB on disk.")
-        lines += ["", "| query kind (50 each, ms) | " + " | ".join(
-            f"{n} median | p95" for n in engines) + " | FTS5 median | p95 |",
-            "|---|" + "---:|---:|" * (len(engines) + 1)]
-        for kind, f in sr["fts5"].items():
-            cells = " | ".join(f"{e['queries'][kind]['median_ms']} | {e['queries'][kind]['p95_ms']}"
-                               for e in engines.values())
-            lines.append(f"| {kind} | {cells} | {f['median_ms']} | {f['p95_ms']} |")
-        if "tantivy" in engines and "whoosh" in engines:
-            t, w = engines["tantivy"], engines["whoosh"]
-            ratios = [w["queries"][k]["median_ms"] / max(t["queries"][k]["median_ms"], 0.05)
-                      for k in t["queries"]]
-            lines += ["", f"Whoosh / Tantivy: query medians {min(ratios):.1f}–{max(ratios):.1f}×"
-                      f", build time {w['build_s'] / max(t['build_s'], 0.01):.1f}×, index size "
-                      f"{w['index_mb'] / max(t['index_mb'], 0.01):.1f}×."]
+        lines += query_table(engines, sr["fts5"], "query kind (50 each, ms)", "build time")
         lines.append("")
     lines += [LEFT, HISTORY]
     return "\n".join(lines) + "\n"
@@ -588,20 +595,7 @@ def render_side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
               for e in engines.values()], f"{fts_load[0]}, {fts_load[1]}"),
         ]
         lines += [f"| {name} | " + " | ".join(cells) + f" | {fts} |" for name, cells, fts in rows]
-        lines += ["", "| query kind (ms) | " + " | ".join(
-            f"{n} median | p95" for n in engines) + " | FTS5 median | p95 |",
-            "|---|" + "---:|---:|" * (len(engines) + 1)]
-        for kind, f in sr["fts5"].items():
-            cells = " | ".join(f"{e['queries'][kind]['median_ms']} | {e['queries'][kind]['p95_ms']}"
-                               for e in engines.values())
-            lines.append(f"| {kind} | {cells} | {f['median_ms']} | {f['p95_ms']} |")
-        if "tantivy" in engines and "whoosh" in engines:
-            t, w = engines["tantivy"], engines["whoosh"]
-            ratios = [w["queries"][k]["median_ms"] / max(t["queries"][k]["median_ms"], 0.05)
-                      for k in t["queries"]]
-            lines += ["", f"Whoosh / Tantivy: query medians {min(ratios):.1f}–{max(ratios):.1f}×"
-                      f", rebuild time {w['build_s'] / max(t['build_s'], 0.01):.1f}×, index "
-                      f"size {w['index_mb'] / max(t['index_mb'], 0.01):.1f}×."]
+        lines += query_table(engines, sr["fts5"], "query kind (ms)", "rebuild time")
         if "tantivy" in engines:
             t = engines["tantivy"]
             worst = max(t["queries"], key=lambda k: t["queries"][k]["p95_ms"])
