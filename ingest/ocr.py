@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -264,7 +262,6 @@ def ocr(catalog: Catalog, options: OcrOptions = OcrOptions(), progress: Progress
     tallies: dict[int, _FileTally] = {}
     window = 1 if in_process else settings.worker_count * 2
     claims = Claims(catalog, CLAIM_KIND, settings.lease_seconds)
-    previous = _ctrl_c_at_safe_points()
     try:
         with open_runner(in_process, settings.worker_count, settings.file_timeout,
                          settings.worker_memory_mb) as runner, claims.heartbeat():
@@ -297,28 +294,12 @@ def ocr(catalog: Catalog, options: OcrOptions = OcrOptions(), progress: Progress
     except KeyboardInterrupt:
         raise Interrupted(report) from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
         for file_id, tally in tallies.items():  # files left part-read: their pages so far
             with catalog.session() as s:
                 _close_file(s, file_id, tally, engine, model, options.by)
         claims.release()  # what this run claimed and did not read goes back at once
         report.seconds = time.monotonic() - started
     return report
-
-
-def _ctrl_c_at_safe_points() -> Any:
-    """Let the worker pool take Ctrl-C (ingest/workers.py: noted, raised while waiting for a
-    page), never in the middle of a claim's or a page's transaction, where an interrupt could
-    leave a lock of the database driver held and hang the command on its way out. Returns the
-    handler to put back (None when nothing was changed)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    previous = signal.getsignal(signal.SIGINT)
-    if not callable(previous):  # ignored, or the system's default: left as it is
-        return None
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    return previous
 
 
 def _wait(seconds: float) -> None:
