@@ -22,11 +22,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.orm import Session
 
-from archive.models import AccessRequest, Item, User, utcnow
+    from archive.models import Item, User
+
+# The rule itself (Viewer, can_see, effective_access) is plain Python: a command-line search
+# asks it without importing SQLAlchemy and the models (a third of a second of its start).
+# The SQL conditions below import them when called, by then loaded by whoever holds a session.
 
 PUBLIC_ACCESS = "open"
 ACCESS_LEVELS = ("open", "restricted", "closed")
@@ -65,12 +71,16 @@ def item_is_public(item: Item) -> bool:
 
 def public_items(on: dt.date | None = None) -> ColumnElement[bool]:
     """The same rule as a SQL condition on Item, for queries that must never load the rest."""
+    from sqlalchemy import and_
+
+    from archive.models import Item
     return and_(Item.withdrawn_at.is_(None), _level_in(frozenset({PUBLIC_ACCESS}), on))
 
 
 def not_withdrawn() -> ColumnElement[bool]:
     """Items still on record for the surfaces that show restricted material to those who run
     the command line on the catalog itself (`--include-restricted`)."""
+    from archive.models import Item
     return Item.withdrawn_at.is_(None)
 
 
@@ -98,6 +108,9 @@ def viewer_for(session: Session, user: User | None, now: dt.datetime | None = No
     """Who this user is to the access rule: their role, and the items of their approved
     requests whose `expires_at` is still ahead (an approved request without one grants
     nothing: every grant ends). Nobody, a disabled account or an unknown role is ANONYMOUS."""
+    from sqlalchemy import select
+
+    from archive.models import AccessRequest, utcnow
     if user is None or user.disabled_at is not None or user.role not in ROLES:
         return ANONYMOUS
     granted = session.scalars(select(AccessRequest.item_id).where(
@@ -119,6 +132,9 @@ def can_see(viewer: Viewer, item: Item, on: dt.date | None = None) -> bool:
 
 def visible_items(viewer: Viewer, on: dt.date | None = None) -> ColumnElement[bool]:
     """`can_see` as a SQL condition on Item."""
+    from sqlalchemy import and_, or_
+
+    from archive.models import Item
     by_level = _level_in(viewer.levels, on)
     if viewer.granted:
         granted = and_(Item.id.in_(sorted(viewer.granted)),
@@ -129,6 +145,9 @@ def visible_items(viewer: Viewer, on: dt.date | None = None) -> ColumnElement[bo
 
 def _level_in(levels: frozenset[str], on: dt.date | None) -> ColumnElement[bool]:
     """Items whose effective access (sealing applied) is one of these levels."""
+    from sqlalchemy import and_, false, or_
+
+    from archive.models import Item
     day = on or today()
     sealed_open = and_(Item.access_until.is_not(None), Item.access_until <= day)
     still_sealed = or_(Item.access_until.is_(None), Item.access_until > day)

@@ -3,13 +3,11 @@ sessions. The only module that knows which database engine is underneath."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
@@ -17,6 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from archive import schema
+from archive.catalog_reader import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    cannot_change,
+    is_sqlite_file,
+    reader_uri,
+    sqlite_read_pragmas,
+)
 from archive.errors import CatalogError
 from archive.models import Root
 from archive.settings import Settings
@@ -25,8 +30,6 @@ if TYPE_CHECKING:
     import sqlite3
 
 log = logging.getLogger(__name__)
-
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -55,34 +58,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 
 def _sqlite_read_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    # A reader changes nothing, not even the journal mode; query_only makes SQLite refuse any
-    # write, so a read command cannot change the catalog by mistake.
-    cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA query_only=ON")
-    cur.close()
-
-
-def cannot_change(path: Path) -> bool:
-    """True when no one can be writing the file: it has no write permission at all (a
-    published copy), this process may not write it or its folder (SQLite needs the folder for
-    its journal), or it lies on a file system mounted read-only."""
-    if not path.stat().st_mode & 0o222:
-        return True
-    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
-        return True
-    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    # A reader changes nothing, not even the journal mode (archive.catalog_reader).
+    sqlite_read_pragmas(dbapi_conn)
 
 
 def _read_only_sqlite(db_path: Path) -> tuple[Engine, bool]:
     """An engine that never writes. A file no one can change is opened with mode=ro as
-    immutable: SQLite then needs no -wal or -shm file beside it (which it could not create on
-    read-only media) and makes none in a published copy's folder. A live catalog, which an
-    ingest may be writing, is opened as usual to see the writer's WAL, with query_only on."""
+    immutable (catalog_reader.reader_uri says why). A live catalog, which an ingest may be
+    writing, is opened as usual to see the writer's WAL, with query_only on."""
     url = "sqlite:///" + str(db_path)
     immutable = cannot_change(db_path)
     if immutable:
-        uri = "file:" + quote(str(db_path)) + "?mode=ro&immutable=1"
+        uri = reader_uri(db_path, immutable=True)
 
         def connect() -> sqlite3.Connection:
             import sqlite3  # the driver, as SQLAlchemy imports it: when a command connects
@@ -94,22 +81,6 @@ def _read_only_sqlite(db_path: Path) -> tuple[Engine, bool]:
         engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_read_pragmas)
     return engine, immutable
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def is_sqlite_file(path: Path) -> bool:
-    """True for an SQLite database file, an empty file (SQLite makes one of it) or no file
-    yet; False for a file holding anything else, which SQLite would call 'not a database'."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(SQLITE_HEADER))
-    except (FileNotFoundError, IsADirectoryError):
-        return True
-    except OSError:
-        return True  # unreadable: SQLite says so in its own words
-    return head in (b"", SQLITE_HEADER)
 
 
 def shown_url(url: str) -> str:

@@ -16,16 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from archive.access import Viewer, can_see
 from archive.errors import NotFound
 from archive.fields import MAIN_ROLES
 from archive.han import HAN
-from archive.models import File, Item, OcrLine, OcrPage
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from archive.access import Viewer
+    from archive.models import File, Item
+
+# The pages and their lines are plain data without the ORM: a command-line search reads them
+# through archive.catalog_reader and must not import SQLAlchemy for them (a third of a second);
+# the readers below import it when called, by then loaded by whoever holds a session.
 
 READ = "read"  # an OcrPage read by the OCR (others failed, or kept their PDF text layer)
 
@@ -174,6 +179,7 @@ def snippet_lines(match: PageMatch) -> str:
 def read_pages(s: Session, viewer: Viewer, item: Item) -> list[PageText]:
     """The pages of `item` the OCR read, in page order. The item must be one `viewer` may see:
     machine-read text is the item's content, and never leaves with anything else."""
+    from archive.access import can_see
     if not can_see(viewer, item):
         raise NotFound(item.accession)
     return texts_of_files(s, {item.id: list(item.files)}).get(item.id, [])
@@ -182,6 +188,9 @@ def read_pages(s: Session, viewer: Viewer, item: Item) -> list[PageText]:
 def texts_by_item(s: Session, item_ids: Sequence[int]) -> dict[int, list[PageText]]:
     """item id -> its machine-read pages, for a batch of items (search documents and hits):
     access is the caller's (the index keeps restricted items, and filters them per query)."""
+    from sqlalchemy import select
+
+    from archive.models import File
     if not item_ids:
         return {}
     files: dict[int, list[File]] = {}
@@ -193,6 +202,9 @@ def texts_by_item(s: Session, item_ids: Sequence[int]) -> dict[int, list[PageTex
 def texts_of_files(s: Session, files: dict[int, list[File]]) -> dict[int, list[PageText]]:
     """item id -> its machine-read pages in page order, given each item's files. Plain rows,
     two queries for any number of items (a page of hits, a chunk of an index build)."""
+    from sqlalchemy import select
+
+    from archive.models import OcrLine, OcrPage
     refs: dict[tuple[int, int], tuple[int, PageRef]] = {}
     for item_id, fs in files.items():
         for p in item_pages(fs):

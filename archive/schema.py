@@ -5,7 +5,9 @@ Works on a connection it is given; archive/catalog.py chooses the engine and the
 Every command that opens a catalog asks where it stands, and almost always it is current: that
 answer takes one plain query against `HEAD`, without importing Alembic (a third of a second of
 start-up). Alembic is imported only to read the revisions themselves: to upgrade an older
-catalog, to tell an older revision from a newer one, and for the developer's tools."""
+catalog, to tell an older revision from a newer one, and for the developer's tools. Nor does
+importing this module import SQLAlchemy: a command-line search reads `HEAD` through
+archive.catalog_reader, without it."""
 from __future__ import annotations
 
 import functools
@@ -17,14 +19,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import (Column, Connection, MetaData, PrimaryKeyConstraint, String, Table,
-                        create_engine, inspect, select)
-
-from archive.models import Base
-
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
+    from sqlalchemy import Connection, Table
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 HOOKS = "post_write_hooks"
@@ -34,11 +32,17 @@ HOOKS = "post_write_hooks"
 # writes a revision; tests/test_migrations.py holds it equal to the head Alembic computes.
 HEAD = "0005"
 
-# The table in which a catalog records its revision, as Alembic makes it (alembic.runtime.
-# migration.MigrationContext): a new catalog is stamped here without importing Alembic.
-VERSION_TABLE = Table("alembic_version", MetaData(),
-                      Column("version_num", String(32), nullable=False),
-                      PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
+VERSION_TABLE_NAME = "alembic_version"
+
+
+@functools.cache
+def version_table() -> Table:
+    """The table in which a catalog records its revision, as Alembic makes it (alembic.runtime.
+    migration.MigrationContext): a new catalog is stamped here without importing Alembic."""
+    from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table
+    return Table(VERSION_TABLE_NAME, MetaData(),
+                 Column("version_num", String(32), nullable=False),
+                 PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
 
 
 class Kind(StrEnum):
@@ -103,9 +107,10 @@ def _known(revision: str) -> bool:
 def _stored(connection: Connection) -> tuple[str, ...]:
     """The revisions the catalog records (one, or none before revisions), read as Alembic
     reads them."""
-    if not inspect(connection).has_table(VERSION_TABLE.name):
+    from sqlalchemy import inspect, select
+    if not inspect(connection).has_table(VERSION_TABLE_NAME):
         return ()
-    return tuple(connection.scalars(select(VERSION_TABLE.c.version_num)))
+    return tuple(connection.scalars(select(version_table().c.version_num)))
 
 
 def state(connection: Connection) -> SchemaState:
@@ -113,7 +118,7 @@ def state(connection: Connection) -> SchemaState:
     stored = _stored(connection)
     if stored == (HEAD,):
         return SchemaState(Kind.CURRENT, HEAD, HEAD)  # the usual case: no Alembic
-    if not stored and not inspect(connection).has_table("items"):
+    if not stored and not _has_items(connection):
         return SchemaState(Kind.EMPTY, None, HEAD)  # made from the models: no Alembic either
     newest = head()
     if not stored:
@@ -128,6 +133,11 @@ def state(connection: Connection) -> SchemaState:
     return SchemaState(kind, revision, newest)
 
 
+def _has_items(connection: Connection) -> bool:
+    from sqlalchemy import inspect
+    return inspect(connection).has_table("items")
+
+
 def bring_up_to_date(connection: Connection) -> SchemaState:
     """Make an empty catalog at the newest revision, or upgrade an older one; returns the state
     it was found in. The caller holds the transaction (and the lock that keeps two processes
@@ -137,9 +147,10 @@ def bring_up_to_date(connection: Connection) -> SchemaState:
         # Tables made from the models at once, then marked as the newest revision: the same
         # schema as running every revision, and the same mark as Alembic's stamp
         # (tests/test_migrations.py holds both equal).
+        from archive.models import Base
         Base.metadata.create_all(connection)
-        VERSION_TABLE.create(connection)
-        connection.execute(VERSION_TABLE.insert().values(version_num=HEAD))
+        version_table().create(connection)
+        connection.execute(version_table().insert().values(version_num=HEAD))
     elif before.kind in (Kind.UNVERSIONED, Kind.BEHIND):
         upgrade_to(connection, "head")
     return before
@@ -167,6 +178,7 @@ def new_revision(message: str) -> Path:
     the models and a scratch SQLite catalog at the newest revision: the developer's draft, to
     read and correct before committing (README: Schema migrations)."""
     from alembic import command
+    from sqlalchemy import create_engine
     number = f"{int(head()) + 1:04d}"
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_engine(f"sqlite:///{scratch}/scratch.db")

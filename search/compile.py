@@ -19,7 +19,7 @@ from archive.access import ACCESS_LEVELS, Viewer
 from archive.errors import QueryError
 from archive.fields import MATERIAL_TYPES, type_word
 from archive.names import has_han, name_keys
-from search.documents import PART
+from search.keys import PART
 from search.query import And, Field, Node, Not, Or, Range, Text, free_word_run
 
 MAX_YEAR_TERMS = 200  # a bounded date range up to this many years is a set of year terms
@@ -28,7 +28,7 @@ HIDDEN_LEVELS: Node = Or((Field("access", "restricted"), Field("access", "closed
 
 
 def public_only(day: int) -> Node:
-    """What an anonymous reader may see on `day` (yyyymmdd, search.documents.day_number):
+    """What an anonymous reader may see on `day` (yyyymmdd, search.keys.day_number):
     restricted and closed items are left out, but for those whose sealing date (access_until)
     has come: they open by themselves, with no reindex (archive/access.py). Excluding the few
     costs less than intersecting every query with the many open ones.

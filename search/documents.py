@@ -13,15 +13,10 @@ from archive.models import Change, File, FileText, Item, Scientist
 from archive.names import name_keys, name_parts
 from archive.page_text import PageText, texts_of_files
 from search.facets import decade_code, type_code
+from search.keys import PART, day_number
 
 CHUNK = 500
 MAX_CONTENT_CHARS = 1_000_000  # text indexed per item; a longer text is indexed this far
-
-
-# Marks a key of a surname or given name alone, in the same index field as whole names: a
-# query decides whether a part may match (`Tsien`, `scientist:qian` yes; 学森 as free text
-# stays text, as it always was).
-PART = "~"
 
 
 def _scientist_keys(s: Scientist) -> str:
@@ -94,11 +89,6 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText],
     if item.access_until is not None:
         doc["access_until"] = day_number(item.access_until)
     return doc
-
-
-def day_number(day: dt.date) -> int:
-    """A day as the index stores it: day_number(date(2051, 1, 1)) -> 20510101."""
-    return day.year * 10000 + day.month * 100 + day.day
 
 
 def item_documents(s: Session, item_ids: list[int] | None = None,

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from archive.catalog import Catalog
 from archive.changes import CHANGE_WINDOW, changed_since
-from archive.errors import IndexBusy, IndexDamaged, IndexMissing
+from archive.errors import IndexBusy, IndexDamaged
 from archive.interrupts import raise_if_interrupted
 from archive.models import Item
 from search.analysis import load_jieba, quiet_jieba
@@ -40,6 +40,7 @@ from search.state import (
     read_state,
     write_state,
 )
+from search.state import open_index as open_index_at
 
 log = logging.getLogger(__name__)
 
@@ -159,22 +160,8 @@ def _exists(index_dir: Path, engine: str) -> bool:
 
 
 def open_index(catalog: Catalog) -> Any:
-    """The index, or IndexMissing / IndexDamaged saying how to get one. Opens for reading:
-    nothing is written."""
-    index_dir = catalog.settings.index_dir
-    state = read_state(index_dir)
-    engine = catalog.settings.search_engine
-    if state is None or not _exists(index_dir, state.engine):
-        raise IndexMissing(f"there is no search index at {index_dir}; "
-                           "build it with `archive reindex`")
-    if state.schema != SCHEMA_VERSION:
-        raise IndexMissing("the search index was built by another version of the archive; "
-                           "rebuild it with `archive reindex`")
-    if state.engine != engine:
-        raise IndexMissing(f"the search index was built by the {state.engine} engine and the "
-                           f"setting search_engine is {engine}; rebuild it with "
-                           "`archive reindex`")
-    return load(engine).open_index(index_dir)
+    """The index, or IndexMissing / IndexDamaged saying how to get one (search.state)."""
+    return open_index_at(catalog.settings)
 
 
 def _apply_changes(changes: IndexWriter, catalog: Catalog, since: dt.datetime | None,

@@ -9,13 +9,15 @@ the scan holding it, for the item page to open.
     hit_text(["导弹研究的信"], [<page 2: "关于导弹研究">], ["导弹"])
         -> ("<mark>导弹</mark>研究的信", "catalog", 2)
     hit_text(["一封信"], [], ["导弹"])  -> ("", None, None)
+
+A page of hits' machine-read pages come from the catalog through
+archive.catalog_reader.CatalogReader.pages.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archive.catalog import Catalog
-from archive.page_text import PageText, best_match, snippet_lines, texts_by_item
+from archive.page_text import PageText, best_match, snippet_lines
 from search.snippets import make_snippet
 
 TEXT_SOURCES = ("catalog", "ocr")  # where a hit's snippet comes from
@@ -34,11 +36,3 @@ def hit_text(catalog_texts: Sequence[str], pages: Sequence[PageText],
     if match is not None:
         return make_snippet(snippet_lines(match), patterns), "ocr", page
     return "", None, None
-
-
-def machine_read(catalog: Catalog, item_ids: list[int]) -> dict[int, list[PageText]]:
-    """item id -> its machine-read pages, for a page of hits (one round trip for all)."""
-    if not item_ids:
-        return {}
-    with catalog.session() as s:
-        return texts_by_item(s, item_ids)

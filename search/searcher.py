@@ -7,6 +7,7 @@ The search service, for callers that keep one open (the site, exhibits, benchmar
 
     service = SearchService(catalog)                 # read-only: never writes the index
     service = SearchService(catalog, writable=True)  # may bring a stale index up to date first
+    service = SearchService(reads)   # read-only, over archive.catalog_reader without the ORM
     result = service.search(SearchOptions(query="导弹", facets=True))
     result.total, result.hits, result.facets         # what `archive search --json` prints
     result.behind        # items changed in the catalog since the index was last brought up
@@ -19,6 +20,12 @@ notices a newer index (after `archive reindex` or an update) within FRESHNESS_EV
 Missing, busy and damaged indexes raise IndexMissing, IndexBusy and IndexDamaged (all
 IndexProblem). Totals are exact: the same at every page and limit and after every rebuild
 (search/engines/whoosh/searching.py says why Whoosh's own ranking collector is not).
+
+What a search reads from the catalog (whether the index is current, the rows its hits show)
+it reads through archive.catalog_reader's plain SQL. One search from the command line
+(`search_catalog`) opens nothing more when its index is current: not SQLAlchemy, not the
+models (a third of a second), only the catalog file through sqlite3; the full catalog only
+when the index must catch up first, or the catalog is not a current SQLite file.
 """
 from __future__ import annotations
 
@@ -26,21 +33,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING, Any, Self
 
 from archive.access import ANONYMOUS, Viewer, today
-from archive.catalog import Catalog
+from archive.catalog_reader import CatalogReader
 from archive.errors import QueryError
-from archive.models import File, FileText, Item, Scientist
 from archive.names import name_keys
 from search.analysis import quiet_jieba
 from search.compile import compile_search, option_nodes, visible_to
-from search.documents import day_number
-from search.engines import EngineSearcher, Found
+from search.engines import EngineSearcher, Found, load
 from search.facets import CODE_FIELDS, label_counts
-from search.index import engine_of, open_index, update
+from search.keys import day_number
 from search.query import (
     MAX_LIMIT,
     Node,
@@ -49,9 +52,13 @@ from search.query import (
     loose_name_words,
     parse_query,
 )
-from search.machine_read import hit_text, machine_read
+from search.machine_read import hit_text
 from search.snippets import best_cue, match_patterns
-from search.state import IndexState, freshness, items_behind, read_state
+from search.state import IndexState, freshness_of, items_behind, open_index, read_state
+
+if TYPE_CHECKING:
+    from archive.catalog import Catalog
+    from archive.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -82,41 +89,6 @@ class SearchResult:
         return {"total": self.total, "hits": self.hits, "facets": self.facets}
 
 
-# -- snippets and timecodes --------------------------------------------------------------------
-
-def _texts(catalog: Catalog, item_ids: list[int]) -> dict[int, tuple[list[str], list[Any]]]:
-    """item id -> (texts to cut snippets from, transcript cue lists), in one round trip."""
-    out: dict[int, tuple[list[str], list[Any]]] = {i: ([], []) for i in item_ids}
-    if not item_ids:
-        return out
-    with catalog.session() as s:
-        for item_id, title, description in s.execute(
-                select(Item.id, Item.title, Item.description).where(Item.id.in_(item_ids))):
-            out[item_id][0].extend(t for t in (title, description) if t)
-        for item_id, text, cues in s.execute(
-                select(File.item_id, FileText.text, FileText.cues)
-                .join(FileText, FileText.file_id == File.id)
-                .where(File.item_id.in_(item_ids)).order_by(File.path)):
-            out[item_id][0].append(text)
-            if cues:
-                out[item_id][1].append(cues)
-    return out
-
-
-def _missing(catalog: Catalog, item_ids: list[int]) -> dict[int, list[str]]:
-    """item id -> paths of its files found missing (ingest or `archive verify`): the item is
-    still found, its description still true, and the hit says the file is gone (#11)."""
-    out: dict[int, list[str]] = {}
-    if item_ids:
-        with catalog.session() as s:
-            for item_id, path in s.execute(
-                    select(File.item_id, File.path).where(File.item_id.in_(item_ids),
-                                                          File.status == "missing")
-                    .order_by(File.path)):
-                out.setdefault(item_id, []).append(path)
-    return out
-
-
 # -- the search ------------------------------------------------------------------------------
 
 class SearchService:
@@ -126,10 +98,17 @@ class SearchService:
 
     FRESHNESS_EVERY = 5.0  # seconds between checks of the catalog's mark
 
-    def __init__(self, catalog: Catalog, writable: bool = False):
+    def __init__(self, catalog: Catalog | CatalogReader, writable: bool = False):
         quiet_jieba()
-        self.catalog = catalog
-        self.writable = writable and not catalog.immutable  # a published copy's index stays
+        if isinstance(catalog, CatalogReader):  # reads alone: no catalog to bring it up to
+            self.catalog: Catalog | None = None  # date with
+            self.reads = catalog
+            self.writable = False
+        else:
+            self.catalog = catalog
+            self.reads = CatalogReader.of(catalog)
+            self.writable = writable and not catalog.immutable  # a published copy's index stays
+        self.settings = self.reads.settings
         self.note = ""
         self.behind = 0
         self._searcher: EngineSearcher | None = None
@@ -143,15 +122,16 @@ class SearchService:
         if self._searcher is not None and now - self._checked <= self.FRESHNESS_EVERY:
             return self._searcher
         self._checked = now
-        index_dir = self.catalog.settings.index_dir
+        index_dir = self.settings.index_dir
         opened = None  # the index as first opened, kept for the searcher unless changed since
         opened_identity = None
-        if self.writable:
+        if self.writable and self.catalog is not None:
             if self._searcher is None:
                 opened_identity = _index_identity(index_dir)
-                opened = open_index(self.catalog)  # missing, damaged, another version: say so
-            stale = freshness(self.catalog)
+                opened = open_index(self.settings)  # missing, damaged, another version: say so
+            stale = freshness_of(self.reads)
             if stale.stale:
+                from search.index import update  # the writers' code: only to write
                 n = update(self.catalog)
                 opened = None  # the update may have rebuilt it into a new folder
                 self.note = f"the index was behind the catalog ({stale.reason}); " \
@@ -164,14 +144,14 @@ class SearchService:
             # compares generations, and a new index may start at the old one's number). Opening
             # reads the index through to find damage: once per start is enough.
             self.close()
-            self._searcher = engine_of(self.catalog).searcher(
-                opened if opened is not None else open_index(self.catalog), index_dir)
+            self._searcher = load(self.settings.search_engine).searcher(
+                opened if opened is not None else open_index(self.settings), index_dir)
         else:
             self._searcher.refresh()
         self._identity = identity
         self._state = read_state(index_dir)
         if not self.writable:
-            self.behind = items_behind(self.catalog, self._state) if self._state else 0
+            self.behind = items_behind(self.reads, self._state) if self._state else 0
             self.note = (f"the index is behind the catalog by {self.behind} item(s); "
                          "results are from the index as it is") if self.behind else ""
         return self._searcher
@@ -180,9 +160,7 @@ class SearchService:
         """Scientist ids to preferred names, asking the catalog only for ids not seen yet."""
         missing = [c for c in codes if c not in self._names]
         if missing:
-            with self.catalog.session() as s:
-                self._names.update(s.execute(select(Scientist.id, Scientist.name)
-                                             .where(Scientist.id.in_(missing))).all())
+            self._names.update(self.reads.scientist_names(missing))
         return {c: self._names[c] for c in codes if c in self._names}
 
     def close(self) -> None:
@@ -217,11 +195,12 @@ class SearchService:
     def _result(self, found: Found, node: Node | None, ranked: bool,
                 options: SearchOptions) -> SearchResult:
         patterns = match_patterns(node)
-        texts = _texts(self.catalog, [fields["item_id"] for _, fields in found.page]) \
-            if patterns else {}
-        pages = machine_read(self.catalog, [fields["item_id"] for _, fields in found.page]) \
-            if patterns else {}
-        missing = _missing(self.catalog, [fields["item_id"] for _, fields in found.page])
+        ids = [fields["item_id"] for _, fields in found.page]
+        texts = self.reads.texts(ids) if patterns else {}
+        pages = self.reads.pages(ids) if patterns else {}
+        # Files found missing (ingest or `archive verify`): the item is still found, its
+        # description still true, and the hit says the file is gone (#11).
+        missing = self.reads.missing(ids)
         hits = []
         for score, fields in found.page:
             item_texts, cue_lists = texts.get(fields["item_id"], ([], []))
@@ -269,7 +248,25 @@ def _index_identity(index_dir: Path) -> tuple[int, str] | None:
 
 
 def search(catalog: Catalog, options: SearchOptions, writable: bool = True) -> SearchResult:
-    """One search (the CLI's). A writable search brings an index behind the catalog up to date
-    first; a missing, busy or damaged index raises IndexProblem."""
+    """One search. A writable search brings an index behind the catalog up to date first; a
+    missing, busy or damaged index raises IndexProblem."""
     with SearchService(catalog, writable) as service:
         return service.search(options)
+
+
+def search_catalog(settings: Settings, options: SearchOptions) -> SearchResult:
+    """One search of the catalog `settings` name (the CLI's): as `search` on the catalog opened
+    read-only, but while the index is current it reads the catalog file through plain SQL
+    alone (see the module docstring). The same answers either way (tests/test_catalog_reader.py)."""
+    reads = CatalogReader.open(settings)
+    if reads is not None:
+        with reads:
+            if not freshness_of(reads).stale:
+                with SearchService(reads) as service:
+                    return service.search(options)
+    from archive.catalog import Catalog  # to catch up first, or to say what is wrong
+    catalog = Catalog.open(settings, create=False, read_only=True)
+    try:
+        return search(catalog, options)
+    finally:
+        catalog.close()

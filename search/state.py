@@ -4,7 +4,11 @@ built from, and whether the catalog has moved on since (a no-op ingest asks this
 The index follows the catalog's change log (archive/changes.py): it records the last `seq` it
 applied, and an update re-reads the items changed after it. The highest item id and newest
 change time are kept too, for items written without a change row (records bulk-loaded by
-the benchmarks and by tests)."""
+the benchmarks and by tests).
+
+The catalog is read through archive.catalog_reader (plain SQL): a command-line search asks
+whether its index is current without importing SQLAlchemy or the models, and neither does
+importing this module."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,20 +16,30 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from archive.catalog_reader import CatalogReader
+from archive.errors import IndexMissing, IndexProblem
 
-from archive.catalog import Catalog
-from archive.changes import latest_seq
-from archive.errors import IndexProblem
-from archive.models import Change, Item
+if TYPE_CHECKING:
+    from archive.catalog import Catalog
+    from archive.settings import Settings
 
 STATE_FILE = "archive-index.json"
-# What a command that changed the catalog reports (and leaves for `archive reindex`) when it
-# cannot bring the index up to date: the index's own problems, the disk, a busy catalog. Any
-# other exception is a bug and surfaces as one (#13.5), never as "run archive reindex".
-INDEX_FAILURES: tuple[type[Exception], ...] = (IndexProblem, OSError, OperationalError)
+
+
+def __getattr__(name: str) -> Any:
+    """INDEX_FAILURES: what a command that changed the catalog reports (and leaves for
+    `archive reindex`) when it cannot bring the index up to date: the index's own problems,
+    the disk, a busy catalog. Any other exception is a bug and surfaces as one (#13.5), never
+    as "run archive reindex". Made when asked for: a busy catalog is SQLAlchemy's error, which
+    only the writers (who have SQLAlchemy loaded) catch, not a search that imports this."""
+    if name == "INDEX_FAILURES":
+        from sqlalchemy.exc import OperationalError
+        failures: tuple[type[Exception], ...] = (IndexProblem, OSError, OperationalError)
+        return failures
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 SCHEMA_VERSION = 9  # bump when the schema or analysis changes: indexes are then rebuilt
 # (7: the Whoosh analyzers moved to search/engines/whoosh/, where old schemas cannot find them)
 # (8: machine-read pages are indexed with their item)
@@ -52,15 +66,8 @@ class Freshness:
 
 
 def catalog_mark(catalog: Catalog) -> tuple[int, dt.datetime | None]:
-    """(highest item id, newest change): both read from indexes, so checking is cheap at any
-    size (count(*) is a full scan in SQLite). A forgotten item leaves no item row to date its
-    going: the change log's last row does."""
-    with catalog.session() as s:
-        updated = s.scalar(select(func.max(Item.updated_at)))
-        last_change = s.scalar(select(Change.at).order_by(Change.seq.desc()).limit(1))
-        if last_change is not None and (updated is None or last_change > updated):
-            updated = last_change
-        return s.scalar(select(func.max(Item.id))) or 0, updated
+    """(highest item id, newest change): see CatalogReader.mark."""
+    return CatalogReader.of(catalog).mark()
 
 
 def read_state(index_dir: Path) -> IndexState | None:
@@ -73,8 +80,7 @@ def read_state(index_dir: Path) -> IndexState | None:
 
 def change_mark(catalog: Catalog) -> int:
     """The catalog's last change-log seq (0 before any change)."""
-    with catalog.session() as s:
-        return latest_seq(s)
+    return CatalogReader.of(catalog).latest_seq()
 
 
 def write_state(index_dir: Path, items: int, updated: dt.datetime | None, seq: int,
@@ -86,33 +92,52 @@ def write_state(index_dir: Path, items: int, updated: dt.datetime | None, seq: i
     os.replace(tmp, index_dir / STATE_FILE)
 
 
-def items_behind(catalog: Catalog, state: IndexState) -> int:
+def items_behind(reads: CatalogReader, state: IndexState) -> int:
     """How many catalog items were added, changed, withdrawn or forgotten after the index last
     caught up: the items of change rows after its seq, with items added or dated after its
     marks. Indexed look-ups only, so the site can ask every few seconds at any size."""
     since = dt.datetime.fromisoformat(state.updated) if state.updated else None
-    late = Item.id > state.items
-    if since is not None:
-        late = late | (Item.updated_at > since)
-    ids = select(Change.item_id).where(Change.seq > state.seq).union(
-        select(Item.id).where(late)).subquery()
-    with catalog.session() as s:
-        return s.scalar(select(func.count()).select_from(ids)) or 0
+    return reads.items_behind(state.items, since, state.seq)
 
 
 def freshness(catalog: Catalog) -> Freshness:
-    state = read_state(catalog.settings.index_dir)
+    """Whether the index is behind the catalog (a writer asks before bringing it up to date)."""
+    return freshness_of(CatalogReader.of(catalog))
+
+
+def freshness_of(reads: CatalogReader) -> Freshness:
+    state = read_state(reads.settings.index_dir)
     if state is None:
         return Freshness(True, "no index")
     if state.schema != SCHEMA_VERSION:
         return Freshness(True, "built by another version")
-    if state.engine != catalog.settings.search_engine:
+    if state.engine != reads.settings.search_engine:
         return Freshness(True, f"built by the {state.engine} engine")
-    items, updated = catalog_mark(catalog)
+    items, updated = reads.mark()
     if items < state.items:
         return Freshness(True, "items went away from the catalog")
     if (updated.isoformat() if updated else None) != state.updated or items != state.items:
         return Freshness(True, "items changed since the index was built")
-    if change_mark(catalog) > state.seq:
+    if reads.latest_seq() > state.seq:
         return Freshness(True, "items changed since the index was built")
     return Freshness(False)
+
+
+def open_index(settings: Settings) -> Any:
+    """The index of the engine `settings` choose, or IndexMissing / IndexDamaged saying how to
+    get one. Opens for reading: nothing is written."""
+    from search.engines import ENGINES, load
+    index_dir = settings.index_dir
+    state = read_state(index_dir)
+    engine = settings.search_engine
+    if state is None or state.engine not in ENGINES or not load(state.engine).exists(index_dir):
+        raise IndexMissing(f"there is no search index at {index_dir}; "
+                           "build it with `archive reindex`")
+    if state.schema != SCHEMA_VERSION:
+        raise IndexMissing("the search index was built by another version of the archive; "
+                           "rebuild it with `archive reindex`")
+    if state.engine != engine:
+        raise IndexMissing(f"the search index was built by the {state.engine} engine and the "
+                           f"setting search_engine is {engine}; rebuild it with "
+                           "`archive reindex`")
+    return load(engine).open_index(index_dir)

@@ -1,7 +1,6 @@
 """`archive search`: the query language, facets and snippets, for people and for scripts."""
 from __future__ import annotations
 
-import difflib
 import html
 import itertools
 import json
@@ -75,6 +74,7 @@ class QueryCommand(click.Command):
                 if not option.is_flag and not option.count and "=" not in arg:
                     head.extend(itertools.islice(rest, option.nargs))
             elif arg.startswith("--") and len(arg) > 2:
+                import difflib  # only to suggest the option meant
                 raise click.NoSuchOption(name, possibilities=difflib.get_close_matches(
                     name, [o for o in options if o.startswith("--")]), ctx=ctx)
             else:
@@ -103,14 +103,15 @@ def command(app: AppContext, query: tuple[str, ...], scientist: str | None, mate
     """Search the archive. QUERY takes words and "phrases" in Chinese or English, and
     scientist:, type:, date:1950..1960 or 1950s, duration:>30m, title:, -excluded, OR and ( ).
     Its words need no quotes and may start with '-' (`archive search 火箭 -卫星`)."""
-    from search.searcher import SearchOptions, search  # Whoosh and the catalog: not for --help
-    catalog = app.open_catalog(read_only=True)
+    # The engine and the catalog: not for --help. The catalog is opened by search_catalog,
+    # without the ORM while the index is current (search.searcher says why).
+    from search.searcher import SearchOptions, search_catalog
     text = " ".join(query)
     options = SearchOptions(query=text, scientist=scientist, type=material,
                             year_from=year_from, year_to=year_to, limit=limit, offset=offset,
                             facets=facets, include_restricted=include_restricted)
     started = time.perf_counter()
-    result = search(catalog, options)
+    result = search_catalog(app.settings, options)
     elapsed = time.perf_counter() - started
     if result.index_note:
         click.echo(f"Note: {result.index_note}", err=True)
