@@ -46,6 +46,9 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 Rows = list[tuple[Any, ...]]
+# Values in one IN list: SQLite takes 32,766 parameters to a query, PostgreSQL's protocol 65,535.
+# A page of hits is at most search.query.MAX_LIMIT items; a facet may name every scientist.
+MAX_PARAMETERS = 10_000
 
 
 def is_sqlite_file(path: Path) -> bool:
@@ -273,12 +276,14 @@ class CatalogReader:
         return out
 
     def scientist_names(self, ids: Sequence[int]) -> dict[int, str]:
-        """Scientist ids to their preferred names."""
-        if not ids:
-            return {}
-        where, params = _in("s", ids)
-        return dict(self._rows(
-            f"SELECT id, name FROM scientists WHERE id IN {where}", params))
+        """Scientist ids to their preferred names. A facet may name every scientist: asked
+        in chunks, within any database's limit of parameters to a query."""
+        out: dict[int, str] = {}
+        for start in range(0, len(ids), MAX_PARAMETERS):
+            where, params = _in("s", ids[start:start + MAX_PARAMETERS])
+            out.update(self._rows(f"SELECT id, name FROM scientists WHERE id IN {where}",
+                                  params))
+        return out
 
     def pages(self, item_ids: Sequence[int]) -> dict[int, list[PageText]]:
         """item id -> its machine-read pages in page order (archive.page_text.texts_by_item,

@@ -165,11 +165,18 @@ NOTES = """What the profiles showed, and what was done (#13.7):
   machine's environment sets `PYTHONDONTWRITEBYTECODE`, under which every run compiled the
   project's own modules from source again (0.1–0.15 s of every command).
 
-What is left: importing SQLAlchemy and the catalog's models, and the ORM configuring its
-mappers at the first query, are most of what a search adds to `archive --version`; then the
-catalog queries of the index's freshness check and of the hits' snippets, and the one reading
-through of the index at open, which grows with the index. Going further means searching
-without the ORM (Core queries on the tables) or a long-lived search process.
+- (2 December) Importing SQLAlchemy and the catalog's models (0.4 s on a quiet machine), and
+  the ORM compiling its first queries, were most of what a search added to `archive
+  --version`. A search now reads the catalog through `archive/catalog_reader.py`: on a current
+  index of an SQLite catalog, plain SQL through Python's `sqlite3` (the schema revision, the
+  marks that say whether the index is behind, the rows the page of hits shows), so neither
+  SQLAlchemy nor the models are imported (tests/test_catalog_reader.py checks the import log);
+  only an index that must catch up first opens the full catalog. The site and the writers run
+  the same SQL through SQLAlchemy Core. `archive.access`, `archive.page_text` and
+  `archive.schema` no longer import SQLAlchemy at import, only in their SQL functions.
+- Nothing a CLI search does grows with the catalog (a 500,000-item one starts as a 20,000-item
+  one): every catalog query it makes is an index look-up (a test reads SQLite's query plans
+  of them), and opening the index reads one document and one posting list per segment.
 
 The previous round's figures (1 December, Whoosh the default engine, load 4–9): `archive
 --version` 0.10 s; a search +0.63 to +0.80 s over it, a Chinese word +2.0 s.
