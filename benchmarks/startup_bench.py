@@ -178,6 +178,13 @@ NOTES = """What the profiles showed, and what was done (#13.7):
   one): every catalog query it makes is an index look-up (a test reads SQLite's query plans
   of them), and opening the index reads one document and one posting list per segment.
 
+What is left: an unquoted run of three or more Chinese characters (a name such as 钱学森, a
+word such as 人造卫星) is cut into words by jieba for the score, and loading jieba's dictionary
+(its marshalled cache) costs 0.5 CPU s more (2 Dec, load 16: 0.80 CPU s for `archive search
+人造卫星` against 0.13 for `导弹` and for the quoted phrase). The words must stay jieba's for
+the same scores; a way out is a prefix dictionary jieba's segmenter can read a few entries of
+(a query needs some tens of look-ups) instead of loading all 350,000.
+
 The previous round's figures (1 December, Whoosh the default engine, load 4–9): `archive
 --version` 0.10 s; a search +0.63 to +0.80 s over it, a Chinese word +2.0 s.
 """
