@@ -21,9 +21,10 @@ def _versions() -> dict[str, str]:
     import av
     import exifread
     import PIL
-    import pypdf
+    import pypdfium2
     return {"pyav": av.__version__, "pillow": PIL.__version__,
-            "exifread": getattr(exifread, "__version__", "?"), "pypdf": pypdf.__version__}
+            "exifread": getattr(exifread, "__version__", "?"),
+            "pypdfium2": pypdfium2.version.PYPDFIUM_INFO}
 
 
 _TOOLS = _versions()
@@ -92,7 +93,7 @@ def _document(path: str, fmt: Format, max_chars: int) -> dict[str, Any]:
                               ("created", info.created), ("encoding", info.encoding)) if v}
     if info.warnings:
         tech["warnings"] = list(info.warnings)
-    tool = f"pypdf {_TOOLS['pypdf']}" if fmt.kind == "pdf" else "python"
+    tool = f"pypdfium2 {_TOOLS['pypdfium2']}" if fmt.kind == "pdf" else "python"
     return dict(kind=fmt.kind, pages=info.pages, text=info.text, tech=tech, tools=(tool,))
 
 

@@ -1,6 +1,6 @@
 """What extracting one file found (ingest/extract.py makes it, in a worker): plain data, so
 the stages, the writer and a dry run can name it without importing a single parser. A re-run
-that finds every file unchanged then never loads PyAV, Pillow or pypdf."""
+that finds every file unchanged then never loads PyAV, Pillow or PDFium."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,11 +1,9 @@
-"""Documents: PDF (pages, info, text), DOCX (text, core properties) and plain text."""
+"""Documents: PDF (pages, info, text, through PDFium), DOCX (text, properties), plain text."""
 from __future__ import annotations
 
-import io
-import logging
 import os
-import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from media.problems import MediaProblem
 from media.textcodec import decode_text
@@ -29,75 +27,76 @@ def _clip(text: str, max_chars: int) -> str:
     return text if len(text) <= max_chars else text[:max_chars]
 
 
-def _pdf_meta(reader) -> tuple[str | None, str | None, str | None]:  # type: ignore[no-untyped-def]
-    try:
-        meta = reader.metadata
-    except Exception:  # damaged or undecodable /Info: the pages may still be fine
-        return None, None, None
-    if not meta:
-        return None, None, None
+# PDFium writes a line's end as CR LF and a hyphen that breaks a word at a line's end as
+# U+FFFE; other C0 controls are glyphs without a Unicode meaning (font codes 1-3).
+_PDFIUM_TEXT = {ord("\r"): None, 0xFFFE: "-",
+                **{c: None for c in range(32) if chr(c) not in "\n\t"}}
+
+
+def pdfium_text(raw: str) -> str:
+    """A page's text as PDFium extracts it, written as plain text.
+
+    pdfium_text("Heres to\r\nthe crazy")   -> "Heres to\nthe crazy"
+    pdfium_text("multi\ufffe\r\ncolumn")   -> "multi-\ncolumn"
+    pdfium_text("官報 \x01\x03")            -> "官報 "
+    """
+    return raw.translate(_PDFIUM_TEXT)
+
+
+def _pdf_meta(document: Any) -> tuple[str | None, str | None, str | None]:
+    meta = document.get_metadata_dict(skip_empty=True)
 
     def get(key: str) -> str | None:
+        return str(meta.get(key) or "").strip() or None
+    return get("Title"), get("Author"), get("CreationDate")
+
+
+def _pdf_page_texts(document: Any, max_chars: int, warns: list[str]) -> list[str]:
+    import pypdfium2 as pdfium
+    parts: list[str] = []
+    total = 0
+    for index in range(len(document)):
         try:
-            value = meta.get(key)
-            return str(value).strip() or None if value is not None else None
-        except Exception as exc:  # one undecodable entry must not lose the others
-            logging.getLogger(__name__).debug("PDF info %s unreadable: %s", key, exc)
-            return None
-    return get("/Title"), get("/Author"), get("/CreationDate")
+            page = document[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    chunk = pdfium_text(textpage.get_text_range())
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+        except pdfium.PdfiumError as exc:  # one bad page must not lose the others
+            warns.append(f"page {index + 1}: text unreadable ({exc})")
+            continue
+        parts.append(chunk)
+        total += len(chunk)
+        if total >= max_chars:
+            warns.append(f"text clipped at {max_chars} characters")
+            break
+    return parts
 
 
 def read_pdf(path: str | os.PathLike[str], max_chars: int = 2_000_000) -> DocumentInfo:
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    """Pages, document info and text of a PDF, through PDFium (pypdfium2): its text
+    extraction runs in C, about twenty times faster than pypdf's on CJK fonts (#13.8), and it
+    rebuilds a damaged cross-reference table itself. Encrypted with a password: MediaProblem
+    "encrypted"; unreadable: "corrupt"."""
+    import pypdfium2.raw as pdfium_c
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    warns: list[str] = []
+    from media.pdfpages import open_pdf
+    document = open_pdf(path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                reader = PdfReader(os.fspath(path), strict=False)
-            except PdfReadError as exc:
-                if "startxref" not in str(exc):
-                    raise
-                # No startxref at all (hand-made or cut PDFs): point it at 0 so that pypdf
-                # rebuilds the cross-reference table by scanning the objects.
-                with open(path, "rb") as fh:
-                    data = fh.read() + b"\nstartxref\n0\n%%EOF\n"
-                reader = PdfReader(io.BytesIO(data), strict=False)
-                warns.append("cross-reference table missing; recovered by scanning objects")
-            if reader.is_encrypted:
-                try:
-                    ok = reader.decrypt("")
-                except (NotImplementedError, FileNotDecryptedError) as exc:
-                    raise MediaProblem("encrypted", f"encrypted PDF: {exc}") from None
-                if not ok:
-                    raise MediaProblem("encrypted", "encrypted PDF: a password is needed to "
-                                                    "read it")
-                warns.append("encrypted with an empty user password")
-            pages = len(reader.pages)
-            title, author, created = _pdf_meta(reader)
-            parts: list[str] = []
-            total = 0
-            for number, page in enumerate(reader.pages, start=1):
-                try:
-                    chunk = page.extract_text() or ""
-                except Exception as exc:  # one bad content stream must not lose the others
-                    warns.append(f"page {number}: text unreadable ({type(exc).__name__})")
-                    continue
-                parts.append(chunk)
-                total += len(chunk)
-                if total >= max_chars:
-                    warns.append(f"text clipped at {max_chars} characters")
-                    break
-    except MediaProblem:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, AssertionError, OSError, ZeroDivisionError) as exc:
-        raise MediaProblem("corrupt", f"damaged PDF: {type(exc).__name__}: {exc}") from None
-    if pages == 0:
-        raise MediaProblem("corrupt", "the PDF has no pages")
+        warns: list[str] = []
+        if pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != -1:
+            warns.append("encrypted with an empty user password")  # opened without one
+        pages = len(document)
+        if pages == 0:
+            raise MediaProblem("corrupt", "the PDF has no pages")
+        title, author, created = _pdf_meta(document)
+        parts = _pdf_page_texts(document, max_chars, warns)
+    finally:
+        document.close()
     return DocumentInfo("pdf", pages, _clip("\n".join(parts), max_chars), title, author,
                         created, warnings=tuple(warns))
 

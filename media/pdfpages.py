@@ -59,7 +59,9 @@ def render_scale(width_pt: float, height_pt: float, dpi: int = PAGE_DPI,
     return min(scale, max_side / longest)
 
 
-def _open(path: str | os.PathLike[str]):  # type: ignore[no-untyped-def]
+def open_pdf(path: str | os.PathLike[str]):  # type: ignore[no-untyped-def]
+    """PDFium's document (close it after use); MediaProblem "encrypted" or "corrupt" when
+    it cannot be opened. An empty user password is tried, as every reader does."""
     import pypdfium2 as pdfium
     try:
         return pdfium.PdfDocument(os.fspath(path))
@@ -73,7 +75,7 @@ def _open(path: str | os.PathLike[str]):  # type: ignore[no-untyped-def]
 
 def pdf_layout(path: str | os.PathLike[str]) -> PdfLayout:
     """The page count and which pages have a text layer."""
-    document = _open(path)
+    document = open_pdf(path)
     try:
         text_pages = set()
         for index in range(len(document)):
@@ -95,7 +97,7 @@ def pdf_layout(path: str | os.PathLike[str]) -> PdfLayout:
 @contextmanager
 def _page(path: str | os.PathLike[str], page: int) -> Iterator[Any]:
     """PDFium's page `page` (1 is the first) of the PDF, closed with its document after use."""
-    document = _open(path)
+    document = open_pdf(path)
     try:
         if not 1 <= page <= len(document):
             raise MediaProblem("no-page", f"the PDF has {len(document)} pages, not a page {page}")
@@ -120,7 +122,7 @@ def page_has_text(path: str | os.PathLike[str], page: int) -> bool:
 
 
 def page_count(path: str | os.PathLike[str]) -> int:
-    document = _open(path)
+    document = open_pdf(path)
     try:
         return len(document)
     finally:
@@ -146,5 +148,5 @@ def render_page(path: str | os.PathLike[str], page: int, dpi: int = PAGE_DPI,
             raise MediaProblem("corrupt", f"PDFium cannot draw page {page}: {exc}") from None
 
 
-__all__ = ["MAX_PAGE_SIDE", "PAGE_DPI", "PdfLayout", "has_text_layer", "page_count",
+__all__ = ["MAX_PAGE_SIDE", "PAGE_DPI", "PdfLayout", "has_text_layer", "open_pdf", "page_count",
            "page_has_text", "pdf_layout", "render_page", "render_scale"]

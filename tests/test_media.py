@@ -12,7 +12,7 @@ from benchmarks.generators.samples import (
 from ingest.extract import extract_file
 from media.audiovideo import probe_av
 from media.checksum import sha256_file
-from media.documents import read_pdf
+from media.documents import pdfium_text, read_pdf
 from media.images import read_image
 from media.problems import MediaProblem
 from media.textcodec import decode_text
@@ -124,6 +124,44 @@ def test_pdf_chinese_text_and_info(tmp_path: Path):
     assert info.pages == 2
     assert "工程控制论" in info.text and "导弹" in info.text and "Engineering" in info.text
     assert (info.title, info.author) == ("工程控制论", "钱学森")
+
+
+def test_pdf_text_pages_and_info_exactly(tmp_path: Path):
+    """#13.8: PDFium (pypdfium2) reads the text, page by page in order, the page count and the
+    document info of a real PDF with Chinese and English pages, as the pages were written."""
+    p = make_pdf(tmp_path / "m.pdf", ["工程控制论\n导弹 火箭",
+                                      "Engineering Cybernetics, 1954.\nH. S. Tsien"],
+                 title="工程控制论", author="钱学森")
+    info = read_pdf(p)
+    assert (info.format, info.pages, info.title, info.author) == ("pdf", 2, "工程控制论", "钱学森")
+    assert info.text == "工程控制论\n导弹 火箭\nEngineering Cybernetics, 1954.\nH. S. Tsien"
+    assert info.warnings == ()
+    e = extract_file(str(p))
+    assert (e.kind, e.pages, e.text, e.problem) == ("pdf", 2, info.text, None)
+    assert e.tools[0].startswith("pypdfium2 ")
+
+
+def test_pdf_cut_before_its_cross_reference_table_is_still_read(tmp_path: Path):
+    whole = make_pdf(tmp_path / "whole.pdf", ["钱学森手稿", "second page"]).read_bytes()
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(whole[:whole.rindex(b"xref")])
+    info = read_pdf(cut)
+    assert (info.pages, info.text) == (2, "钱学森手稿\nsecond page")
+
+
+def test_pdf_text_is_clipped_at_max_chars(tmp_path: Path):
+    p = make_pdf(tmp_path / "m.pdf", ["一二三四五六七八九十", "more text on page two"])
+    info = read_pdf(p, max_chars=4)
+    assert info.text == "一二三四" and info.pages == 2
+    assert info.warnings == ("text clipped at 4 characters",)
+
+
+@pytest.mark.parametrize("raw, text", [
+    ("Heres to\r\nthe crazy", "Heres to\nthe crazy"), ("multi\ufffe\r\ncolumn", "multi-\ncolumn"),
+    ("官報 \x01\x03", "官報 "), ("tab\tkept", "tab\tkept"),
+])
+def test_pdfium_text(raw, text):
+    assert pdfium_text(raw) == text
 
 
 def test_damaged_pdf(tmp_path: Path):

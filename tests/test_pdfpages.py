@@ -22,12 +22,16 @@ def scanned_pdf(path: Path, pages: int = 1, size: tuple[int, int] = (850, 1100))
 
 
 def mixed_pdf(tmp_path: Path) -> Path:
-    """Page 1 typed (a text layer), page 2 a scan: pypdf joins the two real PDFs."""
-    from pypdf import PdfWriter
-    writer = PdfWriter()
-    writer.append(str(make_pdf(tmp_path / "typed.pdf", ["钱学森致函导弹研究所，请查收附件。"])))
-    writer.append(str(scanned_pdf(tmp_path / "scan.pdf")))
-    writer.write(tmp_path / "mixed.pdf")
+    """Page 1 typed (a text layer), page 2 a scan: PDFium joins the two real PDFs."""
+    import pypdfium2 as pdfium
+    joined = pdfium.PdfDocument.new()
+    for part in (make_pdf(tmp_path / "typed.pdf", ["钱学森致函导弹研究所，请查收附件。"]),
+                 scanned_pdf(tmp_path / "scan.pdf")):
+        source = pdfium.PdfDocument(str(part))
+        joined.import_pages(source)
+        source.close()
+    joined.save(tmp_path / "mixed.pdf")
+    joined.close()
     return tmp_path / "mixed.pdf"
 
 

@@ -19,7 +19,7 @@ ARCHIVE = Path(sys.executable).with_name("archive")
 # What parsing options and printing help must never pay for.
 HEAVY = {
     "sqlite3", "_sqlite3", "psycopg", "psycopg2",  # database drivers
-    "av", "PIL", "pypdf", "exifread", "pillow_heif", "docx", "openpyxl", "pebble",  # media
+    "av", "PIL", "pypdfium2", "exifread", "pillow_heif", "docx", "openpyxl", "pebble",  # media
     "whoosh", "tantivy", "jieba", "pypinyin", "opencc",  # search
     "flask", "werkzeug", "jinja2", "waitress", "iiif_prezi3",  # the site and exports
     "alembic", "mako",  # schema migrations: only to upgrade a catalog made by an older version
@@ -127,7 +127,7 @@ def test_a_rerun_with_nothing_to_do_loads_no_parser_and_starts_no_worker(tmp_pat
     first = imported_by("--catalog", catalog, "ingest", str(folder), "--quiet")
     assert {"av", "PIL", "pebble"} <= first
     again = imported_by("--catalog", catalog, "ingest", str(folder), "--quiet")
-    assert again & {"av", "PIL", "pypdf", "exifread", "pebble", "docx", "charset_normalizer",
+    assert again & {"av", "PIL", "pypdfium2", "exifread", "pebble", "docx", "charset_normalizer",
                     "pypinyin"} == set()
 
 
