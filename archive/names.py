@@ -46,11 +46,16 @@ def _character_readings() -> dict[int, str]:
     """pypinyin's table of each character's readings ("zhōng,zhòng"), read from its own data
     file without importing pypinyin: the package loads its table of phrases too (0.3-0.7 s, a
     Chinese search's largest cost), which reading a name character by character never uses."""
+    table = pypinyin_folder() / "pinyin_dict.json"
+    return {int(k): v for k, v in json.loads(table.read_text(encoding="utf-8")).items()}
+
+
+def pypinyin_folder() -> Path:
+    """Where pypinyin's data and source files are, found without importing it."""
     spec = importlib.util.find_spec("pypinyin")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("pypinyin is not installed")
-    table = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
-    return {int(k): v for k, v in json.loads(table.read_text(encoding="utf-8")).items()}
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _toneless(reading: str) -> str:

@@ -25,15 +25,21 @@ an unknown folder: "Certs", "Images" or "Audio-bad" must never become scientists
     could_be_person_name("2019")            -> False
 
 The syllables are those of pypinyin's dictionary in pinyin and in Wade-Giles, plus a few postal
-spellings; the surnames are the common ones of the Hundred Family Surnames (百家姓).
+spellings (read from its files: ingest never imports pypinyin); the surnames are the common ones
+of the Hundred Family Surnames (百家姓).
 """
 from __future__ import annotations
 
+import ast
 import functools
+import itertools
 import re
 import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from archive.names import has_han
+from archive.names import _character_readings, _reading, _toneless, has_han, pypinyin_folder
 
 # Single-character surnames, simplified (traditional names are folded to simplified first).
 _SURNAMES = frozenset(
@@ -139,30 +145,87 @@ def _plain(reading: str) -> str:
     return text.replace("v", "u").replace("'", "").replace("’", "").lower()
 
 
+# Each syllable's readings come from pypinyin's character table and its Wade-Giles spelling
+# from pypinyin's own conversion tables, both read from its files without importing pypinyin:
+# its import loads its table of phrases too (0.3-1.3 s), which a folder name never needs.
+
+@dataclass(frozen=True)
+class _WadeGilesTables:
+    exceptions: dict[str, str]  # whole syllables spelt apart from the rule ("zhi" -> "chih")
+    wholes: dict[str, str]  # whole syllables ("zhang" -> "chang")
+    initials: dict[str, str]  # "x" -> "hs"
+    finals: dict[str, str]  # "ong" -> "ung"
+    initial_order: tuple[str, ...]  # pinyin's initials, y and w included, tried in this order
+
+
+@functools.lru_cache(maxsize=1)
+def _wade_giles_tables() -> _WadeGilesTables:
+    folder = pypinyin_folder() / "style"
+    found = _literals(folder / "wadegiles.py") | _literals(folder / "_constants.py")
+
+    def table(name: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for pinyin, wade in found[name]:
+            out.setdefault(pinyin, wade)  # pypinyin takes the first match
+        return out
+    return _WadeGilesTables(table("_except_table"), table("_convert_table"),
+                            table("_initial_table"), table("_tone_table"),
+                            (*found["_INITIALS"], "y", "w"))
+
+
+def _literals(source: Path) -> dict[str, Any]:
+    """The module-level names of `source` bound to a literal (lists, strings), unexecuted."""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    out: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue  # not a literal (a regular expression, a sum of tables)
+    return out
+
+
+def wade_giles(syllable: str) -> str:
+    """A toneless pinyin syllable (ü written v) in Wade-Giles, as pypinyin's Style.WADEGILES
+    spells it (tests/test_pure.py compares every syllable), its ü written v.
+
+        wade_giles("xue")  -> "hsveh"
+        wade_giles("zhi")  -> "chih"
+        wade_giles("qian") -> "ch'ien"
+    """
+    tables = _wade_giles_tables()
+    pinyin = syllable.replace("v", "ü")
+    for whole in (tables.exceptions, tables.wholes):
+        spelt = whole.get(pinyin, pinyin)
+        if spelt != pinyin:
+            return spelt.replace("ü", "v")
+    initial = next((i for i in tables.initial_order if pinyin.startswith(i)), "")
+    final = pinyin[len(initial):]
+    return (tables.initials.get(initial, initial) + tables.finals.get(final, final)) \
+        .replace("ü", "v")
+
+
 @functools.lru_cache(maxsize=1)
 def _syllables() -> frozenset[str]:
-    from pypinyin import Style
-    from pypinyin.pinyin_dict import pinyin_dict
-    from pypinyin.style import convert
-    toned = {r for readings in pinyin_dict.values() for r in readings.split(",")}
+    toned = {r for readings in _character_readings().values() for r in readings.split(",")}
     found = set(_POSTAL_SYLLABLES)
     for reading in toned:
         found.add(_plain(reading))
-        wade = convert(reading, Style.WADEGILES, strict=True)
-        if wade:
-            found.add(_plain(wade))
+        found.add(_plain(wade_giles(_toneless(reading))))
     return frozenset(s for s in found if s.isascii() and s.isalpha() and s not in _NOT_IN_NAMES)
 
 
 @functools.lru_cache(maxsize=1)
 def _surnames() -> frozenset[str]:
-    from pypinyin import Style, pinyin
+    """Surnames in pinyin and Wade-Giles: every reading of a one-character surname, and of a
+    compound one every reading of each character in turn (pypinyin's table of phrases knows
+    万俟 as moqi; its characters alone read wan/mo and si/qi, moqi among them)."""
     found = set(_POSTAL_SURNAMES)
     for surname in sorted(_SURNAMES | _COMPOUND_SURNAMES):
-        for style in (Style.NORMAL, Style.WADEGILES):
-            readings = pinyin(surname, style=style, heteronym=len(surname) == 1)
-            if len(surname) == 1:
-                found.update(_plain(r) for r in readings[0])
-            else:
-                found.add("".join(_plain(r[0]) for r in readings))
+        readings = [_reading(c, heteronym=True) for c in surname]
+        for combo in itertools.product(*readings):
+            found.add("".join(_plain(r) for r in combo))
+            found.add("".join(_plain(wade_giles(r)) for r in combo))
     return frozenset(found)

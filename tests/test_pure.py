@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 
+import subprocess
+import sys
+
 import pytest
 
 from archive.accession import accession_prefix, format_accession
@@ -210,6 +213,45 @@ def test_could_be_person_name_docstring_table():
 def test_folders_that_are_not_names(name):
     from archive.personnames import could_be_person_name
     assert not could_be_person_name(name)
+
+
+def test_wade_giles_spelt_as_pypinyin_spells_every_syllable():
+    """#13.8: ingest reads Wade-Giles from pypinyin's tables without importing pypinyin; every
+    reading in its character table is spelt as pypinyin's Style.WADEGILES spells it, and the
+    surnames keep every spelling pypinyin gave them."""
+    from pypinyin import Style, pinyin
+    from pypinyin.pinyin_dict import pinyin_dict
+    from pypinyin.style import convert
+
+    from archive import personnames
+    from archive.names import _toneless
+    toned = {r for readings in pinyin_dict.values() for r in readings.split(",")}
+    assert len(toned) > 1000
+    differ = [(r, convert(r, Style.WADEGILES, strict=True), personnames.wade_giles(_toneless(r)))
+              for r in sorted(toned)
+              if convert(r, Style.WADEGILES, strict=True) != personnames.wade_giles(_toneless(r))]
+    assert differ == []
+    before = set()  # how the surnames were read through pypinyin itself, phrases included
+    for surname in personnames._SURNAMES | personnames._COMPOUND_SURNAMES:
+        for style in (Style.NORMAL, Style.WADEGILES):
+            readings = pinyin(surname, style=style, heteronym=len(surname) == 1)
+            if len(surname) == 1:
+                before.update(personnames._plain(r) for r in readings[0])
+            else:
+                before.add("".join(personnames._plain(r[0]) for r in readings))
+    assert before - personnames._surnames() == set()
+
+
+def test_romanised_folder_names_are_judged_without_importing_pypinyin():
+    """#13.8: a romanised folder name ("Certs", "Qian Xuesen") loaded pypinyin, whose import
+    reads its table of phrases (0.3-1.3 s of an ingest) to use none of it."""
+    code = ("import sys\nfrom archive.personnames import could_be_person_name\n"
+            "assert could_be_person_name('Qian Xuesen') and could_be_person_name('Tsien Hsue-shen')"
+            "\nassert not could_be_person_name('Certs')\nprint(sorted(m for m in sys.modules "
+            "if m.split('.')[0] == 'pypinyin'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("head, expected", [
