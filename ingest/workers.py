@@ -12,6 +12,7 @@ one in this process, without time limit or memory cap, so a debugger and traceba
 """
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import resource
@@ -146,6 +147,24 @@ class _Outcomes:
             return Outcome(failure=failure_of(exc, self.timeout, self.memory_mb))
 
 
+@functools.cache
+def _process_pool_class() -> Any:
+    """pebble's ProcessPool, its workers stopped before its channels are closed. pebble 5.2.3
+    closes the channels first, which unlinks their named semaphores: a worker it has just
+    started in place of one past `max_tasks` then cannot open them and prints a
+    FileNotFoundError traceback at the end of a run (1 run in 8 of 2,000 files, under load),
+    though the run is complete. Defined on first use: pebble is imported with the first task."""
+    from pebble import ProcessPool
+
+    class WorkersFirstPool(ProcessPool):
+        def _stop_pool(self) -> None:
+            if self._pool_manager_loop is not None:
+                self._pool_manager_loop.join()  # no worker is started after this
+            self._pool_manager.worker_manager.force_stop_workers()
+            super()._stop_pool()  # then the channels, as pebble does
+    return WorkersFirstPool
+
+
 class WorkerPool(_Outcomes):
     """A pool of isolated workers. Use as a context manager; submit() returns a Future whose
     result is the function's, or raises (see failure_of)."""
@@ -158,7 +177,7 @@ class WorkerPool(_Outcomes):
 
     def _started(self) -> Any:
         if self._pool is None:
-            from pebble import ProcessPool
+            ProcessPool = _process_pool_class()
             # forkserver: workers fork from a clean process that has imported the parsers
             # once, never from the parent with its database connections and progress thread.
             context = multiprocessing.get_context("forkserver")
