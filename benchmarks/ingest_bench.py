@@ -14,7 +14,8 @@ With `baseline` (a source tree of the code before a change), every command is al
 that tree first on PYTHONPATH, alternated round by round with the current one: before and after
 in one run, under the same load.
 
-    python -m benchmarks.ingest_bench [FILES] [--baseline SRC_TREE]
+    python -m benchmarks.ingest_bench [FILES] [--baseline SRC_TREE] [--kind mixed|text]
+        [--first-only]
 """
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -33,8 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import verify_bench
-from benchmarks.generators.collection import generate_collection
+from benchmarks.generators.collection import KINDS, TEXT_ONLY, generate_collection
 from benchmarks.measure import Figure, Run, figure, run_process
+from benchmarks.postgres_bench import TreeCPU
 
 BARE_WALK = """
 import os, sys, time
@@ -69,7 +73,6 @@ def hash_only(paths: list[str], jobs: int) -> float:
             while chunk := fh.read(1 << 20):
                 h.update(chunk)
         return 0
-    import time
     t = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:
         list(pool.map(one, paths, chunksize=64))
@@ -77,9 +80,29 @@ def hash_only(paths: list[str], jobs: int) -> float:
 
 
 def _archive(tree: str | None, *args: str) -> Run:
-    """`python -m archive ARGS`, with the code of `tree` (None: the current code)."""
+    """`python -m archive ARGS`, with the code of `tree` (None: the current code). `-P`: the
+    working folder is not put first on the path, or a run started in a checkout would
+    measure that checkout's code on both sides."""
     env = {"PYTHONPATH": tree} if tree else None
-    return run_process([sys.executable, "-m", "archive", *args], env)
+    return run_process([sys.executable, "-P", "-m", "archive", *args], env)
+
+
+def _ingest_tree(tree: str | None, *args: str) -> tuple[Run, float]:
+    """`_archive(tree, *args)`, and the CPU seconds of its workers, sampled from /proc: the
+    Run's own figure (wait4) counts only the command's process, as the forkserver that starts
+    the workers is never waited for."""
+    env = {**os.environ, **({"PYTHONPATH": tree} if tree else {})}
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "archive", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    started = time.perf_counter()
+    workers = TreeCPU([proc.pid])
+    stdout = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    _, others = workers.stop()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode,
+               stdout.decode("utf-8", "replace"), usage.ru_utime + usage.ru_stime), others
 
 
 def _load() -> float:
@@ -91,27 +114,43 @@ def _first_ingests(coll: Path, work: Path, trees: dict[str, str | None],
     """Each tree's first ingest into an empty catalog, alternated: the whole command, and the
     catalog part alone (the `seconds` ingest reports, before the search index is updated)."""
     out: dict[str, dict[str, list[float]]] = {
-        side: {"command": [], "catalog": [], "rss": [], "startup": []} for side in trees}
+        side: {"command": [], "catalog": [], "rss": [], "startup": [], "startup_cpu": [],
+               "main_cpu": [], "workers_cpu": []} for side in trees}
+    files = 0
     for r in range(repeats):
         # Each round in the other order, so neither side always runs first (just after the
         # hash-only pass, or after the other side's writing).
         for side, tree in (list(trees.items()) if r % 2 == 0 else list(trees.items())[::-1]):
-            out[side]["startup"].append(_archive(tree, "--version").seconds)
-            done = _archive(tree, "--catalog", str(work / f"catalog-{side}-{r}.db"), "ingest",
-                            str(coll), "--quiet", "--json")
+            version = _archive(tree, "--version")
+            out[side]["startup"].append(version.seconds)
+            out[side]["startup_cpu"].append(version.cpu_s)
+            done, workers_cpu = _ingest_tree(tree, "--catalog",
+                                             str(work / f"catalog-{side}-{r}.db"), "ingest",
+                                             str(coll), "--quiet", "--json")
             assert done.returncode == 0, done.stdout[-2000:]
+            files = json.loads(done.stdout)["new"]
             out[side]["command"].append(done.seconds)
             out[side]["catalog"].append(json.loads(done.stdout)["seconds"])
             out[side]["rss"].append(done.peak_rss_mb)
+            out[side]["main_cpu"].append(done.cpu_s)
+            out[side]["workers_cpu"].append(workers_cpu)
     result = {}
     for side, v in out.items():
         startup = figure(v["startup"])
         command = figure([c - startup.median for c in v["command"]])
         catalog = figure(v["catalog"])
+        # CPU a file, the command's start-up (`archive --version`'s CPU) left out.
+        main = figure([(c - figure(v["startup_cpu"]).median) * 1000 / max(files, 1)
+                       for c in v["main_cpu"]])
+        workers = figure([c * 1000 / max(files, 1) for c in v["workers_cpu"]])
+        total = figure([(c + w - figure(v["startup_cpu"]).median) * 1000 / max(files, 1)
+                        for c, w in zip(v["main_cpu"], v["workers_cpu"], strict=True)])
         result[side] = {"startup_s": startup, "first_ingest_s": command,
                         "first_catalog_s": catalog,
                         "index_s": round(command.median - catalog.median, 2),
-                        "peak_rss_mb": round(max(v["rss"]))}
+                        "peak_rss_mb": round(max(v["rss"])),
+                        "cpu_ms_per_file": total, "main_cpu_ms_per_file": main,
+                        "workers_cpu_ms_per_file": workers}
     return result
 
 
@@ -163,18 +202,31 @@ def _noops(coll: Path, tiny: Path, work: Path, trees: dict[str, str | None],
     return out
 
 
-def run(n: int, repeats: int = 3, noop_repeats: int = 5,
-        baseline: str | None = None) -> dict[str, Any]:
-    """Measure at n files. `baseline`: a source tree to measure before the current code."""
+KIND_CHOICES = {"mixed": KINDS, "text": TEXT_ONLY}
+
+
+def run(n: int, repeats: int = 3, noop_repeats: int = 5, baseline: str | None = None,
+        kind: str = "mixed", first_only: bool = False) -> dict[str, Any]:
+    """Measure at n files. `baseline`: a source tree to measure before the current code;
+    `kind`: "mixed" or "text" (small text files only); `first_only`: the first ingest alone
+    (no hash-only pass, no no-op, no verify)."""
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
-    coll = generate_collection(work / "collection", n)
+    coll = generate_collection(work / "collection", n, kinds=KIND_CHOICES[kind])
+    trees: dict[str, str | None] = {"after": None}
+    if baseline:
+        trees = {"before": os.path.abspath(baseline), "after": None}
+    if first_only:
+        loads = [_load()]
+        first = _first_ingests(coll, work, trees, repeats)
+        loads.append(_load())
+        shutil.rmtree(work, ignore_errors=True)
+        return {"files": n, "kind": kind, "load": loads, "first": first,
+                "measured": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                **({"baseline": baseline} if baseline else {})}
     tiny = generate_collection(work / "tiny", TINY_FILES)
     paths = files_of(coll)
     total_bytes = sum(os.path.getsize(p) for p in paths)
     jobs = os.cpu_count() or 1
-    trees: dict[str, str | None] = {"after": None}
-    if baseline:
-        trees = {"before": os.path.abspath(baseline), "after": None}
     load_before = _load()
     hashed = figure([hash_only(paths, jobs) for _ in range(repeats)])
     first = _first_ingests(coll, work, trees, repeats)
@@ -206,6 +258,9 @@ def _figures(n: int, total_bytes: int, jobs: int, hashed: Figure, first: dict[st
         "first_vs_hash": round(command.median / hashed.median, 1),
         "walk_s": noop["walk_s"], **side,
         "ingest_peak_rss_mb": first["peak_rss_mb"],
+        "cpu_ms_per_file": first["cpu_ms_per_file"],
+        "main_cpu_ms_per_file": first["main_cpu_ms_per_file"],
+        "workers_cpu_ms_per_file": first["workers_cpu_ms_per_file"],
     }
 
 
@@ -264,6 +319,9 @@ def report_lines(i: dict[str, Any]) -> list[str]:
                  lambda x: f"{x['first_catalog_s']} = {x['catalog_files_per_s']} files/s"),
              row("… of which the search index update and the rest", lambda x: f"{x['index_s']}"),
              row("ratio first ingest / hash-only", lambda x: f"{x['first_vs_hash']}×"),
+             row("first ingest, CPU ms a file: all processes (the command's; its workers')",
+                 lambda x: f"{x['cpu_ms_per_file']} ({x['main_cpu_ms_per_file']}; "
+                 f"{x['workers_cpu_ms_per_file']})" if "cpu_ms_per_file" in x else "–"),
              row("no-op re-ingest", lambda x: str(x["noop_s"])),
              row(f"… of which fixed (a no-op on {TINY_FILES} files)",
                  lambda x: str(x["noop_fixed_s"])),
@@ -355,8 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="SRC_TREE",
                         help="a source tree of the code before, measured alternately")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--kind", choices=sorted(KIND_CHOICES), default="mixed",
+                        help="the generated files: the realistic mix, or small text files only")
+    parser.add_argument("--first-only", action="store_true",
+                        help="measure the first ingest alone (its wall and CPU seconds)")
     args = parser.parse_args(argv)
-    result = run(args.files, args.repeats, baseline=args.baseline)
+    result = run(args.files, args.repeats, baseline=args.baseline, kind=args.kind,
+                 first_only=args.first_only)
     print(json.dumps(result, default=lambda o: str(o), ensure_ascii=False, indent=1))
     return 0
 

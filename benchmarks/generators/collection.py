@@ -45,17 +45,22 @@ def _templates(work: Path) -> dict[str, bytes]:
     return t
 
 
-def generate_collection(out: Path, n: int, seed: int = 5) -> Path:
-    """Write n files under out/<scientist>/<type>/; returns out."""
+TEXT_ONLY = (("信件", "txt", 1),)  # the issue's first figure: small text files only
+
+
+def generate_collection(out: Path, n: int, seed: int = 5,
+                        kinds: tuple[tuple[str, str, int], ...] = KINDS) -> Path:
+    """Write n files under out/<scientist>/<type>/, of `kinds` (folder, extension, weight);
+    returns out."""
     import tempfile
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         templates = _templates(Path(work))
     rng = random.Random(seed)
-    weights = [w for _, _, w in KINDS]
+    weights = [w for _, _, w in kinds]
     names = [name for name, _ in SCIENTISTS]
     for i in range(n):
-        folder, kind, _ = rng.choices(KINDS, weights)[0]
+        folder, kind, _ = rng.choices(kinds, weights)[0]
         scientist = names[i % len(names)]
         ext = kind.split("-")[0]
         path = out / scientist / folder / f"box{i // 500:03d}" / f"item_{i:06d}.{ext}"
