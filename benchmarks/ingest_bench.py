@@ -399,9 +399,15 @@ average 6–10 on the 2 shared cores):
   parent's CPU at 1 ms an item here, and several seconds of fixed cost even at 300 files (see
   the table: the index part).
 
+Done since (2 December, #13.8; see "First ingest's CPU" below): PDF text through PDFium
+instead of pypdf, and no pypinyin import for romanised folder names. The profile above
+overstated pypdf: cProfile's cost per call inflates its pure-Python parsing about tenfold;
+timed without a profiler, a generated PDF took 7 ms of CPU, not 60.
+
 What is left, and where: the index update (search/: overlapping it with extraction or making
-it cheaper is the largest step for the first-ingest figure); PDF text (media/: pypdfium2,
-already a dependency for OCR, extracts text in C); several small files per worker task would
+it cheaper is the largest step for the first-ingest figure); the command's own process, now
+more CPU a file than all its workers together (about 0.9 ms a file before the index:
+describing, writing batches, pebble's threads); several small files per worker task would
 cut pebble's cost per file, but a crash would then have to be retried file by file to name the
 file that caused it; and for the no-op, a catalog command that did not import the ORM.
 """
