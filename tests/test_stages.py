@@ -257,3 +257,46 @@ def test_a_rerun_looks_folders_up_in_groups_and_misses_nothing_at_their_edges(cl
     _, again = cli_json("ingest", str(folder), "--jobs", "0")
     assert (again["changed"], again["new"], again["unchanged"]) == (1, 1, n - 2)
     assert again["missing"] == [f"钱学森/box{first_of_second:03d}/note.txt"]
+
+
+def test_the_walk_sorts_and_screens_each_kind_of_entry(tmp_path):
+    """The walk's inline tests (#13.8: no call per ordinary file) keep each rule: junk and
+    hidden names, links, other folders, a CSV in any case handed to the screen, exclusions."""
+    import os
+
+    from ingest.walk import walk
+    root = tmp_path / "root"
+    (root / "信件").mkdir(parents=True)
+    for name in ("b.jpg", "a.jpg", ".DS_Store", "Thumbs.db", ".hidden", "~$draft.docx",
+                 "LIST.CSV", "gone.txt", "信件/x.jpg"):
+        (root / name).write_bytes(b"x")
+    (root / ".git").mkdir()
+    (root / "link.jpg").symlink_to(root / "a.jpg")
+    os.mkfifo(root / "pipe")
+    screened = []
+
+    def screen(path: str, size: int, at_root: bool) -> str | None:
+        screened.append((os.path.basename(path), size, at_root))
+        return "a manifest"
+    folders = list(walk(str(root), {str(root / "gone.txt"): "forgotten"}, screen))
+    assert [f.rel for f in folders] == ["", "信件"]
+    top = folders[0]
+    assert [(f.name, f.rel, f.abs, f.size) for f in top.files] == [
+        ("a.jpg", "a.jpg", str(root / "a.jpg"), 1), ("b.jpg", "b.jpg", str(root / "b.jpg"), 1)]
+    assert {s.rel: s.reason for s in top.skipped} == {
+        ".DS_Store": "system junk", ".git": "hidden folder", ".hidden": "hidden file",
+        "LIST.CSV": "a manifest", "Thumbs.db": "system junk", "gone.txt": "forgotten",
+        "link.jpg": "symbolic link inside the root (its target is catalogued at its own path)",
+        "pipe": "not a regular file (device, pipe or socket)", "~$draft.docx": "system junk"}
+    assert screened == [("LIST.CSV", 1, True)]
+    assert [(f.rel, f.abs) for f in folders[1].files] == [("信件/x.jpg", str(root / "信件/x.jpg"))]
+
+
+def test_valid_text_tells_whether_walked_paths_are_catalog_paths():
+    from ingest.stages import _valid_text
+    from ingest.walk import WalkedFile
+
+    def files(*rels: str) -> list[WalkedFile]:
+        return [WalkedFile(r, r, "/" + r, 1, 1) for r in rels]
+    assert _valid_text(files()) and _valid_text(files("a.jpg", "信件/b.jpg"))
+    assert not _valid_text(files("a.jpg", "bad/\udcff.jpg"))
