@@ -155,20 +155,21 @@ def _first_ingests(coll: Path, work: Path, trees: dict[str, str | None],
 
 
 def _noops(coll: Path, tiny: Path, work: Path, trees: dict[str, str | None],
-           rounds: int) -> dict[str, Any]:
+           rounds: int, catalog: Path | None = None) -> dict[str, Any]:
     """No-op re-runs (of the collection and of a few files) beside the bare walk, each round
-    every command once, in turn."""
+    every command once, in turn. `catalog`: the collection's, for every side (by default each
+    side's own from its first ingest)."""
     commands: dict[str, Callable[[], Run]] = {
         "python": lambda: run_process([sys.executable, "-c", "pass"]),
         "walk": lambda: run_process([sys.executable, "-c", BARE_WALK, str(coll)]),
     }
     for side, tree in trees.items():
-        catalog = str(work / f"catalog-{side}-0.db")
+        side_catalog = str(catalog or work / f"catalog-{side}-0.db")
         tiny_catalog = str(work / f"tiny-{side}.db")
         done = _archive(tree, "--catalog", tiny_catalog, "ingest", str(tiny), "--quiet")
         assert done.returncode == 0, done.stdout[-2000:]
         commands[f"{side} version"] = partial(_archive, tree, "--version")
-        commands[f"{side} noop"] = partial(_archive, tree, "--catalog", catalog, "ingest",
+        commands[f"{side} noop"] = partial(_archive, tree, "--catalog", side_catalog, "ingest",
                                            str(coll), "--quiet")
         commands[f"{side} noop tiny"] = partial(_archive, tree, "--catalog", tiny_catalog,
                                                 "ingest", str(tiny), "--quiet")
@@ -184,7 +185,9 @@ def _noops(coll: Path, tiny: Path, work: Path, trees: dict[str, str | None],
             cpu[name].append(done.cpu_s)
     loads.append(_load())
     walk = figure([w - figure(wall["python"]).median for w in wall["walk"]])
-    out: dict[str, Any] = {"walk_s": walk, "load": loads}
+    # CPU seconds too: on a loaded machine a command's wall time is mostly waiting for a core.
+    walk_cpu = max(figure(cpu["walk"]).median - figure(cpu["python"]).median, 1e-3)
+    out: dict[str, Any] = {"walk_s": walk, "walk_cpu_s": round(walk_cpu, 4), "load": loads}
     for side in trees:
         version = figure(wall[f"{side} version"]).median
         noop = figure([w - version for w in wall[f"{side} noop"]])
@@ -199,6 +202,10 @@ def _noops(coll: Path, tiny: Path, work: Path, trees: dict[str, str | None],
             "noop_cpu_s": round(figure(cpu[f"{side} noop"]).median - version_cpu, 3),
             "noop_fixed_cpu_s": round(figure(cpu[f"{side} noop tiny"]).median - version_cpu, 3),
         }
+        noop_cpu, fixed_cpu = out[side]["noop_cpu_s"], out[side]["noop_fixed_cpu_s"]
+        out[side].update(noop_cpu_vs_walk=round(noop_cpu / walk_cpu, 1),
+                         noop_per_file_cpu_vs_walk=round(max(noop_cpu - fixed_cpu, 0.0)
+                                                         / walk_cpu, 2))
     return out
 
 
@@ -243,6 +250,97 @@ def run(n: int, repeats: int = 3, noop_repeats: int = 5, baseline: str | None = 
         result["baseline"] = baseline
     shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def noop_sizes(sizes: list[int], baseline: str | None = None, rounds: int = 5,
+               work: Path | None = None) -> dict[str, Any]:
+    """The no-op re-run alone, at each size (#13.8): the whole command against the bare walk
+    and its split into a fixed part and a part per file, before and after alternated when
+    `baseline` is given. The collection and its catalog are made once (by the current code)
+    and kept in `work` when given, so a second run measures at once; the no-ops of both sides
+    run on that one catalog (each adds only its run record)."""
+    keep = work is not None
+    work = Path(work or tempfile.mkdtemp(prefix="noop-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    trees: dict[str, str | None] = {"after": None}
+    if baseline:
+        trees = {"before": os.path.abspath(baseline), "after": None}
+    tiny = _made(work / "tiny", TINY_FILES)
+    out: dict[str, Any] = {"measured": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                           "commit": _commit(), "baseline": baseline, "sizes": []}
+    for n in sizes:
+        coll = _made(work / f"collection-{n}", n)
+        catalog = work / f"catalog-{n}.db"
+        if not catalog.with_suffix(".done").exists():  # the first ingest, once
+            done = _archive(None, "--catalog", str(catalog), "ingest", str(coll), "--quiet")
+            assert done.returncode in (0, 1), done.stdout[-2000:]
+            catalog.with_suffix(".done").touch()
+        noop = _noops(coll, tiny, work, trees, rounds, catalog)
+        size: dict[str, Any] = {"files": n, "walk_s": noop["walk_s"],
+                                "walk_cpu_s": noop["walk_cpu_s"], "load": noop["load"]}
+        for side in trees:
+            fig = noop[side]
+            # Where the whole command meets the goal, in CPU seconds (what a loaded machine
+            # distorts least): fixed + k * walk(N) <= 2 * walk(N), k the per-file ratio.
+            per_file = fig["noop_per_file_cpu_vs_walk"]
+            met = max(fig["noop_fixed_cpu_s"], 0.0) / ((NOOP_GOAL - per_file)
+                                                       * noop["walk_cpu_s"] / n) \
+                if per_file < NOOP_GOAL else None
+            size[side] = {**fig, "goal_met_at_files": round(met, -3) if met else None}
+        out["sizes"].append(size)
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def _made(folder: Path, n: int) -> Path:
+    """A generated collection of n files, made once in a kept work folder."""
+    marker = folder.with_suffix(".made")
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate_collection(folder, n)
+        marker.touch()
+    return folder
+
+
+def _commit() -> str:
+    import subprocess
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, cwd=Path(__file__).parent)
+    return done.stdout.strip()
+
+
+def noop_size_lines(run: dict[str, Any]) -> list[str]:
+    """A table of one `noop_sizes` run for the Ingest section."""
+    sides = [s for s in ("before", "after") if s in run["sizes"][0]]
+    lines = [f"No-op re-run alone, measured on {run['measured']} at commit {run['commit']} by "
+             "`python -m benchmarks.run --only ingest --noop "
+             f"{','.join(str(x['files']) for x in run['sizes'])}"
+             f"{' --baseline SRC' if run.get('baseline') else ''}` (the same generated mixed "
+             "collections; " + ("before and after alternated command by command, " if
+                                len(sides) > 1 else "") + "load average (1 min) "
+             + ", ".join("→".join(str(v) for v in x["load"]) for x in run["sizes"])
+             + f" on {os.cpu_count()} shared cores). Seconds are medians (min–max, n) less "
+             "`archive --version` (the walk: less `python -c pass`); CPU seconds likewise. "
+             "Ratios to the walk: the whole command; the part per file (no-op less the fixed "
+             "part of a no-op on 5 files), in wall time then CPU. \"2× at\": the collection "
+             "size where, in CPU seconds, fixed + per file × walk = 2 × walk.", "",
+             "| files | bare walk: wall, CPU | " + " | ".join(
+                 f"{s}: no-op wall (fixed) | {s}: CPU (fixed) | {s}: ×walk whole, per file: "
+                 f"wall; CPU | {s}: 2× at" for s in sides) + " |",
+             "|---|---|" + "---|---|---|---|" * len(sides)]
+    for x in run["sizes"]:
+        cells = []
+        for s in sides:
+            f = x[s]
+            met = f"{f['goal_met_at_files']:,.0f} files" if f["goal_met_at_files"] else "never"
+            cells.append(f"{f['noop_s'].median:.2f} ({f['noop_fixed_s'].median:.2f}) | "
+                         f"{f['noop_cpu_s']} ({f['noop_fixed_cpu_s']}) | "
+                         f"{f['noop_vs_walk']}×, {f['noop_per_file_vs_walk']}×; "
+                         f"{f['noop_cpu_vs_walk']}×, {f['noop_per_file_cpu_vs_walk']}× | {met}")
+        lines.append(f"| {x['files']:,} | {x['walk_s'].median:.3f}, {x['walk_cpu_s']:.3f} | "
+                     + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def _figures(n: int, total_bytes: int, jobs: int, hashed: Figure, first: dict[str, Any],
@@ -331,8 +429,10 @@ def report_lines(i: dict[str, Any]) -> list[str]:
              row("no-op / walk: whole command; per file",
                  lambda x: f"{x['noop_vs_walk']}×; {x['noop_per_file_vs_walk']}×"),
              row("peak RSS of the first ingest (largest process)",
-                 lambda x: f"{x['ingest_peak_rss_mb']} MB"), "", INGEST_NOTES]
-    return lines
+                 lambda x: f"{x['ingest_peak_rss_mb']} MB"), ""]
+    for run in i.get("noop_runs", []):  # `--only ingest --noop`, newest last
+        lines += noop_size_lines(run)
+    return lines + [INGEST_NOTES]
 
 
 def _old_report_lines(i: dict[str, Any]) -> list[str]:

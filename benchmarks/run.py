@@ -17,6 +17,8 @@ tests: nothing here fails on a slow machine; the figures and their goals are rep
                                          # with a source tree of the code before), replace its
                                          # rows and section in the report, keep the rest
     python -m benchmarks.run --only ingest --render   # those parts again from the figures
+    python -m benchmarks.run --only ingest --noop 10000,20000,100000 [--baseline SRC_TREE]
+        [--work DIR]    # the no-op re-run alone at each size, against the bare walk
     python -m benchmarks.run --only postgres [--files N]
                                          # measure PostgreSQL again (a server is needed: see
                                          # benchmarks/postgres_bench.py), replace its rows and
@@ -396,6 +398,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, help="with --only ingest: how many files; with "
                         "--only postgres: how many for PostgreSQL against SQLite (the "
                         "concurrency rounds use a fifth)")
+    parser.add_argument("--noop", metavar="SIZES",
+                        help="with --only ingest: only the no-op re-run, at these collection "
+                             "sizes (e.g. 10000,20000,100000), before and after with --baseline")
+    parser.add_argument("--work", metavar="DIR",
+                        help="with --only ingest --noop: keep the generated collections and "
+                             "their catalogs here (made once, reused by the next run)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.only == "startup":
@@ -421,6 +429,16 @@ def main(argv: list[str] | None = None) -> int:
         saved = _load(out.with_suffix(".json"))
         out.write_text(splice_ingest(out.read_text(encoding="utf-8"), saved["ingest"]),
                        encoding="utf-8")
+        return 0
+    if args.only == "ingest" and args.noop:  # the no-op alone, at several sizes (#13.8)
+        saved = _load(out.with_suffix(".json"))
+        noop = ingest_bench.noop_sizes([int(n) for n in args.noop.split(",")], args.baseline,
+                                       work=Path(args.work) if args.work else None)
+        saved["ingest"].setdefault("noop_runs", []).append(noop)
+        _save(out.with_suffix(".json"), saved)
+        out.write_text(splice_ingest(out.read_text(encoding="utf-8"), saved["ingest"]),
+                       encoding="utf-8")
+        print("\n".join(ingest_bench.noop_size_lines(noop)))
         return 0
     if args.only == "ingest":
         cfg = FULL if args.full else QUICK

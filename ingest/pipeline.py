@@ -10,6 +10,8 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -29,9 +31,12 @@ from ingest.manifest import ManifestRow, load_manifest
 from ingest.manifest_guard import ManifestGuard, load_guard, remember_manifest
 from ingest.missing import MissingFiles
 from ingest.report import IngestReport, NullProgress, Progress
-from ingest.stages import IN_FLIGHT_PER_WORKER, Counter, IngestSession, run_chain
+from ingest.stages import IN_FLIGHT_PER_WORKER, Counter, Deferred, IngestSession, run_chain
 from ingest.workers import Runner, open_runner
-from ingest.writer import CatalogWriter, KnownFiles, WriteOptions
+from ingest.known import KnownFiles
+
+if TYPE_CHECKING:
+    from ingest.writer import CatalogWriter
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +157,7 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
             else:
                 guard.exclude.update(forgotten_paths(s, walked))
         report.run_id = run_id
-        writer = CatalogWriter(catalog, run_id, match, report, WriteOptions(settings.batch_size))
+        writer = Deferred(partial(_writer, catalog, run_id, match, report, settings.batch_size))
         status = "completed"
         try:
             with KnownFiles(catalog) as known:
@@ -170,7 +175,7 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
                     attribute_unattributed(s, [i for i in root_ids.values() if i is not None],
                                            forced, run_id)
             if plan.manifest:
-                writer.apply_manifest([(root_ids[r.root] or 0, r)
+                writer.made().apply_manifest([(root_ids[r.root] or 0, r)
                                        for r in plan.manifest.values()],
                                       file_changed_at(plan.manifest_path))
         except KeyboardInterrupt:
@@ -195,6 +200,14 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
         s.execute(update(IngestRun).where(IngestRun.id == run_id).values(
             counts=report.stored_counts()))
     return report
+
+
+def _writer(catalog: Catalog, run_id: int, match: CachedMatcher, report: IngestReport,
+            batch_size: int) -> CatalogWriter:
+    """The catalog writer, imported when a run first has something to store (a re-run that
+    changes nothing never loads it and its batch planning: #13.8)."""
+    from ingest.writer import CatalogWriter, WriteOptions
+    return CatalogWriter(catalog, run_id, match, report, WriteOptions(batch_size))
 
 
 def _runner(settings: Settings, options: IngestOptions) -> Runner:

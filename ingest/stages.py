@@ -13,10 +13,10 @@ from __future__ import annotations
 import operator
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import select
 
@@ -34,8 +34,7 @@ from ingest.report import IngestReport, Progress
 from ingest.tasks import Described, Extracted, FileJob
 from ingest.walk import WalkedFile, WalkedFolder, walk
 from ingest.workers import Runner, WorkerFailure, check_interrupt, in_order
-from ingest.batch import copy_fate
-from ingest.writer import FOLDERS_PER_QUERY, KnownFiles
+from ingest.known import FOLDERS_PER_QUERY, KnownFiles
 from media.checksum import sha256_file
 
 IN_FLIGHT_PER_WORKER = 16  # files queued per worker: keeps each busy between results
@@ -88,6 +87,37 @@ class ChangedFiles:
     where: RootFolder
     folder_path: str  # catalog form
     files: list[tuple[WalkedFile, str, bytes | None, tuple[int, int, int, bool, bool] | None]]
+
+
+S = TypeVar("S", bound=Sink)
+
+
+class Deferred(Generic[S]):
+    """A sink made when the chain first hands it something: a re-run that finds nothing to
+    store never makes (nor imports) the writer (#13.8)."""
+
+    def __init__(self, make: Callable[[], S]):
+        self._make = make
+        self._sink: S | None = None
+
+    def made(self) -> S:
+        if self._sink is None:
+            self._sink = self._make()
+        return self._sink
+
+    def record_skipped(self, items: list[dict[str, str]]) -> None:
+        if items:
+            self.made().record_skipped(items)
+
+    def problem(self, path: str, stage: str, reason: str) -> None:
+        self.made().problem(path, stage, reason)
+
+    def add(self, described: Described) -> None:
+        self.made().add(described)
+
+    def flush(self) -> None:
+        if self._sink is not None:
+            self._sink.flush()
 
 
 # -- the stages -----------------------------------------------------------------------------
@@ -325,6 +355,7 @@ class Counter:
         batch, self.pending = self.pending, []
         if not batch:
             return
+        from ingest.batch import copy_fate  # the writer's rule, loaded only with work to do
         shas = {d.extraction.sha256 for d in batch if d.extraction.sha256 and d.extraction.size}
         copies, old = self._catalogued(shas, [d.job.existing_id for d in batch
                                               if d.job.existing_id is not None])

@@ -238,7 +238,7 @@ def test_a_rerun_looks_folders_up_in_groups_and_misses_nothing_at_their_edges(cl
     query (one per folder was most of a no-op's time on PostgreSQL). Changes, a file gone and
     a new file on either side of a group's edge are all still noticed."""
     import os
-    from ingest.writer import FOLDERS_PER_QUERY
+    from ingest.known import FOLDERS_PER_QUERY
     folder = tmp_path / "coll"
     n = FOLDERS_PER_QUERY + 6
     for i in range(n):

@@ -4,6 +4,7 @@ database-driver library; a search imports jieba only when its query has a run of
 characters to cut into words."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,8 +29,9 @@ HEAVY = {
 TOP_LEVEL_HEAVY = HEAVY | {"sqlalchemy", "rich"}
 
 
-def imported_by(*args: str, cwd: Path | None = None) -> set[str]:
-    """Top-level packages the real `archive ARGS` imported (Python's own import-time log)."""
+def imported_by(*args: str, cwd: Path | None = None, modules: bool = False) -> set[str]:
+    """Top-level packages the real `archive ARGS` imported (Python's own import-time log);
+    with `modules`, every module's full name."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
     env.pop("ARCHIVE_CONFIG", None)
     done = subprocess.run([str(ARCHIVE), *args], capture_output=True, text=True, env=env,
@@ -38,7 +40,8 @@ def imported_by(*args: str, cwd: Path | None = None) -> set[str]:
     names = set()
     for line in done.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+            name = line.rsplit("|", 1)[1].strip()
+            names.add(name if modules else name.split(".")[0])
     assert "click" in names, "the import-time log was not read"
     return names
 
@@ -116,19 +119,33 @@ def test_a_rerun_with_nothing_to_do_loads_no_parser_and_starts_no_worker(tmp_pat
     small collection) though it extracts nothing; the parsers now come with the first file
     that needs them, and the workers with the first task. Nor does it load the CSV encoding
     detector (only a manifest in an unknown encoding needs it) or pinyin (no name to match)."""
-    from benchmarks.generators.samples import make_jpeg, make_wav
+    from benchmarks.generators.samples import make_jpeg, make_pdf, make_wav
     folder = tmp_path / "papers"
     make_jpeg(folder / "钱学森" / "letter_1956.jpg")
     make_wav(folder / "钱学森" / "talk.wav", 0.5)
+    make_pdf(folder / "钱学森" / "手稿" / "notes.pdf", ["火箭发动机的笔记"])
+    (folder / "钱学森" / "手稿" / "draft.txt").write_text("工程控制论 草稿", encoding="utf-8")
     path = tmp_path / "catalog.db"
     for name, value in catalog_env(path).items():
         monkeypatch.setenv(name, value)
     catalog = catalog_url(path)
     first = imported_by("--catalog", catalog, "ingest", str(folder), "--quiet")
-    assert {"av", "PIL", "pebble"} <= first
-    again = imported_by("--catalog", catalog, "ingest", str(folder), "--quiet")
-    assert again & {"av", "PIL", "pypdfium2", "exifread", "pebble", "docx", "charset_normalizer",
-                    "pypinyin"} == set()
+    assert {"av", "PIL", "pebble", "pypdfium2"} <= first
+    again = imported_by("--catalog", catalog, "ingest", str(folder), "--quiet", modules=True)
+    # Nor the search index (nothing changed, so it is current) or its Chinese word cutter,
+    # nor the catalog writer and its batch planning (nothing to write).
+    assert {m.split(".")[0] for m in again} & {
+        "av", "PIL", "pypdf", "pypdfium2", "exifread", "pebble", "docx", "charset_normalizer",
+        "pypinyin", "whoosh", "tantivy", "jieba"} == set()
+    assert again & {"ingest.writer", "ingest.batch", "ingest.extract", "search.index"} == set()
+    # What a no-op still does: notice a file gone (and then bring the index up to date).
+    (folder / "钱学森" / "talk.wav").unlink()
+    gone = subprocess.run([str(ARCHIVE), "--catalog", catalog, "ingest", str(folder), "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert gone.returncode == 0, gone.stderr[-2000:]
+    report = json.loads(gone.stdout)
+    assert report["missing"] == ["钱学森/talk.wav"]
+    assert (report["unchanged"], report["new"], report["changed"]) == (3, 0, 0)
 
 
 def test_names_are_read_as_pypinyin_reads_them_without_importing_it():
