@@ -11,10 +11,13 @@ from archive.catalog import Catalog
 from archive.models import File
 
 FOLDERS_PER_QUERY = 64  # folders a re-run looks up in one query
+# A catalogued file: (file id, size, mtime_ns, has a problem, found changed or missing); the
+# last two are truth values (0/1 on SQLite, booleans on PostgreSQL).
+Catalogued = tuple[int, int, int, int, int]
 
 
 class KnownFiles:
-    """path -> (file id, size, mtime_ns, has problem, found changed) for one folder at a time,
+    """path -> Catalogued (file id, size, mtime_ns, has problem, found changed) for one folder,
     read for up to FOLDERS_PER_QUERY folders at once (`look_ahead`): a re-run costs about one
     stat per file and one query per 64 folders, without loading the whole catalog. On a
     database server each query is a round trip (and its transaction's end another): one per
@@ -28,7 +31,7 @@ class KnownFiles:
         self._catalog = catalog
         self._raw: Any = None
         self._cursor: Any = None
-        self._ahead: dict[tuple[int, str], dict[str, tuple[int, int, int, bool, bool]]] = {}
+        self._ahead: dict[tuple[int, str], dict[str, Catalogued]] = {}
         if catalog is None:
             return
         # On a server, end each look-up's transaction: no snapshot held across a long walk.
@@ -39,9 +42,11 @@ class KnownFiles:
         # FOLDERS_PER_QUERY folder parameters (the last repeated when fewer are looked up),
         # so one statement serves every look-up.
         folders: list[Any] = [bindparam(f"folder{i}") for i in range(FOLDERS_PER_QUERY)]
-        query = select(File.path, File.id, File.size, File.mtime_ns, File.problem.is_not(None),
+        # The folder and path first: the rest of a row is its Catalogued as it comes.
+        query = select(File.folder, File.path, File.id, File.size, File.mtime_ns,
+                       File.problem.is_not(None),
                        File.status.in_((literal_column("'changed'"),
-                                        literal_column("'missing'"))), File.folder) \
+                                        literal_column("'missing'")))) \
             .where(File.root_id == bindparam("root"), File.folder.in_(folders))
         compiled = query.compile(dialect=catalog.engine.dialect)
         self._sql = str(compiled)
@@ -73,14 +78,13 @@ class KnownFiles:
         rows = self._cursor.fetchall()
         if self._end_each:
             self._raw.rollback()
-        ahead = self._ahead
-        for folder in folders:
-            ahead[(root_id, folder)] = {}
+        found: dict[str, dict[str, Catalogued]] = {folder: {} for folder in folders}
         for r in rows:
-            ahead[(root_id, r[6])][r[0]] = (r[1], r[2], r[3], bool(r[4]), bool(r[5]))
+            found[r[0]][r[1]] = r[2:]  # a slice, in C: no tuple built in Python per file
+        self._ahead.update(((root_id, folder), files) for folder, files in found.items())
 
     def __call__(self, root_id: int | None,
-                 folder: str) -> dict[str, tuple[int, int, int, bool, bool]]:
+                 folder: str) -> dict[str, Catalogued]:
         """The folder's catalogued files: read ahead, else read now."""
         if self._cursor is None or root_id is None:
             return {}

@@ -34,7 +34,7 @@ from ingest.report import IngestReport, Progress
 from ingest.tasks import Described, Extracted, FileJob
 from ingest.walk import WalkedFile, WalkedFolder, walk
 from ingest.workers import Runner, WorkerFailure, check_interrupt, in_order
-from ingest.known import FOLDERS_PER_QUERY, KnownFiles
+from ingest.known import FOLDERS_PER_QUERY, Catalogued, KnownFiles
 from media.checksum import sha256_file
 
 IN_FLIGHT_PER_WORKER = 16  # files queued per worker: keeps each busy between results
@@ -86,7 +86,7 @@ class ChangedFiles:
     """A folder's files that are new or changed since the catalog saw them."""
     where: RootFolder
     folder_path: str  # catalog form
-    files: list[tuple[WalkedFile, str, bytes | None, tuple[int, int, int, bool, bool] | None]]
+    files: list[tuple[WalkedFile, str, bytes | None, Catalogued | None]]
 
 
 S = TypeVar("S", bound=Sink)
