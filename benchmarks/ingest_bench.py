@@ -432,6 +432,8 @@ def report_lines(i: dict[str, Any]) -> list[str]:
                  lambda x: f"{x['ingest_peak_rss_mb']} MB"), ""]
     for run in i.get("noop_runs", []):  # `--only ingest --noop`, newest last
         lines += noop_size_lines(run)
+    if i.get("noop_runs"):
+        lines.append(NOOP_NOTES)
     return lines + [INGEST_NOTES]
 
 
@@ -447,6 +449,38 @@ def _old_report_lines(i: dict[str, Any]) -> list[str]:
             "almost nothing and the ratio to the hash-only pass measures per-file work: "
             "identifying, parsing in an isolated worker, writing a row, indexing. On large "
             "media, hashing dominates and ingest approaches the floor.", ""]
+
+
+NOOP_NOTES = """\
+What the no-op's profile showed on 2 December (#13.8; cProfile on a CPU clock in a real
+subprocess and in process, `-X importtime`, sections timed with `time.process_time`; 10,000
+generated files in 1,046 folders; load 14-18 on the 2 shared cores, so CPU seconds):
+
+- **Fixed part, about 0.8-0.9 s of CPU under that load beyond `archive --version`.** Importing
+  SQLAlchemy (0.15-0.35 s, the least of 5-7 runs) and declaring the models' 24 mapped classes
+  (0.16-0.18 s) are most of it; the first ORM statement configures the mappers (the lock's
+  first query: about 0.05 s); our ingest modules about 0.1 s, of which the catalog writer and
+  its batch planning (about 0.05 s, least of 11 alternated runs) are now imported only when a
+  run has something to store (`stages.Deferred`, `ingest/known.py`). The ~23 statements of the
+  lock, the run record, missing files and the index's freshness take about 0.03 s in process.
+  Every heavy import left is SQLAlchemy's own (asyncio, importlib.metadata, its SQL compiler).
+- **Per file, in process, CPU:** the walk 1.2-1.3x the bare walk (it sorts each folder's names
+  and makes a tuple per file), the look-up of each 64 folders' catalogued files about 0.4x
+  (sqlite3 making 10,000 rows of Python objects, about 2 us a row; a covering index measured
+  only 15% off it), the compare 0.2x, missing files and the index check 0.1x. The inline
+  tests in the walk, the folder-at-once text check and the rows kept as the driver gives them
+  took off a few per cent: warm no-ops in process, before and after alternated 4 times (11
+  rounds each, load 17-20), per file 2.47x the bare walk before and 2.38x after (medians).
+- **So 2x is out of reach at any size as the code is shaped.** With the part per file itself
+  above 2x the bare walk, spreading the fixed part over more files brings the whole command
+  toward 2.4x, never under 2x (the "2× at" column: at 10,000 files under this load the CPU
+  figures per file are within their noise, one side above 2x, the other below). Reaching it
+  needs both halves changed: per file, a listing and compare that make no Python object per
+  unchanged file (a walk in C, or a trustworthy per-folder summary in the catalog so that
+  unchanged folders' files are not looked up one by one); fixed, a catalog command that does
+  not import the ORM (a plain-SQL lock, run record and look-up beside the ORM path, on both
+  databases). Design changes for their own issue.
+"""
 
 
 INGEST_NOTES = """\
