@@ -137,12 +137,16 @@ def query_table(engines: dict[str, dict[str, Any]], fts5: dict[str, Any], headin
                 build: str) -> list[str]:
     """Each query kind's median and p95 per engine beside FTS5's, and Whoosh's ratios to
     Tantivy when both ran."""
+    fts5_head = " | FTS5 median | p95" if fts5 else ""
     lines = ["", f"| {heading} | " + " | ".join(f"{n} median | p95" for n in engines)
-             + " | FTS5 median | p95 |", "|---|" + "---:|---:|" * (len(engines) + 1)]
-    for kind, f in fts5.items():
+             + fts5_head + " |", "|---|" + "---:|---:|" * (len(engines) + bool(fts5))]
+    kinds = fts5 or next(iter(engines.values()))["queries"]
+    for kind in kinds:
         cells = " | ".join(f"{e['queries'][kind]['median_ms']} | {e['queries'][kind]['p95_ms']}"
                            for e in engines.values())
-        lines.append(f"| {kind} | {cells} | {f['median_ms']} | {f['p95_ms']} |")
+        f = fts5.get(kind)
+        lines.append(f"| {kind} | {cells}" + (f" | {f['median_ms']} | {f['p95_ms']}" if f else "")
+                     + " |")
     if "tantivy" in engines and "whoosh" in engines:
         t, w = engines["tantivy"], engines["whoosh"]
         ratios = [w["queries"][k]["median_ms"] / max(t["queries"][k]["median_ms"], 0.05)
@@ -392,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
                                         "(default: 20,000, or 100,000 and 500,000 with --full)")
     parser.add_argument("--engines", help="with --only search: engines, e.g. tantivy "
                                           "(default: tantivy and whoosh; FTS5 always)")
+    parser.add_argument("--catalog-cache", metavar="DIR",
+                        help="with --only search: keep generated catalogs in DIR (outside the "
+                             "source tree) and reuse them, keyed by size and generator version")
+    parser.add_argument("--no-fts5", action="store_true",
+                        help="with --only search: leave SQLite FTS5 out (its build at 500,000 "
+                             "items takes most of an hour)")
     parser.add_argument("--baseline", metavar="SRC_TREE",
                         help="with --only ingest: a source tree of the code before a change, "
                              "measured alternately with the current code")
@@ -417,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(n) for n in args.items.split(",")] if args.items else \
             (FULL if args.full else QUICK)["search_items"]
         engines = tuple(args.engines.split(",")) if args.engines else search_bench.ENGINES
-        _measure_search(out, sizes, engines)
+        _measure_search(out, sizes, engines, Path(args.catalog_cache) if args.catalog_cache
+                        else None, fts5=not args.no_fts5)
         return 0
     if args.only == "postgres":
         cfg = FULL if args.full else QUICK
@@ -559,18 +570,25 @@ def _splice_startup(out: Path, s: dict[str, Any]) -> None:
 SIDE_BY_SIDE = "## Search engines side by side (issue 14)"
 
 
-def _measure_search(out: Path, sizes: list[int], engines: tuple[str, ...]) -> None:
+def _measure_search(out: Path, sizes: list[int], engines: tuple[str, ...],
+                    catalog_cache: Path | None = None, fts5: bool = True) -> None:
     """Measure the engines side by side at each size and keep the figures with the last run's
     (PERFORMANCE.json, `side_by_side`, one entry a size, replaced by a new measure); the
-    report's side-by-side section is rewritten from them, the rest of it left as it is."""
+    report's side-by-side section is rewritten from them, the rest of it left as it is.
+    Whoosh is left out above `whoosh_max_items` (its measure of 21 November stands in at
+    500,000 items, with its date)."""
     json_path = out.with_suffix(".json")
     run = _load(json_path)
     kept = {int(k): v for k, v in run.get("side_by_side", {}).items()}
     m = machine()
     for n in sizes:
-        print(f"search side by side at {n:,} items ({', '.join(engines)}, FTS5); load "
+        print(f"search side by side at {n:,} items ({', '.join(engines)}"
+              f"{'' if not fts5 else ', FTS5'}); load "
               f"{search_bench.load_average()} on {os.cpu_count()} cores", flush=True)
-        sr = search_bench.run(n, engines)
+        here = tuple(e for e in engines if e != "whoosh" or n <= FULL["whoosh_max_items"])
+        sr = search_bench.run(n, here, catalog_cache=catalog_cache, fts5=fts5)
+        if "whoosh" in engines and "whoosh" not in here and n == WHOOSH_500K_MEASURED["items"]:
+            sr["engines"]["whoosh"] = WHOOSH_500K_MEASURED
         sr["measured"] = m["date"]
         kept[n] = sr
         run["side_by_side"] = {str(k): kept[k] for k in sorted(kept)}
@@ -593,28 +611,40 @@ def render_side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
     for key, sr in runs.items():
         engines = sr["engines"]
         cores = sr.get("cores", 2)
+        has_fts5 = "fts5" in sr
         lines += [f"### {int(key):,} items ({sr.get('measured', 'date not kept')})", "",
-                  "| | " + " | ".join(engines) + " | FTS5 |",
-                  "|---|" + "---:|" * (len(engines) + 1)]
+                  "| | " + " | ".join(engines) + (" | FTS5 |" if has_fts5 else " |"),
+                  "|---|" + "---:|" * (len(engines) + has_fts5)]
         fts_load = sr.get("fts5_load", ["?", "?"])
         rows = [
             ("rebuild", [f"{e['build_s']} s, {e['items_per_s']:,} items/s"
                          for e in engines.values()],
-             f"{sr['fts5_build_s']} s, {sr['fts5_items_per_s']:,} items/s"),
+             f"{sr.get('fts5_build_s')} s, {sr.get('fts5_items_per_s', 0):,} items/s"),
             ("index size", [f"{e['index_mb']} MB" for e in engines.values()],
-             f"{sr['fts5_mb']} MB"),
+             f"{sr.get('fts5_mb')} MB"),
             ("peak RSS of the rebuild", [f"{e['index_peak_rss_mb']} MB"
                                          for e in engines.values()], ""),
+            ("peak RSS of the search service", [f"{e['serve_peak_rss_mb']} MB"
+                                                if "serve_peak_rss_mb" in e else "not kept"
+                                                for e in engines.values()], ""),
             ("catch-up after one edited item (median, max of 7)",
              [f"{e['catch_up']['median_ms']} ms, {e['catch_up']['max_ms']} ms"
-              for e in engines.values()], ""),
+              if "catch_up" in e else "not kept" for e in engines.values()], ""),
             (f"load average (before, after; {cores} cores)",
              [f"{e['load'][0]}, {e['load'][1]}" if "load" in e else "not kept"
               for e in engines.values()], f"{fts_load[0]}, {fts_load[1]}"),
         ]
-        lines += [f"| {name} | " + " | ".join(cells) + f" | {fts} |" for name, cells, fts in rows]
-        lines += query_table(engines, sr["fts5"], "query kind (ms)", "rebuild time")
-        if "tantivy" in engines:
+        lines += [f"| {name} | " + " | ".join(cells) + (f" | {fts} |" if has_fts5 else " |")
+                  for name, cells, fts in rows]
+        lines += ["| measured | " + " | ".join(e.get("measured", sr.get("measured", ""))
+                                                 for e in engines.values())
+                  + (" | |" if has_fts5 else " |")] if any("measured" in e
+                                                           for e in engines.values()) else []
+        lines += query_table(engines, sr.get("fts5", {}), "query kind (ms)", "rebuild time")
+        if not has_fts5:
+            lines += ["", "FTS5 was left out of this run (`--no-fts5`): its build at this size "
+                      "takes most of an hour on the shared machine."]
+        if "tantivy" in engines and has_fts5:
             t = engines["tantivy"]
             worst = max(t["queries"], key=lambda k: t["queries"][k]["p95_ms"])
             lines += ["", f"Tantivy / FTS5: rebuild time "

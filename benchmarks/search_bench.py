@@ -1,7 +1,11 @@
 """Search at scale: index build rate, size and memory, and query latency by kind of query,
 side by side with SQLite FTS5 fed the very same tokens (a yardstick, used only here).
 
-    python -m benchmarks.search_bench 20000
+    python -m benchmarks.search_bench 20000 [--catalog-cache /work/bench-cache/me] [--no-fts5]
+
+With a catalog cache (a folder outside the source tree) the generated catalog of each size is
+kept there, keyed by size, generator version and catalog schema, and copied from it by the next
+run instead of generated again (500,000 items take minutes to generate).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from archive.catalog import Catalog
 from archive.models import File, FileText, Item, Scientist
 from archive.settings import load_settings
 from benchmarks.measure import run_process
+from benchmarks.generators import records
 from benchmarks.generators.records import EN_TERMS, SCIENTISTS, ZH_TERMS, generate
 from search.analysis import cjk_terms, stem_word
 from search.index import update
@@ -55,9 +60,34 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
 
 
-def _latency(times: list[float]) -> dict[str, float]:
-    return {"median_ms": round(statistics.median(times), 1),
-            "p95_ms": round(percentile(times, 0.95), 1), "max_ms": round(max(times), 1)}
+def _latency(times: list[float], cpu: list[float] | None = None) -> dict[str, float]:
+    """Wall milliseconds (median, p95, max) and, when given, the CPU milliseconds of the same
+    queries (median, p95): a shared machine's load stretches the first much more."""
+    out = {"median_ms": round(statistics.median(times), 1),
+           "p95_ms": round(percentile(times, 0.95), 1), "max_ms": round(max(times), 1)}
+    if cpu:
+        out |= {"cpu_median_ms": round(statistics.median(cpu), 1),
+                "cpu_p95_ms": round(percentile(cpu, 0.95), 1)}
+    return out
+
+
+def _reset_peak_rss() -> bool:
+    """Start the process's peak RSS (VmHWM) afresh, where Linux allows it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mb() -> float | None:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    kb = next((int(line.split()[1]) for line in status.splitlines()
+               if line.startswith("VmHWM:")), None)
+    return round(kb / 1024) if kb is not None else None
 
 
 # -- the FTS5 yardstick -----------------------------------------------------------------------
@@ -172,17 +202,19 @@ ENGINES = ("tantivy", "whoosh")
 
 
 def engine_queries(catalog: Catalog, sets: dict[str, list[SearchOptions]]) -> dict[str, Any]:
-    """Each kind of query through the long-lived, read-only search service the site uses."""
+    """Each kind of query through the long-lived, read-only search service the site uses:
+    wall and CPU time (of the whole process: Tantivy's threads too) a query."""
     service = SearchService(catalog)  # as a server keeps it: opened once, read-only
     service.search(SearchOptions(query="导弹"))  # open files, load jieba: not a query's cost
     out = {}
     for kind, queries in sets.items():
-        times = []
+        times, cpu = [], []
         for options in queries:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             service.search(options)
+            cpu.append((time.process_time() - c) * 1000)
             times.append((time.perf_counter() - t) * 1000)
-        out[kind] = _latency(times)
+        out[kind] = _latency(times, cpu)
     service.close()
     return out
 
@@ -221,9 +253,14 @@ def _engine(db: Path, n: int, engine: str, sets: dict[str, list[SearchOptions]],
                                           "index_dir": env["ARCHIVE_INDEX_DIR"]}, environ={}))
     try:
         size = sum(p.stat().st_size for p in catalog.settings.index_dir.iterdir())
-        out = {"build_s": round(build.seconds, 1), "items_per_s": round(n / build.seconds),
-               "index_mb": round(size / 2**20, 1), "index_peak_rss_mb": round(build.peak_rss_mb),
-               "queries": engine_queries(catalog, sets)}
+        out: dict[str, Any] = {
+            "build_s": round(build.seconds, 1), "items_per_s": round(n / build.seconds),
+            "build_cpu_s": round(build.cpu_s, 1), "index_mb": round(size / 2**20, 1),
+            "index_peak_rss_mb": round(build.peak_rss_mb)}
+        reset = _reset_peak_rss()
+        out["queries"] = engine_queries(catalog, sets)
+        if reset:  # this process's peak while serving: the benchmark's own Python included
+            out["serve_peak_rss_mb"] = _peak_rss_mb()
         if startup is not None:
             out["startup"] = startup(db, env=env)
         out["catch_up"] = catch_up(catalog, db)
@@ -233,30 +270,69 @@ def _engine(db: Path, n: int, engine: str, sets: dict[str, list[SearchOptions]],
         catalog.close()
 
 
+def cache_name(n: int) -> str:
+    """The cached catalog of n generated items: it is valid as long as the generator and the
+    catalog schema are those it was made with.
+
+        cache_name(500000) -> "records-v1-schema0005-500000.db"   (generator 1, schema 0005)
+    """
+    from archive.schema import HEAD
+    return f"records-v{records.VERSION}-schema{HEAD}-{n}.db"
+
+
+def cached_catalog(n: int, cache: Path, db: Path) -> float:
+    """A catalog of n generated items at `db`, copied from `cache` (made there first when it is
+    not yet); the seconds generating took (0.0 when it was copied). The run edits its copy
+    (catch-up), never the cached one."""
+    cache.mkdir(parents=True, exist_ok=True)
+    kept = cache / cache_name(n)
+    generated = 0.0
+    if not kept.exists():
+        making = kept.with_suffix(".making")
+        making.unlink(missing_ok=True)
+        catalog = Catalog.open(load_settings({"catalog": str(making)}, environ={}))
+        t = time.perf_counter()
+        generate(catalog, n)
+        generated = time.perf_counter() - t
+        catalog.close()
+        making.rename(kept)  # whole or absent: a run cut short leaves no half catalog
+    shutil.copyfile(kept, db)
+    return generated
+
+
 def run(n: int, engines: tuple[str, ...] = ENGINES,
-        startup: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+        startup: Callable[..., dict[str, Any]] | None = None, *,
+        catalog_cache: Path | None = None, fts5: bool = True) -> dict[str, Any]:
     """One catalog of n generated items, indexed by each engine in turn (`archive reindex`:
     items/s, size, peak RSS), queried through the search service, caught up after an edit; and
-    FTS5 fed the same tokens. `startup(db, env=...)`, when given, measures the CLI's start-up
-    on each engine's index."""
+    FTS5 fed the same tokens (unless `fts5` is false: at 500,000 items its build takes most of
+    an hour). `startup(db, env=...)`, when given, measures the CLI's start-up on each engine's
+    index. With `catalog_cache`, the generated catalog is kept there for the next run."""
     folder = Path(tempfile.mkdtemp(prefix="search-bench-"))
     db = folder / "catalog.db"
-    catalog = Catalog.open(load_settings({"catalog": str(db)}, environ={}))
-    t = time.perf_counter()
-    generate(catalog, n)
-    generated = time.perf_counter() - t
-    fts_path = folder / "fts5.db"
-    fts_load = load_average()
-    fts_build = fts5_build(catalog, fts_path)
-    catalog.close()
+    if catalog_cache is not None:
+        generated = cached_catalog(n, catalog_cache, db)
+    else:
+        catalog = Catalog.open(load_settings({"catalog": str(db)}, environ={}))
+        t = time.perf_counter()
+        generate(catalog, n)
+        generated = time.perf_counter() - t
+        catalog.close()
     sets = query_sets()
     try:
-        result: dict[str, Any] = {"items": n, "generate_s": round(generated, 1),
-                                  "fts5_build_s": round(fts_build, 1),
-                                  "fts5_items_per_s": round(n / max(fts_build, 0.01)),
-                                  "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
-                                  "fts5": fts5_queries(fts_path, sets), "engines": {},
-                                  "fts5_load": [fts_load, load_average()], "cores": os.cpu_count()}
+        result: dict[str, Any] = {"items": n, "generate_s": round(generated, 1), "engines": {},
+                                  "cores": os.cpu_count()}
+        if fts5:
+            fts_path = folder / "fts5.db"
+            fts_load = load_average()
+            catalog = Catalog.open(load_settings({"catalog": str(db)}, environ={}))
+            fts_build = fts5_build(catalog, fts_path)
+            catalog.close()
+            result.update({"fts5_build_s": round(fts_build, 1),
+                           "fts5_items_per_s": round(n / max(fts_build, 0.01)),
+                           "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
+                           "fts5": fts5_queries(fts_path, sets),
+                           "fts5_load": [fts_load, load_average()]})
         for engine in engines:
             result["engines"][engine] = _engine(db, n, engine, sets, startup)
             print(f"  {engine} at {n}: {result['engines'][engine]['items_per_s']} items/s",
@@ -268,15 +344,17 @@ def run(n: int, engines: tuple[str, ...] = ENGINES,
 
 def print_table(result: dict[str, Any]) -> None:
     engines = result["engines"]
-    print(f"{result['items']} items; FTS5 built in {result['fts5_build_s']} s, "
-          f"{result['fts5_mb']} MB")
+    fts5 = result.get("fts5", {})
+    print(f"{result['items']} items; " + (f"FTS5 built in {result['fts5_build_s']} s, "
+                                          f"{result['fts5_mb']} MB" if fts5 else "no FTS5"))
     for name, e in engines.items():
         print(f"{name}: built in {e['build_s']} s ({e['items_per_s']} items/s, peak "
               f"{e['index_peak_rss_mb']} MB), {e['index_mb']} MB; catch-up after an edit "
               f"{e['catch_up']['median_ms']} ms")
     print(f"{'query kind':<16}" + "".join(f" {n + ' med':>13} {'p95':>7}" for n in engines)
           + f" {'fts5 med':>9} {'p95':>7}")
-    for kind, f in result["fts5"].items():
+    for kind in query_sets():
+        f = fts5.get(kind, {"median_ms": "", "p95_ms": ""})
         print(f"{kind:<16}" + "".join(f" {e['queries'][kind]['median_ms']:>13} "
                                       f"{e['queries'][kind]['p95_ms']:>7}"
                                       for e in engines.values())
@@ -287,8 +365,15 @@ if __name__ == "__main__":
     import functools
     import json
 
+    import argparse
+
     from benchmarks import startup_bench
-    measured = run(int(sys.argv[1]) if len(sys.argv) > 1 else 20000,
-                   startup=functools.partial(startup_bench.measure, runs=5))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("items", type=int, nargs="?", default=20000)
+    parser.add_argument("--catalog-cache", type=Path)
+    parser.add_argument("--no-fts5", action="store_true")
+    args = parser.parse_args()
+    measured = run(args.items, startup=functools.partial(startup_bench.measure, runs=5),
+                   catalog_cache=args.catalog_cache, fts5=not args.no_fts5)
     print_table(measured)
     print(json.dumps(measured, default=str, ensure_ascii=False))
