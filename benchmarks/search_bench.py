@@ -295,6 +295,9 @@ def cached_catalog(n: int, cache: Path, db: Path) -> float:
         generate(catalog, n)
         generated = time.perf_counter() - t
         catalog.close()
+        with sqlite3.connect(making) as con:  # one file: nothing left in a write-ahead log
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            con.execute("PRAGMA journal_mode=DELETE")
         making.rename(kept)  # whole or absent: a run cut short leaves no half catalog
     shutil.copyfile(kept, db)
     return generated
