@@ -3,7 +3,9 @@ scale, about an hour). Prints a table and rewrites docs/PERFORMANCE.md. Benchmar
 tests: nothing here fails on a slow machine; the figures and their goals are reported.
 
     python -m benchmarks.run [--full] [--out docs/PERFORMANCE.md]
-    python -m benchmarks.run --render    # rewrite the report from the last run's figures
+    python -m benchmarks.run --render    # rewrite the report from the last run's figures,
+                                         # keeping sections and goal rows written by hand or
+                                         # by a partial run (--only ...)
     python -m benchmarks.run --ocr-only  # measure the OCR again, keep the other figures
     python -m benchmarks.run --only startup [--before COMMIT]
         # measure the CLI's start-up again (with --before, that commit's code in the same
@@ -364,11 +366,75 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _write(out: Path, run: dict[str, Any]) -> None:
-    out.write_text(render(run["machine"], run["ingest"], run["probe"], run["searches"],
-                          run["full"], run.get("startup"), run.get("postgres"),
-                          run.get("ocr")),
-                   encoding="utf-8")
+    """The report rendered from the figures, keeping what was written into it by hand or by a
+    partial run (keep_written)."""
+    rendered = render(run["machine"], run["ingest"], run["probe"], run["searches"],
+                      run["full"], run.get("startup"), run.get("postgres"), run.get("ocr"))
+    if out.exists():
+        rendered = keep_written(out.read_text(encoding="utf-8"), rendered)
+    out.write_text(rendered, encoding="utf-8")
     _save(out.with_suffix(".json"), run)
+
+
+def _sections(report: str) -> list[tuple[str, list[str]]]:
+    """(heading, its lines) for each `## ` section, the part before the first one under ""."""
+    out: list[tuple[str, list[str]]] = [("", [])]
+    for line in report.splitlines():
+        if line.startswith("## "):
+            out.append((line, []))
+        out[-1][1].append(line)
+    return out
+
+
+def _row_key(line: str) -> str | None:
+    """A table row's first cell, which names what the row measures."""
+    return line.split("|")[1].strip() if line.startswith("|") and line.count("|") > 2 else None
+
+
+def _merge_goals(old: list[str], new: list[str]) -> list[str]:
+    """The new Goals section, with the old table's rows the renderer does not write (written by
+    hand, or by a partial run) kept in their place among the rows it does."""
+    new_rows = {k: line for line in new if (k := _row_key(line)) is not None}
+    old_keys = {_row_key(line) for line in old}
+    table = [new_rows.get(k, line) if (k := _row_key(line)) is not None else line
+             for line in old if line.startswith("|")]
+    table += [line for k, line in new_rows.items() if k not in old_keys]
+    first = next(i for i, line in enumerate(new) if line.startswith("|"))
+    end = first
+    while end < len(new) and new[end].startswith("|"):
+        end += 1
+    return new[:first] + table + new[end:]
+
+
+def keep_written(old: str, new: str) -> str:
+    """The newly rendered report `new`, keeping from the `old` one every section the renderer
+    does not write (the side-by-side search tables, notes written by hand) where it was, and
+    the goal rows it does not write. A section it writes is replaced whole.
+
+        keep_written("# P\n## Goals\n|a|b|\n|x|1|\n## Notes\nmine\n## Search\nold\n",
+                     "# P\n## Goals\n|a|b|\n|x|2|\n## Search\nnew\n")
+        -> "# P\n## Goals\n|a|b|\n|x|2|\n## Notes\nmine\n## Search\nnew\n"
+    """
+    rendered = dict(_sections(new))
+    written = [h for h, _ in _sections(new)]
+    kept = _sections(old)[1:]
+    out: list[str] = list(rendered[""])
+    placed = {""} | {h for h, _ in kept}  # new sections go before the next one of theirs
+    for heading, lines in kept:
+        if heading not in rendered:
+            out += lines  # not the renderer's: kept as it was
+            continue
+        for h in written[:written.index(heading)]:  # the renderer's new ones before it
+            if h not in placed:
+                out += rendered[h]
+                placed.add(h)
+        out += _merge_goals(lines, rendered[heading]) if heading == "## Goals" \
+            else rendered[heading]
+        placed.add(heading)
+    for h in written:
+        if h not in placed:
+            out += rendered[h]
+    return "\n".join(out) + "\n"
 
 
 def splice_ingest(report: str, ingest: dict[str, Any]) -> str:
@@ -641,6 +707,7 @@ def render_side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
                   + (" | |" if has_fts5 else " |")] if any("measured" in e
                                                            for e in engines.values()) else []
         lines += query_table(engines, sr.get("fts5", {}), "query kind (ms)", "rebuild time")
+        lines += cpu_table(engines)
         if not has_fts5:
             lines += ["", "FTS5 was left out of this run (`--no-fts5`): its build at this size "
                       "takes most of an hour on the shared machine."]
@@ -651,6 +718,22 @@ def render_side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
                       f"{t['build_s'] / max(sr['fts5_build_s'], 0.01):.1f}×; worst p95 "
                       f"{t['queries'][worst]['p95_ms']} ms ({worst})."]
         lines.append("")
+    return lines
+
+
+def cpu_table(engines: dict[str, dict[str, Any]]) -> list[str]:
+    """The same queries' CPU milliseconds (the whole process's, Tantivy's threads included),
+    for engines measured with them: what the load of a shared machine stretches least."""
+    measured = {n: e for n, e in engines.items()
+                if all("cpu_median_ms" in q for q in e["queries"].values())}
+    if not measured:
+        return []
+    lines = ["", "| query kind (CPU ms) | " + " | ".join(f"{n} median | p95" for n in measured)
+             + " |", "|---|" + "---:|---:|" * len(measured)]
+    for kind in next(iter(measured.values()))["queries"]:
+        lines.append(f"| {kind} | " + " | ".join(
+            f"{e['queries'][kind]['cpu_median_ms']} | {e['queries'][kind]['cpu_p95_ms']}"
+            for e in measured.values()) + " |")
     return lines
 
 
