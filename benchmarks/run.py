@@ -711,6 +711,9 @@ def render_side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
         if not has_fts5:
             lines += ["", "FTS5 was left out of this run (`--no-fts5`): its build at this size "
                       "takes most of an hour on the shared machine."]
+        elif "fts5_measured" in sr:
+            lines += ["", f"FTS5's figures are those of the run of {sr['fts5_measured']} "
+                      "(left out of this one with `--no-fts5`), the same catalog and queries."]
         if "tantivy" in engines and has_fts5:
             t = engines["tantivy"]
             worst = max(t["queries"], key=lambda k: t["queries"][k]["p95_ms"])
