@@ -152,7 +152,9 @@ def index_terms(text: str) -> list[str]:
 
 def word_terms(value: str, query: bool = False) -> Iterator[str]:
     """jieba's search-mode words of Han runs (two characters or more) and the other words, in
-    order, folded (unstemmed): the `words` field of either engine.
+    order, folded (unstemmed): the `words` field of either engine. Like index_terms, one regex
+    pass over the folded text when folding keeps its length, _runs otherwise; a run of one
+    character is no word and skips jieba (search mode keeps no word shorter than two).
 
     In a query (`query`), a Han run of one or two characters is its own word without jieba:
     search mode cuts no smaller words out of two characters, so jieba could only keep the pair
@@ -163,16 +165,20 @@ def word_terms(value: str, query: bool = False) -> Iterator[str]:
         list(word_terms("导弹", query=True)) -> ["导弹"]   (jieba not loaded)
         list(word_terms("弹", query=True))   -> []
     """
-    for kind, run in _runs(value):
-        text = "".join(c for _, c in run)
-        if kind != "han":
-            yield text
-            continue
-        if query and len(text) <= 2:
-            if len(text) == 2:
-                yield text
-            continue
-        yield from _search_words(text)
+    folded = fold(value)
+    if len(folded) == len(value):  # nearly always: the runs of the folded text, as _runs gives
+        runs: Iterator[tuple[str, str]] = iter(_RUN.findall(folded))
+    else:
+        runs = (("".join(c for _, c in run), "") if kind == "han" else
+                ("", "".join(c for _, c in run)) for kind, run in _runs(value))
+    for han, word in runs:
+        if not han:
+            yield word
+        elif len(han) <= 2 and (query or len(han) == 1):
+            if len(han) == 2:
+                yield han
+        else:
+            yield from _search_words(han)
 
 
 @functools.lru_cache(maxsize=20_000)

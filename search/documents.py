@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.access import not_withdrawn
 from archive.models import Change, File, FileText, Item, Scientist
 from archive.names import name_keys, name_parts
 from archive.page_text import PageText, texts_of_files
@@ -45,8 +44,11 @@ class _Scientists:
         return self._known[scientist_id]
 
 
-def _document(item: Item, files: list[File], texts: dict[int, FileText],
+def _document(item: Any, files: Sequence[Any], texts: dict[int, str],
               scientist: tuple[str, str], pages: list[PageText]) -> dict[str, Any]:
+    """The document of `item` (a row of ITEM_COLUMNS' names, or an Item) and its `files`
+    (rows of FILE_COLUMNS' names, or Files, in path order); `texts` maps a file id to its
+    text."""
     parts = [item.title, item.description or "", item.location or "", item.collection or ""]
     for value in (item.extra or {}).values():
         parts.append(str(value))
@@ -61,7 +63,7 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText],
     # words first. The full texts are bigrams only: segmenting every transcript with jieba
     # doubled the index's build time and size for no hit the bigrams do not already find.
     described = "\n".join(p for p in parts if p)
-    bodies = [texts[f.id].text for f in files if f.id in texts]
+    bodies = [texts[f.id] for f in files if f.id in texts]
     # Machine-read pages beside the archivist's texts, never instead of them: both are found.
     bodies += [p.text for p in pages]
     content = "\n".join([described, *bodies])[:MAX_CONTENT_CHARS]
@@ -91,35 +93,50 @@ def _document(item: Item, files: list[File], texts: dict[int, FileText],
     return doc
 
 
+# What a document is made of, read as plain rows (Core, not ORM objects: building an Item and
+# its Files cost more than analysing the item's title, docs/PERFORMANCE.md).
+ITEM_COLUMNS = ("id", "accession", "title", "type", "scientist_id", "date", "date_start",
+                "date_end", "description", "access", "access_until", "location", "collection",
+                "extra", "seconds")
+FILE_COLUMNS = ("id", "item_id", "path", "role", "mime", "pages", "format", "tech")
+
+
 def item_documents(s: Session, item_ids: list[int] | None = None,
                    updated_since: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
-    """Documents for all items, for some ids, or for those changed since a time. Withdrawn
-    items are not documents: they leave the index entirely (see removed_items)."""
+    """Documents for all items, for some ids, or for those changed since a time, CHUNK items
+    at a time in id order (memory stays flat). Withdrawn items are not documents: they leave
+    the index entirely (see removed_items)."""
+    items_t, files_t, texts_t = (Item.__table__, File.__table__, FileText.__table__)
+    item_cols = [items_t.c[name] for name in ITEM_COLUMNS]
+    file_cols = [files_t.c[name] for name in FILE_COLUMNS]
     last_id = 0
     scientists = _Scientists(s)
     while True:
-        query = select(Item).where(Item.id > last_id, not_withdrawn()).order_by(Item.id) \
-            .limit(CHUNK)
+        query = select(*item_cols).where(items_t.c.id > last_id,
+                                         items_t.c.withdrawn_at.is_(None)) \
+            .order_by(items_t.c.id).limit(CHUNK)
         if item_ids is not None:
-            query = query.where(Item.id.in_(item_ids))
+            query = query.where(items_t.c.id.in_(item_ids))
         if updated_since is not None:
-            query = query.where(Item.updated_at >= updated_since)
-        items = list(s.scalars(query))
+            query = query.where(items_t.c.updated_at >= updated_since)
+        items = s.execute(query).all()
         if not items:
             return
         ids = [i.id for i in items]
-        files: dict[int, list[File]] = {}
-        for f in s.scalars(select(File).where(File.item_id.in_(ids)).order_by(File.path)):
+        files: dict[int, list[Any]] = {}
+        for f in s.execute(select(*file_cols).where(files_t.c.item_id.in_(ids))
+                           .order_by(files_t.c.path)):
             files.setdefault(f.item_id, []).append(f)
         file_ids = [f.id for fs in files.values() for f in fs]
-        texts = {t.file_id: t for t in s.scalars(select(FileText)
-                                                  .where(FileText.file_id.in_(file_ids)))}
+        texts: dict[int, str] = dict(s.execute(
+            select(texts_t.c.file_id, texts_t.c.text).where(texts_t.c.file_id.in_(file_ids)))
+            .all())
         pages = texts_of_files(s, files)
         for item in items:
             yield _document(item, files.get(item.id, []), texts, scientists[item.scientist_id],
                             pages.get(item.id, []))
         last_id = ids[-1]
-        s.expunge_all()  # the session would otherwise keep every item of the catalog
+        s.expunge_all()  # the scientists read: nothing else of the catalog stays in the session
 
 
 def removed_items(s: Session, since: dt.datetime | None) -> set[int]:

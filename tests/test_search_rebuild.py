@@ -132,3 +132,35 @@ def test_a_rebuild_outside_the_main_thread_forks_no_workers(generated, monkeypat
     thread.join(300)
     assert done == [400] and forked == [1]
     assert rebuild(generated) == 400 and forked == [1, 2]  # the main thread: 2 workers (jobs)
+
+
+def _reference_words(value: str, query: bool = False) -> list[str]:
+    """word_terms as it was before its fast path: every run through _runs, jieba for each."""
+    from search.analysis import _runs, _search_words
+    out: list[str] = []
+    for kind, run in _runs(value):
+        text = "".join(c for _, c in run)
+        if kind != "han":
+            out.append(text)
+        elif query and len(text) <= 2:
+            out += [text] if len(text) == 2 else []
+        else:
+            out += _search_words(text)
+    return out
+
+
+@pytest.mark.parametrize("query", [False, True])
+def test_word_terms_are_the_words_of_every_run(query):
+    texts = AWKWARD + [r[5] + "\n" + (r[6] or "") for r in RECORDS] + \
+        ["钱", "导弹", "钱 学 森", "研究所的报告 钱", "飛彈"]
+    for text in texts:
+        assert list(word_terms(text, query=query)) == _reference_words(text, query), text
+
+
+def test_generated_descriptions_give_the_same_words(generated):
+    from search.documents import item_documents
+    with generated.session() as s:
+        described = [doc["words"] for doc in item_documents(s)]
+    assert len(described) == 400
+    for text in described:
+        assert list(word_terms(text)) == _reference_words(text)
