@@ -16,11 +16,13 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from archive.catalog import Catalog
 from archive.changes import CHANGE_WINDOW, changed_since
@@ -57,12 +59,9 @@ def _build(catalog: Catalog, engine: Engine, building: Path,
            progress: Callable[[int, int], None] | None, total: int) -> int:
     workers = catalog.settings.worker_count
     # An engine that analyses documents in Python shares that out (search.preparing); Whoosh
-    # analyses inside its own writer, which runs `workers` processes itself. Only from the
-    # main thread: a rebuild from `archive serve`'s follower thread must not fork a process
-    # whose other threads (the server's) may hold locks the children would wait on for ever.
-    forking = engine.PREPARES and total >= PREPARE_IN_WORKERS_FROM and \
-        threading.current_thread() is threading.main_thread()
-    preparers = Preparers(engine.prepare, workers if forking else 1, before_fork=load_jieba)
+    # analyses inside its own writer, which runs `workers` processes itself.
+    preparers = Preparers(engine.prepare, _workers_for(catalog, engine, total),
+                          before_fork=load_jieba)
     try:
         writer = engine.writer(engine.create(building), building, catalog.settings.index_wait,
                                workers)
@@ -164,36 +163,81 @@ def open_index(catalog: Catalog) -> Any:
     return open_index_at(catalog.settings)
 
 
-def _apply_changes(changes: IndexWriter, catalog: Catalog, since: dt.datetime | None,
-                   seq: int) -> int:
-    """Re-read every item changed after change-log `seq` (a window behind it: see
-    archive/changes.py) or dated after `since`, as it now is: its old document goes, its new
-    one (if it is still on record and not withdrawn) comes. Then commit."""
-    n = 0
+@dataclass(frozen=True)
+class _Changes:
+    """What a catch-up re-reads: the items whose documents go (withdrawn, forgotten, or
+    changed: the change log names them), the logged ones to read again by id, and those dated
+    after the mark without a change row (bulk loads): by id when few, by date when many or
+    when the index has no date mark (`dated` None)."""
+    gone: list[int]
+    logged: list[int]
+    dated: list[int] | None
+    size: int  # documents to read, about: whether workers pay for themselves
+
+
+def _changes(catalog: Catalog, since: dt.datetime | None, seq: int) -> _Changes:
     with catalog.session() as s:
         # Change rows commit in seq order on every database (archive/changes.py).
         logged = set(changed_since(s, max(0, seq - CHANGE_WINDOW)))
-        for item_id in sorted(removed_items(s, since) | logged):
-            changes.delete(item_id)
-        for doc in item_documents(s, item_ids=sorted(logged)) if logged else ():
-            raise_if_interrupted()
-            changes.add(doc)
-            n += 1
-        # Items dated after the mark without a change row (bulk loads): their ids first, so an
-        # item the log already named is not read and analysed a second time only to be skipped.
-        # Many of them (a bulk load) are read by date, as a rebuild reads, not by a list of ids.
+        gone = sorted(removed_items(s, since) | logged)
+        # Items dated after the mark without a change row: their ids first, so an item the log
+        # already named is not read and analysed a second time only to be skipped. Many of them
+        # (a bulk load) are read by date, as a rebuild reads, not by a list of ids.
         dated = sorted(set(s.scalars(select(Item.id).where(Item.updated_at >= since)))
                        - logged) if since is not None else None
-        later = item_documents(s, updated_since=since) if dated is None or len(dated) > 500 \
-            else item_documents(s, item_ids=dated) if dated else iter(())
-        for doc in later:
-            if doc["item_id"] in logged:
-                continue  # done above
-            changes.delete(doc["item_id"])
-            changes.add(doc)
+        size = len(logged) + (len(dated) if dated is not None else
+                              s.scalar(select(func.count(Item.id))) or 0)
+    return _Changes(gone, sorted(logged), dated, size)
+
+
+def _changed_documents(s: Session, changes: _Changes,
+                       since: dt.datetime | None) -> Iterator[dict[str, Any]]:
+    """The documents of the changed items as they now are: the logged ones, then the dated."""
+    if changes.logged:
+        yield from item_documents(s, item_ids=changes.logged)
+    if changes.dated is None or len(changes.dated) > 500:
+        logged = set(changes.logged)
+        yield from (doc for doc in item_documents(s, updated_since=since)
+                    if doc["item_id"] not in logged)  # done above
+    elif changes.dated:
+        yield from item_documents(s, item_ids=changes.dated)
+
+
+def _apply_changes(writer: IndexWriter, catalog: Catalog, changes: _Changes,
+                   since: dt.datetime | None, preparers: Preparers | None = None) -> int:
+    """Re-read every changed item (`changes`) as it now is: its old document goes, its new one
+    (if it is still on record and not withdrawn) comes; analysed by `preparers` when given (a
+    large catch-up: worker processes, as a rebuild), else in this process. Then commit."""
+    n = 0
+    for item_id in changes.gone:
+        writer.delete(item_id)
+    logged = set(changes.logged)
+    with catalog.session() as s:
+        docs = _changed_documents(s, changes, since)
+        prepared = preparers.map(docs) if preparers is not None else docs
+        for doc in prepared:
+            raise_if_interrupted()
+            if doc["item_id"] not in logged:
+                writer.delete(doc["item_id"])  # a logged item's went with `gone`
+            if preparers is not None:
+                writer.add_prepared(doc)
+            else:
+                writer.add(doc)
             n += 1
-    changes.commit()
+    writer.commit()
     return n
+
+
+def _workers_for(catalog: Catalog, engine: Engine, size: int) -> int:
+    """Worker processes for analysing `size` documents: the catalog's worker count when the
+    engine analyses in Python and there are enough of them to pay for the fork, else 1 (in
+    this process). Only from the main thread: `archive serve`'s follower runs in a thread of a
+    threaded server, whose other threads may hold locks a forked child would wait on for
+    ever."""
+    if engine.PREPARES and size >= PREPARE_IN_WORKERS_FROM and \
+            threading.current_thread() is threading.main_thread():
+        return catalog.settings.worker_count
+    return 1
 
 
 def update(catalog: Catalog) -> int:
@@ -221,16 +265,27 @@ def _update(catalog: Catalog) -> int:
         log.warning("%s: rebuilding it", problem)
         return rebuild(catalog)  # an ingest is a writer anyway: mend the index for everyone
     seq = change_mark(catalog)  # before reading, as in rebuild
-    changes = engine_of(catalog).writer(ix, index_dir, catalog.settings.index_wait)
+    engine = engine_of(catalog)
+    changes = _changes(catalog, since, state.seq)
+    workers = _workers_for(catalog, engine, changes.size)
+    # A large catch-up (the first ingest of many files) is analysed in worker processes as a
+    # rebuild is, forked before the writer's threads start (search.preparing).
+    preparers = Preparers(engine.prepare, workers, before_fork=load_jieba) \
+        if workers > 1 else None
     try:
-        n = _apply_changes(changes, catalog, since, state.seq)
-    except IndexDamaged as problem:
-        changes.cancel()
-        log.warning("%s: rebuilding it", problem)
-        return rebuild(catalog)
-    except BaseException:  # Ctrl-C or a bug: release the lock, leave the index as it was
-        changes.cancel()
-        raise
+        writer = engine.writer(ix, index_dir, catalog.settings.index_wait, workers)
+        try:
+            n = _apply_changes(writer, catalog, changes, since, preparers)
+        except IndexDamaged as problem:
+            writer.cancel()
+            log.warning("%s: rebuilding it", problem)
+            return rebuild(catalog)
+        except BaseException:  # Ctrl-C or a bug: release the lock, leave the index as it was
+            writer.cancel()
+            raise
+    finally:
+        if preparers is not None:
+            preparers.close()
     write_state(index_dir, items, updated, seq, catalog.settings.search_engine)
     return n
 

@@ -164,3 +164,66 @@ def test_generated_descriptions_give_the_same_words(generated):
     assert len(described) == 400
     for text in described:
         assert list(word_terms(text)) == _reference_words(text)
+
+
+@needs_tantivy
+def test_a_large_catch_up_in_worker_processes_is_the_one_process_catch_up(tmp_path,
+                                                                          monkeypatch):
+    """An update with many changed items (the first ingest of many files) analyses them in
+    worker processes as a rebuild does; the index it leaves is the one an update in this
+    process leaves: edits with change rows, edits dated after the mark without one (bulk
+    loads), withdrawn items."""
+    import datetime as dt
+    import shutil
+
+    from archive.changes import record_changes
+    from archive.models import Item
+    from search.index import update
+    catalog = Catalog.open(catalog_settings(tmp_path / "catalog.db", search_engine="tantivy",
+                                            jobs=2))
+    try:
+        generate(catalog, 300)
+        assert rebuild(catalog) == 300
+        before = _answers(catalog)
+        index_dir = catalog.settings.index_dir
+        kept = tmp_path / "kept-index"  # a search catches up itself: keep the index of now
+        shutil.copytree(index_dir, kept)
+        with catalog.session() as s:
+            items = list(s.query(Item).order_by(Item.id))
+            for item in items[:120]:
+                item.title = f"火箭发动机 catchup {item.id}"
+            later = dt.datetime.now() + dt.timedelta(seconds=5)
+            for item in items[120:200]:  # no change row: found by date
+                item.description = "人造卫星 bulkload"
+                item.updated_at = later
+            for item in items[200:205]:
+                item.withdrawn_at = dt.datetime(2026, 1, 1)
+            s.flush()
+            record_changes(s, [i.id for i in items[:120]] + [i.id for i in items[200:205]])
+            s.commit()
+
+        forked: list[int] = []
+        real = Preparers.__init__
+
+        def counting(self, prepare, workers, before_fork):  # type: ignore[no-untyped-def]
+            forked.append(workers)
+            real(self, prepare, workers, before_fork)
+
+        monkeypatch.setattr(Preparers, "__init__", counting)
+        n = update(catalog)
+        assert n >= 200  # 120 logged and 80 dated (and the last built, dated at the mark)
+        assert forked == []  # 200 items: in this process
+        alone = _answers(catalog)
+        assert alone != before
+        assert search(catalog, SearchOptions(query="catchup", include_restricted=True)).total == 120
+        assert search(catalog, SearchOptions(query="bulkload", include_restricted=True)).total == 80
+
+        shutil.rmtree(index_dir)
+        shutil.copytree(kept, index_dir)
+        monkeypatch.setattr(search_index, "PREPARE_IN_WORKERS_FROM", 100)
+        monkeypatch.setattr(preparing, "BATCH", 7)
+        assert update(catalog) == n
+        assert forked == [2]
+        assert _answers(catalog) == alone
+    finally:
+        catalog.close()
