@@ -20,7 +20,6 @@ import signal
 import sys
 import threading
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -28,6 +27,7 @@ from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from archive import ordered
 from archive.interrupts import sigint_raises
 from media.problems import MediaProblem
 
@@ -252,12 +252,5 @@ def in_order(runner: Runner, tasks: Iterable[T], call: Callable[[T], Future[R]],
     whatever order the workers finish in, with at most `window` tasks in flight: enough to
     keep every worker busy, few enough that memory stays flat however many tasks there are.
     Walk order in, walk order out: the same folders always get the same accession numbers."""
-    in_flight: deque[tuple[T, Future[R]]] = deque()
-    for task in tasks:
-        in_flight.append((task, call(task)))
-        while len(in_flight) >= max(1, window):
-            done, future = in_flight.popleft()
-            yield done, runner.outcome(future)
-    while in_flight:
-        done, future = in_flight.popleft()
+    for done, future in ordered.in_order(tasks, call, window):
         yield done, runner.outcome(future)

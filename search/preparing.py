@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.pool import AsyncResult
 from typing import Any
+
+from archive.ordered import in_order
 
 BATCH = 32  # documents a worker takes at a time
 IN_FLIGHT = 3  # batches per worker sent ahead of the one being written
@@ -56,14 +57,13 @@ class Preparers:
         if self.pool is None:
             yield from map(self.prepare, docs)
             return
-        pending: deque[AsyncResult[list[dict[str, Any]]]] = deque()
         it = iter(docs)
-        while batch := list(itertools.islice(it, BATCH)):
-            pending.append(self.pool.apply_async(_prepare_batch, (self.prepare, batch)))
-            while len(pending) > IN_FLIGHT * self.workers:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+        batches = iter(lambda: list(itertools.islice(it, BATCH)), [])
+        for _, pending in in_order(batches, self._submit, IN_FLIGHT * self.workers + 1):
+            yield from pending.get()
+
+    def _submit(self, batch: list[dict[str, Any]]) -> AsyncResult[list[dict[str, Any]]]:
+        return self.pool.apply_async(_prepare_batch, (self.prepare, batch))
 
     def close(self) -> None:
         if self.pool is not None:
