@@ -31,7 +31,9 @@ VERSION = "archive --version"
 QUERIES: dict[str, list[str]] = {
     "chinese word": ["导弹"], "english word": ["rocket"], "name in pinyin": ["Qian Xuesen"],
     "phrase": ['"人造卫星"'], "fielded": ["scientist:钱学森", "type:letter", "火箭"],
-    "date range": ["date:1950..1960"], "facets": ["导弹", "--facets"]}
+    "date range": ["date:1950..1960"], "facets": ["导弹", "--facets"],
+    # A name or word of three or more characters is cut into words by jieba (over its table).
+    "name in characters": ["钱学森"], "longer chinese word": ["人造卫星"]}
 
 
 def _archive() -> list[str]:
