@@ -17,6 +17,7 @@ table that cannot be read or written only means the full dictionary is loaded, a
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -92,8 +93,11 @@ class TableFreq(Mapping[str, int]):
             return int(self._connection.execute("SELECT count(*) FROM freq").fetchone()[0])
 
 
+@functools.lru_cache(maxsize=4)
 def open_table(jieba: Any, path: Path) -> Any | None:
-    """A jieba Tokenizer over the table at `path`, or None when there is no readable table."""
+    """A jieba Tokenizer over the table at `path`, or None when there is no readable table.
+    One a process (the site's queries share it): a missing table is made by loading the
+    dictionary, which the process then cuts with instead."""
     if not path.is_file():
         return None
     try:
