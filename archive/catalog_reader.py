@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-from archive.page_text import READ, Line, PageRef, PageText, item_pages
+from archive.page_text import READ, PageText, pages_from_rows
 
 if TYPE_CHECKING:
     import sqlite3
@@ -286,8 +286,8 @@ class CatalogReader:
         return out
 
     def pages(self, item_ids: Sequence[int]) -> dict[int, list[PageText]]:
-        """item id -> its machine-read pages in page order (archive.page_text.texts_by_item,
-        in three queries for the page of hits)."""
+        """item id -> its machine-read pages in page order (as archive.page_text.texts_by_item,
+        in three queries for the page of hits; the pages are put together by pages_from_rows)."""
         if not item_ids:
             return {}
         ids, params = _in("i", item_ids)
@@ -296,30 +296,17 @@ class CatalogReader:
                               f"WHERE item_id IN {ids}", params):
             f = _FileRow(*row)
             files.setdefault(f.item_id, []).append(f)
-        refs: dict[tuple[int, int], tuple[int, PageRef]] = {}
-        for item_id, fs in files.items():
-            for p in item_pages(fs):
-                refs[(p.file_id, p.file_page)] = (item_id, p)
-        if not refs:
-            return {}
-        file_ids, params = _in("f", sorted({k[0] for k in refs}))
-        found = {}
-        for page_id, file_id, page, width, height, engine, model in self._rows(
-                "SELECT id, file_id, page, width, height, engine, model FROM ocr_pages "
-                f"WHERE file_id IN {file_ids} AND status = :read", {**params, "read": READ}):
-            if (file_id, page) in refs:
-                found[page_id] = (refs[(file_id, page)], width or 0, height or 0, engine, model)
-        lines: dict[int, list[Line]] = {i: [] for i in found}
-        if found:
-            page_ids, params = _in("p", sorted(found))
-            for page_id, line_no, text, x, y, w, h, confidence in self._rows(
-                    "SELECT page_id, line_no, text, x, y, w, h, confidence FROM ocr_lines "
-                    f"WHERE page_id IN {page_ids} ORDER BY page_id, line_no", params):
-                lines[page_id].append(Line(line_no, text, x, y, w, h, confidence))
-        out: dict[int, list[PageText]] = {}
-        for page_id, ((item_id, ref), width, height, engine, model) in found.items():
-            out.setdefault(item_id, []).append(PageText(ref, width, height, engine, model,
-                                                        tuple(lines[page_id])))
-        for texts in out.values():
-            texts.sort(key=lambda p: p.page.number)
-        return out
+
+        def page_rows(file_ids: list[int]) -> Rows:
+            in_files, params = _in("f", file_ids)
+            return self._rows("SELECT id, file_id, page, width, height, engine, model "
+                              f"FROM ocr_pages WHERE file_id IN {in_files} AND status = :read",
+                              {**params, "read": READ})
+
+        def line_rows(page_ids: list[int]) -> Rows:
+            in_pages, params = _in("p", page_ids)
+            return self._rows("SELECT page_id, line_no, text, x, y, w, h, confidence "
+                              f"FROM ocr_lines WHERE page_id IN {in_pages} "
+                              "ORDER BY page_id, line_no", params)
+
+        return pages_from_rows(files, page_rows, line_rows)

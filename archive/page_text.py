@@ -14,9 +14,9 @@ characters is no break in the words (a letter wraps mid-word), so 导 at the end
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from archive.errors import NotFound
 from archive.fields import MAIN_ROLES
@@ -205,6 +205,29 @@ def texts_of_files(s: Session, files: dict[int, list[File]]) -> dict[int, list[P
     from sqlalchemy import select
 
     from archive.models import OcrLine, OcrPage
+    return pages_from_rows(
+        files,
+        lambda file_ids: s.execute(
+            select(OcrPage.id, OcrPage.file_id, OcrPage.page, OcrPage.width, OcrPage.height,
+                   OcrPage.engine, OcrPage.model)
+            .where(OcrPage.file_id.in_(file_ids), OcrPage.status == READ)),
+        lambda page_ids: s.execute(
+            select(OcrLine.page_id, OcrLine.line_no, OcrLine.text, OcrLine.x, OcrLine.y,
+                   OcrLine.w, OcrLine.h, OcrLine.confidence)
+            .where(OcrLine.page_id.in_(page_ids))
+            .order_by(OcrLine.page_id, OcrLine.line_no)))
+
+
+PageRows = Callable[[list[int]], Iterable[Any]]
+
+
+def pages_from_rows(files: Mapping[int, Sequence[FileLike]], page_rows: PageRows,
+                    line_rows: PageRows) -> dict[int, list[PageText]]:
+    """item id -> its machine-read pages in page order, from each item's files and two
+    readers of rows, whichever way they reach the catalog (the ORM session here, plain SQL in
+    archive.catalog_reader): `page_rows(file ids)` gives the read pages' (id, file_id, page,
+    width, height, engine, model), `line_rows(page ids)` their lines' (page_id, line_no, text,
+    x, y, w, h, confidence) in page and line order."""
     refs: dict[tuple[int, int], tuple[int, PageRef]] = {}
     for item_id, fs in files.items():
         for p in item_pages(fs):
@@ -212,20 +235,13 @@ def texts_of_files(s: Session, files: dict[int, list[File]]) -> dict[int, list[P
     if not refs:
         return {}
     pages = {}
-    for page_id, file_id, page, width, height, engine, model in s.execute(
-            select(OcrPage.id, OcrPage.file_id, OcrPage.page, OcrPage.width, OcrPage.height,
-                   OcrPage.engine, OcrPage.model)
-            .where(OcrPage.file_id.in_(sorted({k[0] for k in refs})),
-                   OcrPage.status == READ)):
+    for page_id, file_id, page, width, height, engine, model in page_rows(
+            sorted({k[0] for k in refs})):
         if (file_id, page) in refs:
             pages[page_id] = (refs[(file_id, page)], width or 0, height or 0, engine, model)
     lines: dict[int, list[Line]] = {i: [] for i in pages}
     if pages:
-        for page_id, line_no, text, x, y, w, h, confidence in s.execute(
-                select(OcrLine.page_id, OcrLine.line_no, OcrLine.text, OcrLine.x, OcrLine.y,
-                       OcrLine.w, OcrLine.h, OcrLine.confidence)
-                .where(OcrLine.page_id.in_(sorted(pages)))
-                .order_by(OcrLine.page_id, OcrLine.line_no)):
+        for page_id, line_no, text, x, y, w, h, confidence in line_rows(sorted(pages)):
             lines[page_id].append(Line(line_no, text, x, y, w, h, confidence))
     out: dict[int, list[PageText]] = {}
     for page_id, ((item_id, ref), width, height, engine, model) in pages.items():
