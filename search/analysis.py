@@ -209,7 +209,17 @@ def _jieba() -> Any:
     (its import sets its own logger to DEBUG, so quieting has to follow the import)."""
     import logging
 
-    import jieba
+    # jieba imports pkg_resources only to open its own files, and opens them by path when it
+    # cannot: that import is four fifths of importing jieba (0.13 of 0.16 s), paid by every
+    # search of three Han characters or more. Blocked for jieba's import alone.
+    blocked = "pkg_resources" not in sys.modules
+    if blocked:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba
+    finally:
+        if blocked:
+            del sys.modules["pkg_resources"]
     jieba.setLogLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     return jieba

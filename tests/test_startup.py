@@ -113,6 +113,18 @@ def test_a_two_character_query_word_is_what_jieba_would_cut():
     assert list(word_terms("工程控制论", query=True)) == list(word_terms("工程控制论"))
 
 
+def test_jieba_is_imported_without_pkg_resources_and_reads_its_dictionary_by_path():
+    """Importing jieba for a query of three Han characters or more skips pkg_resources (most
+    of jieba's import), jieba still reads its dictionary and cuts the same words, and the
+    process can import pkg_resources afterwards."""
+    code = ("import sys; from search.analysis import _jieba; j = _jieba(); "
+            "assert 'pkg_resources' not in sys.modules; j.initialize(); "
+            "print(' '.join(j.cut_for_search('钱学森研究人造卫星'))); import pkg_resources")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["钱学森", "研究", "人造", "卫星", "人造卫星"]
+
+
 def test_a_rerun_with_nothing_to_do_loads_no_parser_and_starts_no_worker(tmp_path: Path,
                                                                           monkeypatch):
     """#13.8: the no-op re-run imported PyAV, Pillow, pypdf and pebble (half its time on a
