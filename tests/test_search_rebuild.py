@@ -113,11 +113,9 @@ def test_preparers_keep_order_and_work_in_other_processes(monkeypatch):
     assert loaded == [True]  # one worker: nothing forked, nothing loaded for it
 
 
-@needs_tantivy
-def test_a_rebuild_outside_the_main_thread_forks_no_workers(generated, monkeypatch):
-    """archive serve's follower rebuilds from a thread of a threaded server: no fork there."""
-    import threading
-    monkeypatch.setattr(search_index, "PREPARE_IN_WORKERS_FROM", 1)
+def workers_started(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """The number of worker processes of each preparing pool started from now on (the pool
+    itself still runs, for real)."""
     forked: list[int] = []
     real = Preparers.__init__
 
@@ -126,6 +124,15 @@ def test_a_rebuild_outside_the_main_thread_forks_no_workers(generated, monkeypat
         real(self, prepare, workers, before_fork)
 
     monkeypatch.setattr(Preparers, "__init__", counting)
+    return forked
+
+
+@needs_tantivy
+def test_a_rebuild_outside_the_main_thread_forks_no_workers(generated, monkeypatch):
+    """archive serve's follower rebuilds from a thread of a threaded server: no fork there."""
+    import threading
+    monkeypatch.setattr(search_index, "PREPARE_IN_WORKERS_FROM", 1)
+    forked = workers_started(monkeypatch)
     done: list[int] = []
     thread = threading.Thread(target=lambda: done.append(rebuild(generated)))
     thread.start()
@@ -202,14 +209,7 @@ def test_a_large_catch_up_in_worker_processes_is_the_one_process_catch_up(tmp_pa
             record_changes(s, [i.id for i in items[:120]] + [i.id for i in items[200:205]])
             s.commit()
 
-        forked: list[int] = []
-        real = Preparers.__init__
-
-        def counting(self, prepare, workers, before_fork):  # type: ignore[no-untyped-def]
-            forked.append(workers)
-            real(self, prepare, workers, before_fork)
-
-        monkeypatch.setattr(Preparers, "__init__", counting)
+        forked = workers_started(monkeypatch)
         n = update(catalog)
         assert n >= 200  # 120 logged and 80 dated (and the last built, dated at the mark)
         assert forked == []  # 200 items: in this process
