@@ -30,6 +30,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 TABLE_VERSION = 1  # of the table's own layout
+# Keys a process remembers (about 100 bytes each): the site's searcher lives as long as the
+# server, and every query's substrings that are no word are keys too.
+MAX_REMEMBERED = 100_000
 
 
 def table_folder() -> Path:
@@ -67,6 +70,8 @@ class TableFreq(Mapping[str, int]):
         with self._lock:
             row = self._connection.execute("SELECT freq FROM freq WHERE word = ?",
                                            (word,)).fetchone()
+        if len(self._read) >= MAX_REMEMBERED:  # a long-lived site sees endless new queries
+            self._read.clear()
         self._read[word] = frequency = None if row is None else int(row[0])
         return frequency
 

@@ -78,6 +78,18 @@ def test_the_table_cuts_exactly_the_words_of_the_loaded_dictionary(table_tokeniz
     assert "x-not-a-word" not in read and read.get("x-not-a-word", 5) == 5
 
 
+def test_the_keys_a_process_remembers_are_bounded(table_tokenizer, monkeypatch):
+    """A long-lived site sees endless new queries: what the table remembers stays bounded,
+    and the words stay jieba's."""
+    jieba = _jieba()
+    monkeypatch.setattr(jieba_table, "MAX_REMEMBERED", 50)
+    table_tokenizer.FREQ._read.clear()  # what the other tests left
+    for query in queries()[:300]:
+        assert list(table_tokenizer.cut_for_search(query)) == \
+            list(jieba.dt.cut_for_search(query)), query
+        assert len(table_tokenizer.FREQ._read) <= 50
+
+
 def test_a_querys_words_are_its_indexed_words():
     """Through search.analysis, in whichever process state (the table or the loaded
     dictionary): runs of three or more characters cut as the index cut them."""
