@@ -65,7 +65,8 @@ def test_the_cli_search_at_500000_items_replaces_the_hand_written_goal_row():
     after = splice(report, "## Search engines side by side (issue 14)",
                    ["## Search engines side by side (issue 14)", "new"], rows)
     assert hand[0] not in after and list(rows.values())[0] in after
-    assert after.count("from the CLI at 500,000 items") == 1
+    assert sum(line.startswith("| `archive search` from the CLI at 500,000 items")
+               for line in after.splitlines()) == 1
     slow = cli_goal_rows({"500000": {"items": 500_000, "engines": {
         "tantivy": {"startup": _cli_startup(0.45)}}}})
     assert list(slow.values())[0].endswith("| ≤ 0.3 s | **not met** |")
