@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -177,6 +176,8 @@ def new_revision(message: str) -> Path:
     """Write the next revision, NNNN_<message>.py, with the operations Alembic finds between
     the models and a scratch SQLite catalog at the newest revision: the developer's draft, to
     read and correct before committing (README: Schema migrations)."""
+    import tempfile
+
     from alembic import command
     from sqlalchemy import create_engine
     number = f"{int(head()) + 1:04d}"
