@@ -29,10 +29,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-from archive.page_text import READ, PageText, pages_from_rows
 
 if TYPE_CHECKING:
     import sqlite3
+
+    from archive.page_text import PageText
 
     from sqlalchemy import Engine
 
@@ -105,6 +106,48 @@ def _in(name: str, values: Iterable[Any]) -> tuple[str, dict[str, Any]]:
     return "(" + ", ".join(":" + k for k in params) + ")", params
 
 
+def connect_current(settings: Settings, write: bool = False) -> sqlite3.Connection | None:
+    """A sqlite3 connection to the SQLite catalog file at the newest schema revision; None for
+    anything the full catalog must open (and explain or upgrade): no file or not an SQLite
+    one, another schema revision, a database server. A reader's connection is opened as the
+    catalog opens it for reading (`reader_uri`, query_only). With `write`, it is as the
+    catalog's writers make theirs (busy timeout, foreign keys, synchronous=NORMAL; WAL is the
+    file's own mode), and None for a file no one can change."""
+    import sqlite3
+
+    from archive.schema import HEAD  # the revision a current catalog records
+    db_path = settings.catalog_path
+    if db_path is None or not db_path.is_file():
+        return None
+    try:
+        with open(db_path, "rb") as fh:
+            if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                return None
+        immutable = cannot_change(db_path)
+    except OSError:
+        return None
+    if write and immutable:
+        return None
+    try:
+        con = sqlite3.connect(reader_uri(db_path, immutable), uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        if write:
+            con.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA synchronous=NORMAL")
+        else:
+            sqlite_read_pragmas(con)
+        revisions = con.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        revisions = []  # no version table: a new, older or foreign file
+    if revisions != [(HEAD,)]:
+        con.close()
+        return None
+    return con
+
+
 @dataclass
 class _FileRow:
     """What item_pages needs of a file (archive.page_text.FileLike, whose attributes a frozen
@@ -134,31 +177,15 @@ class CatalogReader:
     @classmethod
     def open(cls, settings: Settings) -> CatalogReader | None:
         """A reader of the SQLite catalog file at the newest schema revision, through sqlite3
-        alone; None for anything the full catalog must open (and explain or upgrade): no file
-        or not an SQLite one, another schema revision, a database server."""
-        import sqlite3
+        alone; None for anything the full catalog must open (see `connect_current`)."""
+        con = connect_current(settings)
+        if con is None:
+            return None
+        return cls.on(settings, con)
 
-        from archive.schema import HEAD  # the revision a current catalog records
-        db_path = settings.catalog_path
-        if db_path is None or not db_path.is_file():
-            return None
-        try:
-            with open(db_path, "rb") as fh:
-                if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-                    return None
-            immutable = cannot_change(db_path)
-        except OSError:
-            return None
-        con = sqlite3.connect(reader_uri(db_path, immutable), uri=True)
-        try:
-            sqlite_read_pragmas(con)
-            revisions = con.execute("SELECT version_num FROM alembic_version").fetchall()
-        except sqlite3.Error:
-            revisions = []  # no version table: a new, older or foreign file
-        if revisions != [(HEAD,)]:
-            con.close()
-            return None
-
+    @classmethod
+    def on(cls, settings: Settings, con: sqlite3.Connection) -> CatalogReader:
+        """A reader on an open sqlite3 connection to the catalog (closed with the reader)."""
         def rows(sql: str, params: dict[str, Any]) -> Rows:
             return con.execute(sql, params).fetchall()
 
@@ -288,6 +315,8 @@ class CatalogReader:
     def pages(self, item_ids: Sequence[int]) -> dict[int, list[PageText]]:
         """item id -> its machine-read pages in page order (as archive.page_text.texts_by_item,
         in three queries for the page of hits; the pages are put together by pages_from_rows)."""
+        # Here, not at the top: a re-run of ingest reads the catalog without them (#13.8).
+        from archive.page_text import READ, pages_from_rows
         if not item_ids:
             return {}
         ids, params = _in("i", item_ids)

@@ -41,20 +41,13 @@ from archive.catalog import Catalog
 from archive.errors import CatalogBusy
 from archive.leases import renewed
 from archive.models import Lock, Meta, utcnow
+from archive.paths import scopes_overlap
 
 log = logging.getLogger(__name__)
 
 # The row of archive_meta whose row lock makes checking and taking locks one step: without it
 # two ingests of nested folders could each check, find the other absent, and both go on.
 _GATE = "lock-gate"
-
-
-def scopes_overlap(a: str | None, b: str | None) -> bool:
-    """True when two lock scopes (folders, None for the whole catalog) share any file."""
-    if a is None or b is None:
-        return True
-    a, b = a.rstrip(os.sep) + os.sep, b.rstrip(os.sep) + os.sep
-    return a.startswith(b) or b.startswith(a)
 
 
 def _row_name(name: str, scope: str | None) -> str:

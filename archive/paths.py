@@ -76,3 +76,11 @@ def local_root(root: str, mapping: dict[str, str]) -> str:
     if not best:
         return root
     return mapping[best] + root[len(best):] if best != "/" else mapping[best] + root
+
+
+def scopes_overlap(a: str | None, b: str | None) -> bool:
+    """True when two lock scopes (folders, None for the whole catalog) share any file."""
+    if a is None or b is None:
+        return True
+    a, b = a.rstrip(os.sep) + os.sep, b.rstrip(os.sep) + os.sep
+    return a.startswith(b) or b.startswith(a)

@@ -4,13 +4,13 @@ still at its path, with a line in its report, unless `--include-forgotten` asks 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
-from archive.models import ForgottenFile, Root
 from archive.paths import filesystem_path
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 INCLUDE_OPTION = "--include-forgotten"
 
@@ -31,10 +31,20 @@ def forgotten_paths(s: Session, root_ids: Collection[int]) -> dict[str, str]:
     `exclude` map: a dict look-up per file, nothing more)."""
     if not root_ids:
         return {}
-    rows = s.execute(select(Root.path, ForgottenFile.path, ForgottenFile.path_raw,
-                            ForgottenFile.forgotten_at, ForgottenFile.reason)
-                     .join(Root, Root.id == ForgottenFile.root_id)
-                     .where(ForgottenFile.root_id.in_(root_ids)))
+    # The models, imported here: a re-run that has nothing to do reads these rows in plain SQL.
+    from sqlalchemy import select
+
+    from archive.models import ForgottenFile, Root
+    return forgotten_exclude(s.execute(
+        select(Root.path, ForgottenFile.path, ForgottenFile.path_raw, ForgottenFile.forgotten_at,
+               ForgottenFile.reason)
+        .join(Root, Root.id == ForgottenFile.root_id)
+        .where(ForgottenFile.root_id.in_(root_ids))))
+
+
+def forgotten_exclude(rows: Iterable[tuple[str, str, bytes | None, dt.datetime, str]]
+                      ) -> dict[str, str]:
+    """The walk's `exclude` map from rows of (root, path, raw path, forgotten at, reason)."""
     return {filesystem_path(root, path, raw): forgotten_reason(at, reason)
             for root, path, raw, at, reason in rows}
 
@@ -44,5 +54,8 @@ def include_forgotten(s: Session, root_ids: Collection[int]) -> int:
     catalogued again by this run. Returns how many records went."""
     if not root_ids:
         return 0
+    from sqlalchemy import delete
+
+    from archive.models import ForgottenFile
     result = s.execute(delete(ForgottenFile).where(ForgottenFile.root_id.in_(root_ids)))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -8,16 +8,14 @@ from __future__ import annotations
 import csv
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from archive.changes import record_changes
 from archive.csvfiles import decode_csv_bytes
-from archive.events import WITHDRAWAL, event_row, record_events
-from archive.models import File, Item, Root, UsedManifest, utcnow
-from media.checksum import sha256_file
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 THIS_MANIFEST = "the manifest of this ingest"
@@ -58,6 +56,7 @@ class ManifestGuard:
 
     def screen_csv(self, path: str, size: int, at_root: bool) -> str | None:
         if self.used and any(size == n for n, _ in self.used):
+            from media.checksum import sha256_file  # hashlib: only for a CSV of such a size
             try:
                 sha, _ = sha256_file(path)
             except OSError:
@@ -75,22 +74,43 @@ class ManifestGuard:
         return None
 
 
-def load_guard(s: Session | None, this_manifest: str | None,
-               include_root_manifests: bool) -> ManifestGuard:
+def guard_of(used: Iterable[tuple[str, int, str]], this_manifest: str | None,
+             include_root_manifests: bool) -> ManifestGuard:
+    """The guard from the catalog's used manifests, (path, size, sha256) each, and this run's
+    manifest. The rows are read by `load_guard`, or in plain SQL by a re-run (ingest/noop.py).
+
+        guard_of([("/m.csv", 10, "ab")], "/n.csv", False).exclude
+            -> {"/m.csv": USED_MANIFEST, "/n.csv": THIS_MANIFEST}
+    """
     guard = ManifestGuard(include_root_manifests=include_root_manifests)
-    if s is not None:
-        for path, size, sha in s.execute(select(UsedManifest.path, UsedManifest.size,
-                                                UsedManifest.sha256)):
-            guard.exclude[path] = USED_MANIFEST
-            guard.used.add((size, sha))
+    for path, size, sha in used:
+        guard.exclude[path] = USED_MANIFEST
+        guard.used.add((size, sha))
     if this_manifest:
         guard.exclude[this_manifest] = THIS_MANIFEST
     return guard
 
 
+def load_guard(s: Session | None, this_manifest: str | None,
+               include_root_manifests: bool) -> ManifestGuard:
+    # The models, imported here: a re-run that has nothing to do builds its guard without them.
+    from sqlalchemy import select
+
+    from archive.models import UsedManifest
+    used = [] if s is None else [(path, size, sha) for path, size, sha in s.execute(
+        select(UsedManifest.path, UsedManifest.size, UsedManifest.sha256))]
+    return guard_of(used, this_manifest, include_root_manifests)
+
+
 def remember_manifest(s: Session, path: str, run_id: int | None) -> None:
     """Record that `path` is used as a manifest; an item already catalogued from it (or from a
     copy of it), by an ingest that did not know, is withdrawn from every public surface."""
+    from sqlalchemy import select
+
+    from archive.changes import record_changes
+    from archive.events import WITHDRAWAL, event_row, record_events
+    from archive.models import File, Item, Root, UsedManifest, utcnow
+    from media.checksum import sha256_file
     sha, size = sha256_file(path)
     row = s.scalars(select(UsedManifest).where(UsedManifest.path == path,
                                                UsedManifest.sha256 == sha)).first()

@@ -30,6 +30,7 @@ from ingest.forgotten import forgotten_paths, include_forgotten
 from ingest.manifest import ManifestRow, load_manifest
 from ingest.manifest_guard import ManifestGuard, load_guard, remember_manifest
 from ingest.missing import MissingFiles
+from ingest.options import IngestOptions, resolve_roots
 from ingest.report import IngestReport, NullProgress, Progress
 from ingest.stages import IN_FLIGHT_PER_WORKER, Counter, Deferred, IngestSession, run_chain
 from ingest.workers import Runner, open_runner
@@ -39,38 +40,6 @@ if TYPE_CHECKING:
     from ingest.writer import CatalogWriter
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IngestOptions:
-    scientist: str | None = None
-    type: str | None = None
-    manifest: str | None = None
-    dry_run: bool = False
-    retry_problems: bool = False
-    in_process: bool = False  # the sequential mode: extract here, one file at a time
-    include_manifests: bool = False  # catalogue CSVs at a root that look like manifests
-    include_forgotten: bool = False  # catalogue again files `archive forget` took out
-
-
-def resolve_roots(paths: Sequence[str]) -> list[str]:
-    """Absolute, real, distinct folders; UsageError for a missing one or one inside another."""
-    if not paths:
-        raise UsageError("give at least one folder to ingest")
-    roots: list[str] = []
-    for p in paths:
-        real = os.path.realpath(os.path.expanduser(p))
-        if not os.path.exists(real):
-            raise UsageError(f"no such folder: {p}")
-        if not os.path.isdir(real):
-            raise UsageError(f"{p} is a file; ingest takes folders (give its parent folder)")
-        if real not in roots:
-            roots.append(real)
-    for a in roots:
-        for b in roots:
-            if a != b and b.startswith(a.rstrip(os.sep) + os.sep):
-                raise UsageError(f"{b} is inside {a}; give only one of them")
-    return roots
 
 
 def _validate_type(value: str | None) -> str | None:
@@ -114,12 +83,13 @@ def check_ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestO
     _prepare(catalog, paths, options)
 
 
-def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions = IngestOptions(),
+def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions | None = None,
            progress: Progress | None = None, settings: Settings | None = None) -> IngestReport:
     """Catalogue every file under `paths`. Raises ArchiveError subclasses for user errors
     (before anything is written); problems with single files go into the report. Ctrl-C
     raises Interrupted carrying the partial report (the run is recorded as interrupted).
     `settings` is for a dry run without a catalog; otherwise the catalog's are used."""
+    options = options or IngestOptions()
     progress = progress or NullProgress()
     settings = catalog.settings if catalog is not None else (settings or Settings())
     plan = _prepare(catalog, paths, options)
@@ -140,8 +110,7 @@ def ingest(catalog: Catalog | None, paths: Sequence[str], options: IngestOptions
             if dead:
                 s.execute(update(IngestRun).where(IngestRun.id.in_(dead))
                           .values(status="interrupted"))
-            run = IngestRun(roots=plan.roots, options={k: v for k, v in vars(options).items()
-                                                       if v not in (None, False)})
+            run = IngestRun(roots=plan.roots, options=options.recorded())
             s.add(run)
             s.flush()
             run_id = run.id

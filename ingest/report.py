@@ -3,9 +3,10 @@ the run prints, and the same report rebuilt from the catalog for `archive runs s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from archive.runs import StoredRun
+if TYPE_CHECKING:  # the report is made without the catalog's models (ingest/noop.py)
+    from archive.runs import StoredRun
 
 LIST_LIMIT = 50  # skipped files shown in the text summary; --json has them all
 _DUPLICATE = "same bytes as "  # how the writer words a duplicate's reason

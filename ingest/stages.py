@@ -32,7 +32,7 @@ from ingest.manifest_guard import ManifestGuard
 from archive.paths import catalog_path, filesystem_path, manifest_key
 from ingest.report import IngestReport, Progress
 from ingest.tasks import Described, Extracted, FileJob
-from ingest.walk import WalkedFile, WalkedFolder, walk
+from ingest.walk import WalkedFile, WalkedFolder, skipped_lines, walk
 from ingest.workers import Runner, WorkerFailure, check_interrupt, in_order
 from ingest.known import FOLDERS_PER_QUERY, Catalogued, KnownFiles
 from media.checksum import sha256_file
@@ -131,8 +131,7 @@ def walk_roots(sess: IngestSession, sink: Sink, ahead: int = WALK_AHEAD) -> Iter
     files_queued = 0
     for root in sess.roots:
         for folder in walk(root, sess.guard.exclude, sess.guard.screen_csv):
-            sink.record_skipped([{"path": catalog_path(k.rel)[0], "reason": k.reason}
-                                 for k in folder.skipped])
+            sink.record_skipped(skipped_lines(folder))
             sess.report.seen += len(folder.files)
             queued.append(RootFolder(root, sess.root_ids.get(root), folder))
             files_queued += len(folder.files)

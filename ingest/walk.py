@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from archive.paths import catalog_path
+
 
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".localized",
               "icon\r", ".spotlight-v100", ".trashes", ".fseventsd"}
@@ -37,6 +39,15 @@ class WalkedFolder:
     rel: str  # "" for the root itself
     files: list[WalkedFile]
     skipped: list[Skipped]
+
+
+def skipped_lines(folder: WalkedFolder) -> list[dict[str, str]]:
+    """A run's report lines for what the walk passed over in a folder: its catalog path and why.
+
+        skipped_lines(WalkedFolder("a", [], [Skipped("a/.DS_Store", "system junk")]))
+            -> [{"path": "a/.DS_Store", "reason": "system junk"}]
+    """
+    return [{"path": catalog_path(k.rel)[0], "reason": k.reason} for k in folder.skipped]
 
 
 def junk_reason(name: str, is_dir: bool) -> str | None:

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from archive.cli import EXIT_PROBLEMS, AppContext
 from archive.interrupts import forked_children_end_quietly
-from archive.cli.progress import RichBar
 from archive.errors import Interrupted
 from archive.fields import MATERIAL_TYPES
-from ingest.report import IngestReport, summary_text
+from ingest.report import IngestReport, Progress, summary_text
+
+R = TypeVar("R")
 
 
 def _describe(report: IngestReport) -> str:
@@ -65,7 +67,7 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
                                                    ("file_timeout", timeout),
                                                    ("lock_wait", wait)) if v is not None}
     app.settings = app.settings.with_options(**overrides)
-    from ingest.pipeline import IngestOptions, check_ingest, ingest  # media: not for --help
+    from ingest.options import IngestOptions
     # --jobs 0 (and --debug, unless --jobs says otherwise) is the sequential mode; the
     # setting `jobs = 0` keeps meaning one worker per core.
     options = IngestOptions(scientist=scientist, type=material, manifest=manifest,
@@ -73,19 +75,23 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
                             include_manifests=include_manifests,
                             include_forgotten=include_forgotten,
                             in_process=jobs == 0 or (jobs is None and app.debug))
-    if dry_run:
-        catalog = _existing_catalog(app)
-    else:
-        if _no_catalog_yet(app):
-            check_ingest(None, paths, options)  # a bad manifest must leave no empty catalog
-        catalog = app.open_catalog(create=True)
     try:
-        if not quiet and sys.stderr.isatty():
-            # The walk counts the files as it goes: the bar's total is the files found.
-            with RichBar(lambda r: r.seen, lambda r: r.done, _describe) as progress:
-                report = ingest(catalog, paths, options, progress, app.settings)
-        else:
-            report = ingest(catalog, paths, options, settings=app.settings)
+        report = None
+        if not with_ocr:
+            # A re-run that changes nothing is told and recorded without the catalog's
+            # models and the ingest machinery (#13.8); None: run the ingest.
+            from ingest.noop import noop_run
+            report = _with_progress(quiet, lambda p: noop_run(app.settings, paths, options, p))
+        if report is None:
+            from ingest.pipeline import check_ingest, ingest  # media: not for --help
+            if dry_run:
+                catalog = _existing_catalog(app)
+            else:
+                if _no_catalog_yet(app):
+                    check_ingest(None, paths, options)  # a bad manifest leaves no empty catalog
+                catalog = app.open_catalog(create=True)
+            report = _with_progress(quiet, lambda p: ingest(catalog, paths, options, p,
+                                                            app.settings))
     except Interrupted as stop:
         if as_json and isinstance(stop.partial, IngestReport):
             click.echo(json.dumps(stop.partial.to_json(), ensure_ascii=False, indent=2))
@@ -107,6 +113,16 @@ def command(app: AppContext, paths: tuple[str, ...], scientist: str | None,
             click.echo(ocr_summary(read))
     if report.exit_code or (read is not None and read.problems):
         sys.exit(EXIT_PROBLEMS)
+
+
+def _with_progress(quiet: bool, run: Callable[[Progress | None], R]) -> R:
+    """Run with a progress bar on a terminal (the walk counts the files as it goes: the bar's
+    total is the files found), without one otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return run(None)
+    from archive.cli.progress import RichBar
+    with RichBar(lambda r: r.seen, lambda r: r.done, _describe) as progress:
+        return run(progress)
 
 
 def _existing_catalog(app: AppContext):  # type: ignore[no-untyped-def]

@@ -1,0 +1,205 @@
+"""An ingest that finds nothing to do, told and recorded in plain SQL (#13.8).
+
+Most runs of `archive ingest` over folders already catalogued change nothing: an archivist runs
+it again to be sure, a nightly job runs it to notice what came. Such a run is a walk of the
+folders against the catalog's sizes and modification times, and one row on record; through the
+full ingest (ingest/pipeline.py) importing SQLAlchemy and declaring the catalog's models cost
+several times the walk before the first folder was read (docs/PERFORMANCE.md, No-op). So the
+command line asks here first.
+
+`noop_run` walks the folders as the ingest walks them (ingest/walk.py: the same files passed
+over, for the same reasons, with the same manifests and forgotten files kept out) and compares
+each group of folders with the catalog's rows for them as two sets of (path, size, mtime), in
+C. When every file is as catalogued, every catalogued file under the folders was found and the
+search index is current, it records the run as the full ingest would (a completed run with its
+counts, and the files passed over) and returns its report.
+
+Anything else returns None before anything is written, and the caller runs the full ingest: a
+new, changed or missing file, a file `archive verify` found changed, a root new to the catalog,
+an ingest of the same folders still marked running (the full ingest takes the writer lock and
+marks a dead one interrupted), a search index behind the catalog, options that change items
+(--scientist, --type, --manifest, --retry-problems, --include-forgotten), a dry run, a catalog
+on a database server or at another schema revision. A change found early costs that part of
+the walk twice; one found late, the walk twice: small beside reading the changed files.
+
+No writer lock is taken: the run reads one snapshot of the catalog and adds only its own rows,
+and what it reports was true of that snapshot, as a full run's report is of the moment it ends.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import operator
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from archive.catalog_reader import SQLITE_DATETIME, CatalogReader, connect_current
+from archive.errors import Interrupted
+from archive.paths import catalog_path, scopes_overlap
+from ingest.forgotten import forgotten_exclude
+from ingest.manifest_guard import ManifestGuard, guard_of
+from ingest.options import IngestOptions, resolve_roots
+from ingest.report import IngestReport, NullProgress, Progress
+from ingest.walk import skipped_lines, walk
+from search.state import freshness_of
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from archive.settings import Settings
+
+FOLDERS_PER_QUERY = 64  # as the full run's look-ups (ingest/known.py)
+# The catalogued files of some folders, as the walk would find them unchanged. A file `archive
+# verify` found changed, or one marked missing, is left out: the walk then finds it "new".
+_FOLDER_PARAMETERS = [f"f{i}" for i in range(FOLDERS_PER_QUERY)]
+_CATALOGUED = ("SELECT path, size, mtime_ns FROM files WHERE root_id = :root "
+               "AND coalesce(status, '') NOT IN ('changed', 'missing') AND folder IN ("
+               + ", ".join(f":{p}" for p in _FOLDER_PARAMETERS) + ")")
+_walked = operator.itemgetter(1, 3, 4)  # WalkedFile -> (rel, size, mtime_ns), in C
+
+
+def noop_run(settings: Settings, paths: Sequence[str], options: IngestOptions,
+             progress: Progress | None = None) -> IngestReport | None:
+    """The recorded report of an ingest of `paths` that has nothing to do, or None when it
+    has something to do or this cannot tell (see the module docstring). Raises UsageError for
+    a missing folder, as the full ingest does; Interrupted on Ctrl-C, with nothing written."""
+    if not _may_do_nothing(options):
+        return None
+    roots = resolve_roots(paths)
+    con = connect_current(settings, write=True)
+    if con is None:
+        return None
+    report = IngestReport(roots=roots)
+    started_at, started = _now(), time.monotonic()
+    try:
+        con.execute("BEGIN")  # every read below sees one state of the catalog
+        try:
+            unchanged = _all_unchanged(con, settings, roots, options, report,
+                                       progress or NullProgress())
+        finally:
+            con.execute("ROLLBACK")  # only read
+        if not unchanged:
+            return None
+        report.seconds = time.monotonic() - started
+        report.indexed = 0  # the index is current (checked above)
+        report.run_id = _record(con, report, options, started_at)
+        return report
+    except KeyboardInterrupt:
+        report.interrupted = True
+        raise Interrupted(report) from None
+    finally:
+        con.close()
+
+
+def _may_do_nothing(options: IngestOptions) -> bool:
+    """Whether a run with these options changes nothing when every file is unchanged: the
+    options that attribute, type or describe items, or read files again, change items even
+    then (a dry run writes nothing at all, and counts on its own)."""
+    return not (options.dry_run or options.scientist or options.type or options.manifest
+                or options.retry_problems or options.include_forgotten)
+
+
+def _all_unchanged(con: sqlite3.Connection, settings: Settings, roots: list[str],
+                   options: IngestOptions, report: IngestReport, progress: Progress) -> bool:
+    """Walk the roots against the catalog; True when nothing changed (the report then holds
+    the counts and the files passed over). Stops at the first difference."""
+    root_ids = dict(con.execute("SELECT path, id FROM roots WHERE path IN ("
+                                + ", ".join("?" * len(roots)) + ")", roots).fetchall())
+    if len(root_ids) != len(roots) or _running(con, roots):
+        return False
+    reads = CatalogReader(settings, lambda sql, params: con.execute(sql, params).fetchall(),
+                          sqlite=True)
+    if freshness_of(reads).stale:
+        return False
+    guard = _guard(con, options)
+    for root in roots:
+        root_id, under_root, in_chunk = root_ids[root], 0, 0
+        folders: list[str] = []
+        walked: set[tuple[str, int, int]] = set()
+        for folder in walk(root, guard.exclude, guard.screen_csv):
+            if folder.skipped:
+                report.skipped += skipped_lines(folder)
+            walked.update(map(_walked, folder.files))
+            folders.append(catalog_path(folder.rel)[0])
+            in_chunk += len(folder.files)
+            if len(folders) == FOLDERS_PER_QUERY:
+                if not _as_catalogued(con, root_id, folders, walked):
+                    return False
+                _unchanged(report, in_chunk)
+                progress.update(report, folder.rel)
+                under_root += in_chunk
+                folders, walked, in_chunk = [], set(), 0
+        if folders and not _as_catalogued(con, root_id, folders, walked):
+            return False
+        _unchanged(report, in_chunk)
+        progress.update(report, "")
+        under_root += in_chunk
+        # Every catalogued file under the root was found: none is in a folder the walk did
+        # not see (gone, or unreadable now). An index look-up.
+        (catalogued,), = con.execute("SELECT count(*) FROM files WHERE root_id = ?",
+                                     (root_id,)).fetchall()
+        if catalogued != under_root:
+            return False
+    return True
+
+
+def _unchanged(report: IngestReport, files: int) -> None:
+    report.seen += files
+    report.unchanged = report.done = report.seen
+
+
+def _running(con: sqlite3.Connection, roots: list[str]) -> bool:
+    """Whether an ingest of any of these folders is marked running: alive (the full ingest
+    waits for its lock) or killed (the full ingest marks it interrupted)."""
+    for (scopes,) in con.execute("SELECT roots FROM ingest_runs "
+                                 "WHERE status = 'running' AND kind IS NULL"):
+        if any(scopes_overlap(a, b) for a in json.loads(scopes or "[]") for b in roots):
+            return True
+    return False
+
+
+def _guard(con: sqlite3.Connection, options: IngestOptions) -> ManifestGuard:
+    """What the walk keeps out, as the full ingest's guard: the manifests this catalog has
+    used (and copies of them), CSV files at a root that look like manifests, forgotten files."""
+    guard = guard_of(con.execute("SELECT path, size, sha256 FROM used_manifests"), None,
+                     options.include_manifests)
+    guard.exclude.update(forgotten_exclude(
+        (root, path, raw, dt.datetime.fromisoformat(at), reason)
+        for root, path, raw, at, reason in con.execute(
+            "SELECT r.path, f.path, f.path_raw, f.forgotten_at, f.reason "
+            "FROM forgotten_files f JOIN roots r ON r.id = f.root_id")))
+    return guard
+
+
+def _as_catalogued(con: sqlite3.Connection, root_id: int, folders: list[str],
+                   walked: set[tuple[str, int, int]]) -> bool:
+    """Whether these folders hold exactly the files walked, at their sizes and mtimes."""
+    # One statement for every look-up: the last folder repeated to fill its parameters.
+    padded = folders + folders[-1:] * (FOLDERS_PER_QUERY - len(folders))
+    params: dict[str, Any] = dict(zip(_FOLDER_PARAMETERS, padded, strict=True))
+    params["root"] = root_id
+    return set(con.execute(_CATALOGUED, params).fetchall()) == walked
+
+
+def _record(con: sqlite3.Connection, report: IngestReport, options: IngestOptions,
+            started_at: str) -> int:
+    """The run's rows, as the full ingest writes them (SQLAlchemy keeps JSON as json.dumps'
+    text and times as SQLITE_DATETIME text): the run, completed, and the files passed over."""
+    with con:  # one transaction: BEGIN ... COMMIT, or ROLLBACK on an error
+        con.execute("BEGIN IMMEDIATE")
+        run_id = con.execute(
+            "INSERT INTO ingest_runs (kind, started_at, finished_at, status, roots, options, "
+            "counts) VALUES (NULL, ?, ?, 'completed', ?, ?, ?)",
+            (started_at, _now(), json.dumps(report.roots), json.dumps(options.recorded()),
+             json.dumps(report.stored_counts()))).lastrowid
+        con.executemany("INSERT INTO ingest_problems (run_id, kind, path, stage, reason) "
+                        "VALUES (?, 'skipped', ?, 'walk', ?)",
+                        [(run_id, k["path"], k["reason"]) for k in report.skipped])
+    assert run_id is not None
+    return run_id
+
+
+def _now() -> str:
+    """Now, as archive.models.utcnow gives it and SQLAlchemy stores it in SQLite."""
+    return dt.datetime.now(dt.UTC).strftime(SQLITE_DATETIME)
