@@ -21,6 +21,7 @@ from search.index import freshness, open_index, rebuild, update
 from search.query import And, Field, Not, Or, Range, Text, parse_query
 from search.searcher import SearchOptions, search
 from tests.catalogs import catalog_settings
+from tests.damage import damage_index
 
 SCIENTISTS = [
     ScientistRecord("钱学森", ("Qian Xuesen", "Tsien Hsue-shen", "錢學森")),
@@ -307,20 +308,6 @@ def test_index_missing_stale_damaged(tmp_path, cli, cli_json, cli_engine):
     result = cli("search", "卫星")
     assert result.exit_code == 2 and "no search index" in result.stderr
     assert "archive reindex" in result.stderr
-
-
-def damage_index(index_dir) -> None:  # type: ignore[no-untyped-def]
-    """Overwrite the index's data files with garbage, leaving its bookkeeping readable."""
-    from search.state import read_state
-    state = read_state(index_dir)
-    if state is not None and state.engine == "tantivy":
-        keep = {"meta.json", ".managed.json", "archive-index.json"}
-        files = [p for p in index_dir.iterdir() if p.is_file() and p.name not in keep]
-    else:
-        files = list(index_dir.glob("*.seg"))
-    assert files
-    for path in files:
-        path.write_bytes(b"garbage")
 
 
 def hold_writer(catalog: Catalog):  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from archive.scientists import ScientistRecord
 from search.index import open_index, rebuild, update
 from search.query import Range, complete_names, filters_only, parse_query
 from search.searcher import SearchOptions, SearchService, search
+from tests.damage import damage_index
 from tests.test_search import (
     QIAN, RECORDS, SCIENTISTS, _add_records, _open, cli_env, engine, needs_tantivy,
 )
@@ -202,8 +203,7 @@ def test_index_errors_are_typed(tmp_path, monkeypatch):
             update(impatient)
     finally:
         writer.cancel()
-    for seg in catalog.settings.index_dir.glob("*.seg"):
-        seg.write_bytes(b"garbage")
+    damage_index(catalog.settings.index_dir)
     with pytest.raises(IndexDamaged, match="archive reindex"):
         open_index(catalog)
     assert issubclass(IndexDamaged, IndexProblem)
@@ -327,6 +327,53 @@ def test_engine_setting_and_an_index_of_the_other_engine(tmp_path):
     assert json.loads(run(other, "search", "导弹", "--json").stdout)["total"] == 4
 
 
+# Holds a searcher (and so Tantivy's maps of the segment files) across the damage, then reads
+# every document through it, as the background reload Tantivy starts on each open does for a
+# moment after the last Python reference is gone: a file truncated under a map kills the
+# process with SIGBUS (signal 7). A new open must still find the damage.
+HELD_ACROSS_DAMAGE = """
+import sys
+from pathlib import Path
+from archive.errors import IndexDamaged
+from search.engines import tantivy as engine
+from search.state import write_state
+from tests.damage import damage_index
+
+folder = Path(sys.argv[1])
+folder.mkdir()
+built = engine.create(folder)
+writer = engine.writer(built, folder, 5.0)
+for n in range(3000):
+    writer.add({"item_id": n, "accession": f"A-{n:05d}", "type": "letter",
+                "title": f"letter {n}", "content": "rocket guidance and control " * 20})
+writer.commit()
+held = engine.searcher(engine.open_index(folder), folder)
+write_state(folder, 3000, None, 0, "tantivy")
+damage_index(folder)
+for n in range(held.searcher.num_docs):
+    held.searcher.doc(engine.tantivy.DocAddress(0, n))
+try:
+    engine.open_index(folder)
+except IndexDamaged:
+    print("damaged")
+"""
+
+
+@needs_tantivy
+def test_damaging_an_index_kills_no_mapping(tmp_path):
+    """The tests' damage (tests.damage) never truncates a file Tantivy may still have mapped:
+    with a searcher held across it, reading through that searcher goes on and a new open says
+    the index is damaged. Damage written in place ended the process with SIGBUS."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", HELD_ACROSS_DAMAGE, str(tmp_path / "index")],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    assert done.stdout.split() == ["damaged"]
+
+
 @needs_tantivy
 def test_damaged_tantivy_index(tmp_path):
     """Tantivy panics on damaged files (a BaseException from Rust): it must become IndexDamaged,
@@ -334,9 +381,7 @@ def test_damaged_tantivy_index(tmp_path):
     catalog = _open(tmp_path, "tantivy")
     _add_records(catalog, RECORDS)
     rebuild(catalog)
-    for path in catalog.settings.index_dir.iterdir():
-        if path.name not in ("meta.json", ".managed.json", "archive-index.json"):
-            path.write_bytes(b"garbage")
+    damage_index(catalog.settings.index_dir)
     with pytest.raises(IndexDamaged, match="archive reindex"), SearchService(catalog) as service:
         service.search(SearchOptions(query="导弹", facets=True))
     r = run(catalog, "search", "导弹")
