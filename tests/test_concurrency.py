@@ -271,8 +271,11 @@ def test_a_rolled_back_batch_gives_its_numbers_back(sqlite_catalog):
 # -- work spread over machines --------------------------------------------------------------
 
 def start_derive(url: str, derivatives: Path, **env: str) -> subprocess.Popen:
+    # A lease no heartbeat misses under load (renewed every 10 s, lost after 30): a killed
+    # process's claims are free at once anyway (its pid is gone), and a survivor whose renewal
+    # came late would hand its files to the other, which would build them a second time.
     environment = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_BATCH_SIZE": "5",
-                   "ARCHIVE_LEASE_SECONDS": "3", "ARCHIVE_DERIVATIVES_DIR": str(derivatives),
+                   "ARCHIVE_LEASE_SECONDS": "30", "ARCHIVE_DERIVATIVES_DIR": str(derivatives),
                    **env}
     return subprocess.Popen([sys.executable, "-m", "archive", "--catalog", url, "derive",
                              "--json", "--quiet"], stdout=subprocess.PIPE,
@@ -333,12 +336,13 @@ def start_verify(url: str, **env: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, env=environment, start_new_session=True)
 
 
-def _other_machine(url: str, file_ids: list[int], holder: str):
-    """Another machine's `archive verify --all`, begun a moment ago, holding these files."""
+def _other_machine(url: str, file_ids: list[int], holder: str, lease: float):
+    """Another machine's `archive verify --all`, begun a moment ago, holding these files for
+    `lease` seconds (it never renews them)."""
     from archive.claims import Claims
     from archive.models import IngestRun
     cat = Catalog.open(load_settings({"catalog": url}, environ={}))
-    claims = Claims(cat, "verify", 3.0, holder=holder)
+    claims = Claims(cat, "verify", lease, holder=holder)
     with cat.session() as s:
         s.add(IngestRun(kind="verify", roots=[], options={"all": True, "holder": holder},
                         started_at=claims.started))
@@ -353,10 +357,12 @@ def test_verify_leaves_files_to_the_machine_holding_them(backend, tmp_path, requ
     Catalog.open(load_settings({"catalog": url}, environ={})).close()
     finish(start_ingest(url, make_root(tmp_path / "coll" / "box0", SCIENTISTS[0], 200, 0)))
     ids = [i for (i,) in rows(url, "select id from files order by id")]
-    # Another machine holds half the files and finishes them while this one works.
-    cat, other = _other_machine(url, ids[:100], "elsewhere:1")
+    # Another machine holds half the files and finishes them while this one waits for them.
+    # Its lease outlasts any test run: expiring, it would hand its files over (the next test).
+    cat, other = _other_machine(url, ids[:100], "elsewhere:1", lease=600.0)
     proc = start_verify(url)
-    time.sleep(1.0)
+    checked = "select count(*) from events where kind = 'fixity check'"
+    wait_for(lambda: rows(url, checked) == [(100,)])  # its own half done: now it waits
     with cat.session() as s:
         other.done(s, ids[:100])
     report = finish(proc)
@@ -373,12 +379,12 @@ def test_verify_takes_back_the_files_of_a_machine_that_stopped(backend, tmp_path
     Catalog.open(load_settings({"catalog": url}, environ={})).close()
     finish(start_ingest(url, make_root(tmp_path / "coll" / "box0", SCIENTISTS[0], 200, 0)))
     ids = [i for (i,) in rows(url, "select id from files order by id")]
-    cat, _ = _other_machine(url, ids[:100], "elsewhere:2")  # never renews, never finishes
+    started = time.monotonic()  # before the claims: their lease ends 3 s after this at least
+    cat, _ = _other_machine(url, ids[:100], "elsewhere:2", lease=3.0)  # never renews or ends
     cat.close()
-    started = time.monotonic()
     report = finish(start_verify(url))
     assert report["checked"] == 200
-    assert time.monotonic() - started >= 2.0  # it waited for the lease (3 s) to run out
+    assert time.monotonic() - started >= 2.9  # it waited for the lease (3 s) to run out
     checks = rows(url, "select file_id, count(*) from events where kind = 'fixity check' "
                        "group by file_id")
     assert len(checks) == 200 and {c for _, c in checks} == {1}
