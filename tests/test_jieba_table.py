@@ -7,8 +7,12 @@ from __future__ import annotations
 import os
 import random
 import re
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -57,7 +61,8 @@ def table_tokenizer(tmp_path_factory):
     jieba = _jieba()
     jieba.dt.initialize()  # the dictionary the index side cuts with
     path = tmp_path_factory.mktemp("jieba") / jieba_table.table_name(jieba)
-    jieba_table.write_table(jieba.dt.FREQ, jieba.dt.total, path)
+    jieba_table.write_table(jieba.dt.FREQ, jieba.dt.total, path,
+                            jieba_table.dictionary_file(jieba))
     tokenizer = jieba_table.open_table(jieba, path)
     assert tokenizer is not None and tokenizer is not jieba.dt
     return tokenizer
@@ -134,10 +139,19 @@ def test_a_cli_search_of_a_name_reads_the_table_not_the_dictionary(tmp_path: Pat
 
     for cache in temporary.glob("jieba*.cache"):
         cache.unlink()  # the index was built, the dictionary loaded: forget jieba's cache
+    # What an earlier jieba left: a table of the first layout, a table abandoned half-written.
+    tables_folder = temporary / f"archive-jieba-{os.getuid()}"
+    tables_folder.mkdir(mode=0o700)
+    old_layout = tables_folder / "words-1-jieba0.42.0-5071852-1700000000000000000.sqlite"
+    sqlite3.connect(old_layout).close()
+    abandoned = tables_folder / "tmpabandoned.part"
+    abandoned.write_bytes(b"half a table")
+    os.utime(abandoned, (time.time() - 7200, time.time() - 7200))
     first = search("钱学森")
     assert "qian_1956" in first
     tables = list(temporary.glob("archive-jieba-*/words-*.sqlite"))
-    assert len(tables) == 1
+    assert len(tables) == 1 and tables[0].name.startswith("words-2-")
+    assert not old_layout.exists() and not abandoned.exists()  # removed by the new table's
     for cache in temporary.glob("jieba*.cache"):
         cache.unlink()
     for query in ("钱学森", "人造卫星", "火箭发动机"):
@@ -146,3 +160,86 @@ def test_a_cli_search_of_a_name_reads_the_table_not_the_dictionary(tmp_path: Pat
         assert ("qian_1956" in later) == (query != "火箭发动机")
     took = re.compile(r"\(\d+ ms\)")
     assert took.sub("", search("钱学森")) == took.sub("", first)
+
+
+class _Slow(Mapping[str, int]):
+    """A dictionary whose writing stops half-way until `go` is set: a table being made."""
+
+    def __init__(self, words: dict[str, int], halfway: threading.Event, go: threading.Event):
+        self.words, self.halfway, self.go = words, halfway, go
+
+    def __getitem__(self, word: str) -> int:
+        return self.words[word]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.words)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def items(self):  # type: ignore[override]
+        for n, pair in enumerate(self.words.items()):
+            if n == 1:
+                self.halfway.set()
+                self.go.wait(60)
+            yield pair
+
+
+def test_making_a_table_removes_the_stale_ones_but_none_in_use(tmp_path: Path):
+    """Stale: of an older layout, or its dictionary gone or changed, or half-written and left
+    an hour ago. Kept: the new table, another installation's current one, one a process reads
+    (until it lets go), one being written, one just begun."""
+    jieba = _jieba()
+    words = {"钱学森": 10, "钱": 5, "钱学": 0}
+    folder = tmp_path / "tables"
+
+    def dictionary(name: str, text: str = "钱学森 10 nr\n") -> Path:
+        path = tmp_path / name / "dict.txt"
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def table(name: str, source: Path) -> Path:
+        path = folder / f"words-{jieba_table.TABLE_VERSION}-{name}.sqlite"
+        jieba_table.write_table(words, 15, path, source)
+        return path
+
+    new = table("new", dictionary("ours"))
+    elsewhere = table("elsewhere", dictionary("other_venv"))
+    gone_dictionary = dictionary("removed_venv")
+    gone = table("gone", gone_dictionary)
+    read = table("read", gone_dictionary)
+    changed_dictionary = dictionary("upgraded")
+    changed = table("changed", changed_dictionary)
+    gone_dictionary.unlink()
+    changed_dictionary.write_text("钱学森 11 nr\n", encoding="utf-8")
+    older = folder / "words-1-jieba0.42.0-1-1.sqlite"
+    older.write_bytes(new.read_bytes())
+    reader = jieba_table.open_table(jieba, read)  # another process reading it
+    assert reader is not None and reader.FREQ["钱学森"] == 10
+    an_hour_ago = time.time() - 2 * jieba_table.ABANDONED_AFTER
+    abandoned = folder / "tmpabandoned.part"
+    abandoned.write_bytes(b"half a table")
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
+    begun = folder / "tmpbegun.part"  # made a moment ago, its writer about to lock it
+    begun.write_bytes(b"")
+    halfway, go = threading.Event(), threading.Event()
+    writing = folder / f"words-{jieba_table.TABLE_VERSION}-writing.sqlite"
+    writer = threading.Thread(target=jieba_table.write_table, args=(
+        _Slow(words, halfway, go), 15, writing, dictionary("writer")))
+    writer.start()
+    try:
+        assert halfway.wait(60)
+        (part,) = set(folder.glob("*.part")) - {abandoned, begun}
+        os.utime(part, (an_hour_ago, an_hour_ago))  # a slow writer: still its own
+        removed = jieba_table.remove_stale(folder, keep=new)
+    finally:
+        go.set()
+        writer.join(60)
+    assert set(removed) == {gone, changed, older, abandoned}
+    assert {p.name for p in folder.iterdir()} == {
+        p.name for p in (new, elsewhere, read, begun, writing)}
+    assert jieba_table.open_table(jieba, writing).FREQ["钱学森"] == 10  # written whole
+    assert reader.FREQ["钱"] == 5
+    os.close(reader.FREQ.held)  # the reader lets go: now it is stale like the others
+    assert jieba_table.remove_stale(folder, keep=new) == [read]
