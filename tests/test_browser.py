@@ -41,7 +41,7 @@ def page(browser, server):
     context.close()
 
 
-def player_time_near(page, seconds: float, timeout: float = 10.0) -> None:
+def player_time_near(page, seconds: float, timeout: float = 60.0) -> None:
     """Poll from Python: the site's CSP forbids the eval that wait_for_function relies on."""
     import time
     deadline = time.monotonic() + timeout

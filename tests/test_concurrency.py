@@ -160,8 +160,8 @@ def test_wait_takes_the_folder_when_its_holder_lets_go(sqlite_catalog, tmp_path,
     holder = threading.Thread(target=hold)
     holder.start()
     taken.wait(30)
+    started = time.monotonic()  # before the timer: it lets go 1 s after this at least
     threading.Timer(1.0, release.set).start()
-    started = time.monotonic()
     result = cli("ingest", str(folder), "--wait",
                  "30", "--json")
     holder.join()

@@ -57,9 +57,9 @@ def test_a_later_edit_stands_and_a_later_manifest_wins(cli, tmp_path, catalog):
     assert item(catalog, "QXS-L-00001").title == "改正的标题"
     assert [e[2] for e in events(catalog, "title")] == ["success"]  # the edit, nothing else
 
-    # The row changed later than the edit: the manifest wins, and says so.
-    time.sleep(0.01)
-    manifest = _manifest(coll, "清单的新标题", "Box 2")
+    # The row changed later than the edit: the manifest wins, and says so. Saved a second
+    # later: a file's time comes from the kernel's coarse clock, which may lag the edit's.
+    manifest = _manifest(coll, "清单的新标题", "Box 2", time.time() + 1)
     assert cli("ingest", str(coll), "--manifest", str(manifest), "--quiet").exit_code == 0
     letter = item(catalog, "QXS-L-00001")
     assert (letter.title, letter.location) == ("清单的新标题", "Box 2")

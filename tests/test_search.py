@@ -326,8 +326,8 @@ def test_second_index_writer_waits(gold):
     def release():
         time.sleep(1.0)
         release_lock()
+    started = time.monotonic()  # before the thread: it lets go 1 s after this at least
     threading.Thread(target=release).start()
-    started = time.monotonic()
     with gold.session() as s:
         s.query(Item).filter_by(accession="ZJZ-V-00001").one().updated_at = \
             dt.datetime.now() + dt.timedelta(seconds=5)
