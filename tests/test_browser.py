@@ -42,12 +42,14 @@ def page(browser, server):
 
 
 def player_time_near(page, seconds: float, timeout: float = 60.0) -> None:
-    """Poll from Python: the site's CSP forbids the eval that wait_for_function relies on."""
+    """Poll from Python: the site's CSP forbids the eval that wait_for_function relies on.
+    The player plays on from where it was sent: anywhere from just before `seconds` to 5 s
+    after (its cue lasts 7) is there, so a sample late on a busy machine still counts."""
     import time
     deadline = time.monotonic() + timeout
     player = page.locator("#player")
     while time.monotonic() < deadline:
-        if abs(player.evaluate("p => p.currentTime") - seconds) < 0.5:
+        if -0.5 < player.evaluate("p => p.currentTime") - seconds < 5.0:
             return
         time.sleep(0.05)
     raise AssertionError(f"player did not reach {seconds} s")
@@ -80,7 +82,7 @@ def test_search_facet_item_and_cue(page, server, tmp_path):
     player = page.locator("#player")
     page.click(".cue[data-time='6.0']")
     player_time_near(page, 6.0)
-    assert page.locator(".cue.active").get_attribute("data-time") == "6.0"
+    page.wait_for_selector(".cue.active[data-time='6.0']")  # marked at the player's next tick
     player.evaluate("p => p.pause()")
     shoot(page, tmp_path, "item")
 
@@ -92,7 +94,7 @@ def test_search_hit_opens_the_player_at_its_moment(page, server):
     assert link.inner_text() == "▶ 00:06"
     link.click()
     player_time_near(page, 6.0)
-    assert page.locator(".cue.active").get_attribute("data-time") == "6.0"
+    page.wait_for_selector(".cue.active[data-time='6.0']")  # marked at the player's next tick
 
 
 def test_scientist_page_and_image_zoom(page, server, tmp_path):
