@@ -29,15 +29,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-
 if TYPE_CHECKING:
     import sqlite3
-
-    from archive.page_text import PageText
 
     from sqlalchemy import Engine
 
     from archive.catalog import Catalog
+    from archive.page_text import PageText
     from archive.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000

@@ -84,3 +84,15 @@ def scopes_overlap(a: str | None, b: str | None) -> bool:
         return True
     a, b = a.rstrip(os.sep) + os.sep, b.rstrip(os.sep) + os.sep
     return a.startswith(b) or b.startswith(a)
+
+
+def is_gone(path: str) -> bool:
+    """True only when the file is certainly not there: a folder that cannot be read (EACCES)
+    says nothing about its files, so they are never called missing for it."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False

@@ -3,14 +3,15 @@ re-run's one look-up (its own module, so a re-run that changes nothing never imp
 writer and its batch planning)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, literal_column, select
-
-from archive.catalog import Catalog
-from archive.models import File
+if TYPE_CHECKING:
+    from archive.catalog import Catalog
 
 FOLDERS_PER_QUERY = 64  # folders a re-run looks up in one query
+# A file with one of these statuses is read again whatever its size and mtime: `archive
+# verify` found its bytes changed under the same ones, or it was missing (#11.1).
+UNTRUSTED = ("changed", "missing")
 # A catalogued file: (file id, size, mtime_ns, has a problem, found changed or missing); the
 # last two are truth values (0/1 on SQLite, booleans on PostgreSQL).
 Catalogued = tuple[int, int, int, int, int]
@@ -34,6 +35,11 @@ class KnownFiles:
         self._ahead: dict[tuple[int, str], dict[str, Catalogued]] = {}
         if catalog is None:
             return
+        # Here, not at the top: a re-run with nothing to do (ingest/noop.py) shares this
+        # module's rules without the models.
+        from sqlalchemy import bindparam, literal_column, select
+
+        from archive.models import File
         # On a server, end each look-up's transaction: no snapshot held across a long walk.
         self._end_each = catalog.engine.dialect.name != "sqlite"
         # The last but one column: `archive verify` found the bytes changed under the same
@@ -45,8 +51,7 @@ class KnownFiles:
         # The folder and path first: the rest of a row is its Catalogued as it comes.
         query = select(File.folder, File.path, File.id, File.size, File.mtime_ns,
                        File.problem.is_not(None),
-                       File.status.in_((literal_column("'changed'"),
-                                        literal_column("'missing'")))) \
+                       File.status.in_([literal_column(f"'{s}'") for s in UNTRUSTED])) \
             .where(File.root_id == bindparam("root"), File.folder.in_(folders))
         compiled = query.compile(dialect=catalog.engine.dialect)
         self._sql = str(compiled)

@@ -4,7 +4,6 @@ at the end), confirmed on disk, then marked `missing`, never deleted from the ca
 that comes back is restored by the writer (same path) or moved (same bytes elsewhere)."""
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,22 +14,10 @@ from sqlalchemy.orm import Session
 from archive.changes import record_changes
 from archive.events import MISSING, event_row, record_events
 from archive.models import File, Root, utcnow
-from archive.paths import filesystem_path
+from archive.paths import filesystem_path, is_gone
 
 MISSING_STATUS = "missing"
 T = TypeVar("T")
-
-
-def is_gone(path: str) -> bool:
-    """True only when the file is certainly not there: a folder that cannot be read (EACCES)
-    says nothing about its files, so they are never called missing for it."""
-    try:
-        os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except OSError:
-        return False
-    return False
 
 
 @dataclass

@@ -15,20 +15,27 @@ search index is current, it records the run as the full ingest would (a complete
 counts, and the files passed over) and returns its report.
 
 Anything else returns None before anything is written, and the caller runs the full ingest: a
-new, changed or missing file, a file `archive verify` found changed, a root new to the catalog,
+new, changed or newly missing file, a file `archive verify` found changed, a root new to the
+catalog,
 an ingest of the same folders still marked running (the full ingest takes the writer lock and
 marks a dead one interrupted), a search index behind the catalog, options that change items
 (--scientist, --type, --manifest, --retry-problems, --include-forgotten), a dry run, a catalog
 on a database server or at another schema revision. A change found early costs that part of
 the walk twice; one found late, the walk twice: small beside reading the changed files.
 
+Files already marked missing and still gone are listed in the report as the full ingest lists
+them. Ctrl-C records the run as interrupted, with what it had seen, as the full ingest does.
+
 No writer lock is taken: the run reads one snapshot of the catalog and adds only its own rows,
-and what it reports was true of that snapshot, as a full run's report is of the moment it ends.
+and what it reports was true of that snapshot, as a full run's report is of the moment it ends
+(two such re-runs of the same folders may run at once). `--debug` logs why a run was handed to
+the full ingest.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import operator
 import time
 from collections.abc import Sequence
@@ -36,12 +43,13 @@ from typing import TYPE_CHECKING, Any
 
 from archive.catalog_reader import SQLITE_DATETIME, CatalogReader, connect_current
 from archive.errors import Interrupted
-from archive.paths import catalog_path, scopes_overlap
+from archive.paths import catalog_path, filesystem_path, is_gone, scopes_overlap
 from ingest.forgotten import forgotten_exclude
+from ingest.known import FOLDERS_PER_QUERY, UNTRUSTED
 from ingest.manifest_guard import ManifestGuard, guard_of
 from ingest.options import IngestOptions, resolve_roots
 from ingest.report import IngestReport, NullProgress, Progress
-from ingest.walk import skipped_lines, walk
+from ingest.walk import WalkedFile, paths_are_text, skipped_lines, walk
 from search.state import freshness_of
 
 if TYPE_CHECKING:
@@ -49,13 +57,14 @@ if TYPE_CHECKING:
 
     from archive.settings import Settings
 
-FOLDERS_PER_QUERY = 64  # as the full run's look-ups (ingest/known.py)
-# The catalogued files of some folders, as the walk would find them unchanged. A file `archive
-# verify` found changed, or one marked missing, is left out: the walk then finds it "new".
+log = logging.getLogger(__name__)
+
 _FOLDER_PARAMETERS = [f"f{i}" for i in range(FOLDERS_PER_QUERY)]
-_CATALOGUED = ("SELECT path, size, mtime_ns FROM files WHERE root_id = :root "
-               "AND coalesce(status, '') NOT IN ('changed', 'missing') AND folder IN ("
-               + ", ".join(f":{p}" for p in _FOLDER_PARAMETERS) + ")")
+# The catalogued files of some folders, as the walk finds them when they are unchanged. A file
+# whose size and mtime are not to be trusted is left out: the walk then finds it "new".
+_CATALOGUED = ("SELECT path, size, mtime_ns FROM files WHERE root_id = :root AND "
+               f"coalesce(status, '') NOT IN ({', '.join(repr(s) for s in UNTRUSTED)}) "
+               f"AND folder IN ({', '.join(':' + p for p in _FOLDER_PARAMETERS)})")
 _walked = operator.itemgetter(1, 3, 4)  # WalkedFile -> (rel, size, mtime_ns), in C
 
 
@@ -63,7 +72,8 @@ def noop_run(settings: Settings, paths: Sequence[str], options: IngestOptions,
              progress: Progress | None = None) -> IngestReport | None:
     """The recorded report of an ingest of `paths` that has nothing to do, or None when it
     has something to do or this cannot tell (see the module docstring). Raises UsageError for
-    a missing folder, as the full ingest does; Interrupted on Ctrl-C, with nothing written."""
+    a missing folder, as the full ingest does; Interrupted on Ctrl-C, the run recorded as
+    interrupted."""
     if not _may_do_nothing(options):
         return None
     roots = resolve_roots(paths)
@@ -73,20 +83,23 @@ def noop_run(settings: Settings, paths: Sequence[str], options: IngestOptions,
     report = IngestReport(roots=roots)
     started_at, started = _now(), time.monotonic()
     try:
-        con.execute("BEGIN")  # every read below sees one state of the catalog
         try:
-            unchanged = _all_unchanged(con, settings, roots, options, report,
-                                       progress or NullProgress())
+            con.execute("BEGIN")  # every read below sees one state of the catalog
+            difference = _difference(con, settings, roots, options, report,
+                                     progress or NullProgress())
         finally:
             con.execute("ROLLBACK")  # only read
-        if not unchanged:
+        if difference is not None:
+            log.debug("the ingest has something to do: %s", difference)
             return None
         report.seconds = time.monotonic() - started
         report.indexed = 0  # the index is current (checked above)
-        report.run_id = _record(con, report, options, started_at)
+        report.run_id = _record(con, report, options, started_at, "completed")
         return report
     except KeyboardInterrupt:
         report.interrupted = True
+        report.seconds = time.monotonic() - started
+        report.run_id = _record(con, report, options, started_at, "interrupted")
         raise Interrupted(report) from None
     finally:
         con.close()
@@ -95,24 +108,30 @@ def noop_run(settings: Settings, paths: Sequence[str], options: IngestOptions,
 def _may_do_nothing(options: IngestOptions) -> bool:
     """Whether a run with these options changes nothing when every file is unchanged: the
     options that attribute, type or describe items, or read files again, change items even
-    then (a dry run writes nothing at all, and counts on its own)."""
-    return not (options.dry_run or options.scientist or options.type or options.manifest
-                or options.retry_problems or options.include_forgotten)
+    then (a dry run writes nothing at all, and counts on its own). Tested as the full ingest
+    tests them: an empty --type is refused there."""
+    return not (options.dry_run or options.scientist or options.type is not None
+                or options.manifest or options.retry_problems or options.include_forgotten)
 
 
-def _all_unchanged(con: sqlite3.Connection, settings: Settings, roots: list[str],
-                   options: IngestOptions, report: IngestReport, progress: Progress) -> bool:
-    """Walk the roots against the catalog; True when nothing changed (the report then holds
-    the counts and the files passed over). Stops at the first difference."""
-    root_ids = dict(con.execute("SELECT path, id FROM roots WHERE path IN ("
-                                + ", ".join("?" * len(roots)) + ")", roots).fetchall())
-    if len(root_ids) != len(roots) or _running(con, roots):
-        return False
+def _difference(con: sqlite3.Connection, settings: Settings, roots: list[str],
+                options: IngestOptions, report: IngestReport, progress: Progress) -> str | None:
+    """Walk the roots against the catalog: None when nothing changed (the report then holds
+    the counts, the files passed over and those still missing), else the first reason the
+    run has something to do."""
+    root_ids: dict[str, int] = dict(con.execute(
+        f"SELECT path, id FROM roots WHERE path IN ({', '.join('?' * len(roots))})",
+        roots).fetchall())
+    if len(root_ids) != len(roots):
+        return "a folder new to the catalog"
+    if _running(con, roots):
+        return "an ingest of these folders is marked running"
     reads = CatalogReader(settings, lambda sql, params: con.execute(sql, params).fetchall(),
                           sqlite=True)
-    if freshness_of(reads).stale:
-        return False
-    guard = _guard(con, options)
+    stale = freshness_of(reads)
+    if stale.stale:
+        return f"the search index is behind ({stale.reason})"
+    guard = _guard(con, list(root_ids.values()), options)
     for root in roots:
         root_id, under_root, in_chunk = root_ids[root], 0, 0
         folders: list[str] = []
@@ -120,33 +139,64 @@ def _all_unchanged(con: sqlite3.Connection, settings: Settings, roots: list[str]
         for folder in walk(root, guard.exclude, guard.screen_csv):
             if folder.skipped:
                 report.skipped += skipped_lines(folder)
-            walked.update(map(_walked, folder.files))
+            walked.update(map(_walked, folder.files) if paths_are_text(folder.files)
+                          else map(_catalogued_key, folder.files))
             folders.append(catalog_path(folder.rel)[0])
             in_chunk += len(folder.files)
             if len(folders) == FOLDERS_PER_QUERY:
                 if not _as_catalogued(con, root_id, folders, walked):
-                    return False
+                    return f"a file new, changed or gone in {_span(folders)}"
                 _unchanged(report, in_chunk)
                 progress.update(report, folder.rel)
                 under_root += in_chunk
                 folders, walked, in_chunk = [], set(), 0
         if folders and not _as_catalogued(con, root_id, folders, walked):
-            return False
+            return f"a file new, changed or gone in {_span(folders)}"
         _unchanged(report, in_chunk)
         progress.update(report, "")
         under_root += in_chunk
-        # Every catalogued file under the root was found: none is in a folder the walk did
-        # not see (gone, or unreadable now). An index look-up.
-        (catalogued,), = con.execute("SELECT count(*) FROM files WHERE root_id = ?",
-                                     (root_id,)).fetchall()
+        # Every catalogued file under the root was found, but those already missing: none is
+        # in a folder the walk did not see (gone, or unreadable now). An index look-up.
+        (catalogued,), = con.execute(
+            "SELECT count(*) FROM files WHERE root_id = ? AND coalesce(status, '') <> "
+            "'missing'", (root_id,)).fetchall()
         if catalogued != under_root:
-            return False
-    return True
+            return f"a file under {root} is gone"
+        if not _still_missing(con, root, root_id, report):
+            return f"a file marked missing under {root} is back"
+    report.missing.sort()
+    return None
+
+
+def _span(folders: list[str]) -> str:
+    """The folders a look-up compared, for the debug log.
+
+        _span([""]) -> "./";  _span(["a", "a/b"]) -> "a/ … a/b/"
+    """
+    first, last = (f"{f or '.'}/" for f in (folders[0], folders[-1]))
+    return first if len(folders) == 1 else f"{first} … {last}"
+
+
+def _catalogued_key(f: WalkedFile) -> tuple[str, int, int]:
+    """(catalog path, size, mtime_ns) of a file whose name is not valid text."""
+    return catalog_path(f.rel)[0], f.size, f.mtime_ns
 
 
 def _unchanged(report: IngestReport, files: int) -> None:
     report.seen += files
     report.unchanged = report.done = report.seen
+
+
+def _still_missing(con: sqlite3.Connection, root: str, root_id: int,
+                   report: IngestReport) -> bool:
+    """List the files marked missing under the root, as the full ingest lists them; False when
+    one may be back (the full ingest restores it, or cannot tell for a folder it cannot read)."""
+    for path, raw in con.execute("SELECT path, path_raw FROM files WHERE root_id = ? AND "
+                                 "status = 'missing'", (root_id,)):
+        if not is_gone(filesystem_path(root, path, raw)):
+            return False
+        report.missing.append(path)
+    return True
 
 
 def _running(con: sqlite3.Connection, roots: list[str]) -> bool:
@@ -159,16 +209,19 @@ def _running(con: sqlite3.Connection, roots: list[str]) -> bool:
     return False
 
 
-def _guard(con: sqlite3.Connection, options: IngestOptions) -> ManifestGuard:
+def _guard(con: sqlite3.Connection, root_ids: list[int], options: IngestOptions
+           ) -> ManifestGuard:
     """What the walk keeps out, as the full ingest's guard: the manifests this catalog has
-    used (and copies of them), CSV files at a root that look like manifests, forgotten files."""
+    used (and copies of them), CSV files at a root that look like manifests, and the files
+    forgotten under these roots (ingest/forgotten.py)."""
     guard = guard_of(con.execute("SELECT path, size, sha256 FROM used_manifests"), None,
                      options.include_manifests)
     guard.exclude.update(forgotten_exclude(
         (root, path, raw, dt.datetime.fromisoformat(at), reason)
         for root, path, raw, at, reason in con.execute(
             "SELECT r.path, f.path, f.path_raw, f.forgotten_at, f.reason "
-            "FROM forgotten_files f JOIN roots r ON r.id = f.root_id")))
+            "FROM forgotten_files f JOIN roots r ON r.id = f.root_id "
+            f"WHERE f.root_id IN ({', '.join('?' * len(root_ids))})", root_ids)))
     return guard
 
 
@@ -183,21 +236,21 @@ def _as_catalogued(con: sqlite3.Connection, root_id: int, folders: list[str],
 
 
 def _record(con: sqlite3.Connection, report: IngestReport, options: IngestOptions,
-            started_at: str) -> int:
+            started_at: str, status: str) -> int:
     """The run's rows, as the full ingest writes them (SQLAlchemy keeps JSON as json.dumps'
-    text and times as SQLITE_DATETIME text): the run, completed, and the files passed over."""
+    text and times as SQLITE_DATETIME text): the run with its status and counts, and the files
+    passed over."""
     with con:  # one transaction: BEGIN ... COMMIT, or ROLLBACK on an error
         con.execute("BEGIN IMMEDIATE")
-        run_id = con.execute(
+        (run_id,), = con.execute(
             "INSERT INTO ingest_runs (kind, started_at, finished_at, status, roots, options, "
-            "counts) VALUES (NULL, ?, ?, 'completed', ?, ?, ?)",
-            (started_at, _now(), json.dumps(report.roots), json.dumps(options.recorded()),
-             json.dumps(report.stored_counts()))).lastrowid
+            "counts) VALUES (NULL, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (started_at, _now(), status, json.dumps(report.roots),
+             json.dumps(options.recorded()), json.dumps(report.stored_counts()))).fetchall()
         con.executemany("INSERT INTO ingest_problems (run_id, kind, path, stage, reason) "
                         "VALUES (?, 'skipped', ?, 'walk', ?)",
                         [(run_id, k["path"], k["reason"]) for k in report.skipped])
-    assert run_id is not None
-    return run_id
+    return int(run_id)
 
 
 def _now() -> str:

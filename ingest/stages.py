@@ -10,7 +10,6 @@ workers, and one batch.
 """
 from __future__ import annotations
 
-import operator
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +31,7 @@ from ingest.manifest_guard import ManifestGuard
 from archive.paths import catalog_path, filesystem_path, manifest_key
 from ingest.report import IngestReport, Progress
 from ingest.tasks import Described, Extracted, FileJob
-from ingest.walk import WalkedFile, WalkedFolder, skipped_lines, walk
+from ingest.walk import WalkedFile, WalkedFolder, paths_are_text, skipped_lines, walk
 from ingest.workers import Runner, WorkerFailure, check_interrupt, in_order
 from ingest.known import FOLDERS_PER_QUERY, Catalogued, KnownFiles
 from media.checksum import sha256_file
@@ -160,7 +159,7 @@ def skip_unchanged(sess: IngestSession, folders: Iterable[RootFolder]) -> Iterat
             get = known.get
             # Almost always every name is valid text, so each file's walked path is its
             # catalog path: one test for the whole folder instead of one call per file.
-            exact = _valid_text(files)
+            exact = paths_are_text(files)
             todo = []
             matched = unchanged = 0
             for f in files:
@@ -182,26 +181,6 @@ def skip_unchanged(sess: IngestSession, folders: Iterable[RootFolder]) -> Iterat
             sess.progress.update(report, where.folder.rel)
             if todo:
                 yield ChangedFiles(where, folder_path, todo)
-
-
-_rel_of = operator.itemgetter(1)  # WalkedFile.rel, in C
-
-
-def _valid_text(files: list[WalkedFile]) -> bool:
-    """True when every file's walked path is already its catalog path (valid UTF-8 text; see
-    archive.paths.catalog_path), tested in C for the whole folder at once.
-
-        _valid_text([WalkedFile("a.jpg", "信件/a.jpg", ...)])     -> True
-        _valid_text([WalkedFile("\\udcff.jpg", "\\udcff.jpg", ...)]) -> False
-    """
-    joined = "".join(map(_rel_of, files))
-    if joined.isascii():
-        return True
-    try:
-        joined.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _chunks_of(folders: Iterable[RootFolder], size: int) -> Iterator[list[RootFolder]]:

@@ -50,6 +50,23 @@ def skipped_lines(folder: WalkedFolder) -> list[dict[str, str]]:
     return [{"path": catalog_path(k.rel)[0], "reason": k.reason} for k in folder.skipped]
 
 
+def paths_are_text(files: list[WalkedFile]) -> bool:
+    """True when every file's walked path is already its catalog path (valid UTF-8 text; see
+    archive.paths.catalog_path), tested in C for the whole folder at once.
+
+        paths_are_text([WalkedFile("a.jpg", "信件/a.jpg", ...)])     -> True
+        paths_are_text([WalkedFile("\\udcff.jpg", "\\udcff.jpg", ...)]) -> False
+    """
+    joined = "".join(map(_rel_of, files))
+    if joined.isascii():
+        return True
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def junk_reason(name: str, is_dir: bool) -> str | None:
     """Why a name is passed over, or None.
 
@@ -125,6 +142,7 @@ def walk(root: str, exclude: Mapping[str, str] | None = None,
         stack.extend(reversed(subdirs))
 
 
+_rel_of = operator.itemgetter(1)  # WalkedFile.rel, in C
 _by_name = operator.attrgetter("name")  # in C: a lambda per entry cost the sort a call each
 _S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG  # stat.S_ISREG, inline
 # ".csv" in any case, as a set: one look-up per file instead of a lower() and a compare.

@@ -150,7 +150,8 @@ def test_any_change_on_disk_is_left_to_the_full_ingest(catalogued, settings, cat
 
 
 @pytest.mark.parametrize("options", [
-    IngestOptions(scientist="钱学森"), IngestOptions(type="letter"), IngestOptions(dry_run=True),
+    IngestOptions(scientist="钱学森"), IngestOptions(type="letter"), IngestOptions(type=""),
+    IngestOptions(dry_run=True),
     IngestOptions(retry_problems=True), IngestOptions(include_forgotten=True),
 ])
 def test_options_that_change_items_are_left_to_the_full_ingest(catalogued, settings, options):
@@ -213,16 +214,61 @@ def test_forgotten_files_and_used_manifests_stay_out_as_in_the_full_ingest(
 
 
 @sqlite_only
-def test_ctrl_c_during_the_walk_writes_nothing(catalogued, settings, catalog_path):
+def test_ctrl_c_during_the_walk_records_an_interrupted_run(catalogued, settings,
+                                                          catalog_path):
     class Stop:
         def update(self, report, current):
             raise KeyboardInterrupt
 
-    before = _runs(catalog_path)
     with pytest.raises(Interrupted) as stopped:
         noop_run(settings, [str(catalogued)], IngestOptions(), Stop())
-    assert stopped.value.partial.interrupted
-    assert _runs(catalog_path) == before
+    report = stopped.value.partial
+    assert report.interrupted and report.run_id is not None
+    with opened(settings) as catalog, catalog.session() as s:
+        run = get_run(s, report.run_id)
+    assert run.summary.status == "interrupted"  # as the full ingest records one
+    assert {p.path for p in run.problems} == {k["path"] for k in report.skipped}
+
+
+@sqlite_only
+def test_files_still_missing_are_listed_and_unreadable_names_compared(catalogued, settings):
+    """Files marked missing that are still gone, and a name that is not UTF-8, are what the
+    full ingest would find unchanged: the re-run applies, with the same report."""
+    _deleted(catalogued)
+    odd = os.fsencode(catalogued / "钱学森") + b"/caf\xe9 1957.txt"
+    with open(odd, "wb") as fh:
+        fh.write(b"a Latin-1 name")
+    with opened(settings) as catalog:
+        first = ingest(catalog, [str(catalogued)])
+    assert (first.new, first.missing) == (1, ["钱学森/notes.txt"])
+    quick = noop_run(settings, [str(catalogued)], IngestOptions())
+    assert quick is not None
+    with opened(settings) as catalog:
+        full = ingest(catalog, [str(catalogued)])
+    assert (quick.unchanged, quick.missing) == (full.unchanged, full.missing) == \
+        (7, ["钱学森/notes.txt"])
+    # Back in place: the full ingest restores it.
+    (catalogued / "钱学森" / "notes.txt").write_text("back", encoding="utf-8")
+    assert noop_run(settings, [str(catalogued)], IngestOptions()) is None
+
+
+@sqlite_only
+def test_forgetting_under_another_root_is_as_the_full_ingest_sees_it(tmp_path, settings, cli):
+    """A file forgotten under /x stays in /x/a, a root of its own, for the full ingest (its
+    forgotten files are those of the roots walked): the re-run must agree."""
+    outer = tmp_path / "x"
+    inner = outer / "a"
+    inner.mkdir(parents=True)
+    (inner / "g.txt").write_text("g", encoding="utf-8")
+    for root in (outer, inner):
+        assert cli("ingest", str(root), "-q").exit_code == 0
+    (inner / "f.txt").write_text("f", encoding="utf-8")
+    assert cli("ingest", str(outer), "-q").exit_code == 0
+    assert cli("forget", str(inner / "f.txt"), "--reason", "a stray copy").exit_code == 0
+    with opened(settings) as catalog:
+        dry = ingest(catalog, [str(inner)], IngestOptions(dry_run=True))
+    assert dry.new == 1  # the full ingest would catalogue f.txt under /x/a
+    assert noop_run(settings, [str(inner)], IngestOptions()) is None
 
 
 @sqlite_only

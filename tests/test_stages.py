@@ -293,10 +293,9 @@ def test_the_walk_sorts_and_screens_each_kind_of_entry(tmp_path):
 
 
 def test_valid_text_tells_whether_walked_paths_are_catalog_paths():
-    from ingest.stages import _valid_text
-    from ingest.walk import WalkedFile
+    from ingest.walk import WalkedFile, paths_are_text
 
     def files(*rels: str) -> list[WalkedFile]:
         return [WalkedFile(r, r, "/" + r, 1, 1) for r in rels]
-    assert _valid_text(files()) and _valid_text(files("a.jpg", "信件/b.jpg"))
-    assert not _valid_text(files("a.jpg", "bad/\udcff.jpg"))
+    assert paths_are_text(files()) and paths_are_text(files("a.jpg", "信件/b.jpg"))
+    assert not paths_are_text(files("a.jpg", "bad/\udcff.jpg"))
