@@ -156,14 +156,17 @@ def _difference(con: sqlite3.Connection, settings: Settings, roots: list[str],
         progress.update(report, "")
         under_root += in_chunk
         # Every catalogued file under the root was found, but those already missing: none is
-        # in a folder the walk did not see (gone, or unreadable now). An index look-up.
-        (catalogued,), = con.execute(
-            "SELECT count(*) FROM files WHERE root_id = ? AND coalesce(status, '') <> "
-            "'missing'", (root_id,)).fetchall()
+        # in a folder the walk did not see (gone, or unreadable now). Counted on the index;
+        # the files' own rows are read only when some are not found.
+        (catalogued,), = con.execute("SELECT count(*) FROM files WHERE root_id = ?",
+                                     (root_id,)).fetchall()
         if catalogued != under_root:
-            return f"a file under {root} is gone"
-        if not _still_missing(con, root, root_id, report):
-            return f"a file marked missing under {root} is back"
+            missing = _still_missing(con, root, root_id)
+            if missing is None:
+                return f"a file marked missing under {root} is back"
+            if catalogued - len(missing) != under_root:
+                return f"a file under {root} is gone"
+            report.missing += missing
     report.missing.sort()
     return None
 
@@ -187,16 +190,16 @@ def _unchanged(report: IngestReport, files: int) -> None:
     report.unchanged = report.done = report.seen
 
 
-def _still_missing(con: sqlite3.Connection, root: str, root_id: int,
-                   report: IngestReport) -> bool:
-    """List the files marked missing under the root, as the full ingest lists them; False when
-    one may be back (the full ingest restores it, or cannot tell for a folder it cannot read)."""
+def _still_missing(con: sqlite3.Connection, root: str, root_id: int) -> list[str] | None:
+    """The files marked missing under the root, as the full ingest lists them; None when one
+    may be back (the full ingest restores it, or cannot tell for a folder it cannot read)."""
+    missing = []
     for path, raw in con.execute("SELECT path, path_raw FROM files WHERE root_id = ? AND "
                                  "status = 'missing'", (root_id,)):
         if not is_gone(filesystem_path(root, path, raw)):
-            return False
-        report.missing.append(path)
-    return True
+            return None
+        missing.append(path)
+    return missing
 
 
 def _running(con: sqlite3.Connection, roots: list[str]) -> bool:
