@@ -5,14 +5,12 @@ describe closed material; catalogued as an open item, they would be searchable a
 downloadable."""
 from __future__ import annotations
 
-import csv
 import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from archive.csvfiles import decode_csv_bytes
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -35,6 +33,10 @@ def has_path_column(head: bytes) -> bool:
         has_path_column(b"name,variants\\n")               -> False
         has_path_column(b"")                              -> False
     """
+    # Here: a CSV at a root is rare, and a re-run of the rest need not load the CSV reading.
+    import csv
+
+    from archive.csvfiles import decode_csv_bytes
     line = head.split(b"\n", 1)[0].rstrip(b"\r")
     try:
         text, _ = decode_csv_bytes(line)
