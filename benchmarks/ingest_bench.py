@@ -293,11 +293,23 @@ def noop_sizes(sizes: list[int], baseline: str | None = None, rounds: int = 5,
             met = max(fig["noop_fixed_cpu_s"], 0.0) / ((NOOP_GOAL - per_file)
                                                        * noop["walk_cpu_s"] / n) \
                 if per_file < NOOP_GOAL else None
-            size[side] = {**fig, "goal_met_at_files": round(met, -3) if met else None}
+            # 0: at any size (a fixed part within its noise of nothing); None: at none.
+            size[side] = {**fig, "goal_met_at_files": round(met, -3) if met is not None
+                          else None}
         out["sizes"].append(size)
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def _met_at(files: float | None) -> str:
+    """The "2× at" cell.
+
+        _met_at(None) -> "never";  _met_at(0) -> "any size";  _met_at(28000) -> "28,000 files"
+    """
+    if files is None:
+        return "never"
+    return f"{files:,.0f} files" if files else "any size"
 
 
 def _made(folder: Path, n: int) -> Path:
@@ -340,7 +352,7 @@ def noop_size_lines(run: dict[str, Any]) -> list[str]:
         cells = []
         for s in sides:
             f = x[s]
-            met = f"{f['goal_met_at_files']:,.0f} files" if f["goal_met_at_files"] else "never"
+            met = _met_at(f["goal_met_at_files"])
             cells.append(f"{f['noop_s'].median:.2f} ({f['noop_fixed_s'].median:.2f}) | "
                          f"{f['noop_cpu_s']} ({f['noop_fixed_cpu_s']}) | "
                          f"{f['noop_vs_walk']}×, {f['noop_per_file_vs_walk']}×; "
@@ -459,34 +471,27 @@ def _old_report_lines(i: dict[str, Any]) -> list[str]:
 
 
 NOOP_NOTES = """\
-What the no-op's profile showed on 2 December (#13.8; cProfile on a CPU clock in a real
-subprocess and in process, `-X importtime`, sections timed with `time.process_time`; 10,000
-generated files in 1,046 folders; load 14-18 on the 2 shared cores, so CPU seconds):
+What was done for the no-op (#13.8, 2 December). Profiled before 03:30 UTC (cProfile on a CPU
+clock, `-X importtime`; 10,000-20,000 generated files; load 14-18, so CPU seconds): the fixed
+part was 0.8-0.9 s of CPU beyond `archive --version`, most of it importing SQLAlchemy and
+declaring the models' 24 mapped classes; per file, in process, the walk 1.2-1.3x the bare walk,
+the look-up of each 64 folders' catalogued files about 0.4x, the compare 0.2x.
 
-- **Fixed part, about 0.8-0.9 s of CPU under that load beyond `archive --version`.** Importing
-  SQLAlchemy (0.15-0.35 s, the least of 5-7 runs) and declaring the models' 24 mapped classes
-  (0.16-0.18 s) are most of it; the first ORM statement configures the mappers (the lock's
-  first query: about 0.05 s); our ingest modules about 0.1 s, of which the catalog writer and
-  its batch planning (about 0.05 s, least of 11 alternated runs) are now imported only when a
-  run has something to store (`stages.Deferred`, `ingest/known.py`). The ~23 statements of the
-  lock, the run record, missing files and the index's freshness take about 0.03 s in process.
-  Every heavy import left is SQLAlchemy's own (asyncio, importlib.metadata, its SQL compiler).
-- **Per file, in process, CPU:** the walk 1.2-1.3x the bare walk (it sorts each folder's names
-  and makes a tuple per file), the look-up of each 64 folders' catalogued files about 0.4x
-  (sqlite3 making 10,000 rows of Python objects, about 2 us a row; a covering index measured
-  only 15% off it), the compare 0.2x, missing files and the index check 0.1x. The inline
-  tests in the walk, the folder-at-once text check and the rows kept as the driver gives them
-  took off a few per cent: warm no-ops in process, before and after alternated 4 times (11
-  rounds each, load 17-20), per file 2.47x the bare walk before and 2.38x after (medians).
-- **So 2x is out of reach at any size as the code is shaped.** With the part per file itself
-  above 2x the bare walk, spreading the fixed part over more files brings the whole command
-  toward 2.4x, never under 2x (the "2× at" column: at 10,000 files under this load the CPU
-  figures per file are within their noise, one side above 2x, the other below). Reaching it
-  needs both halves changed: per file, a listing and compare that make no Python object per
-  unchanged file (a walk in C, or a trustworthy per-folder summary in the catalog so that
-  unchanged folders' files are not looked up one by one); fixed, a catalog command that does
-  not import the ORM (a plain-SQL lock, run record and look-up beside the ORM path, on both
-  databases). Design changes for their own issue.
+Since `c599dda` a re-run with nothing to do is told and recorded in plain SQL
+(`ingest/noop.py`): the same walk; each 64 folders compared with the catalog's rows for them as
+two sets of (path, size, mtime), in C; a root's files counted on its (root, folder) index, their
+rows read only when some were not found; the run recorded through sqlite3 as the full ingest
+records it. It imports neither SQLAlchemy nor the models nor a parser (a test reads the import
+log of a real re-run); anything else hands the run to the full ingest before writing.
+
+Where a 20,000-file re-run's time goes now (in process, CPU, quiet machine, 21 rounds
+alternated): the walk 1.18x the bare walk (sorting each folder's names, the junk and manifest
+tests, a tuple per file); the whole re-run 1.62x: the catalog's rows (about 16 ms for 20,000
+files, a fifth of the walk), the two sets, the run's row. Counting on the index instead of
+reading every file's status twice took it from 1.79x to 1.62x. The command adds about 0.02 s:
+importing what it needs (about 20 ms: sqlite3, the report, the walk, the guard) and opening the
+catalog. Committing the run's row costs four fdatasyncs, as every recorded run does, the full
+ingest's too: 1-30 ms of wall time each on this machine's disk.
 """
 
 
@@ -518,9 +523,9 @@ average 6–10 on the 2 shared cores):
   files took 0.11 s against 0.04 s for the bare walk (load 8.8). The `stat` is the largest
   item (the bare walk pays it too), then the walk's own Python (the sorted listing, the junk-name
   test, a tuple per file), the look-up of each folder's catalogued files (1,046 folders, about
-  25 µs each on SQLite) and the dictionary test. So at 10,000–20,000 files the 2× goal is
-  out of reach of any change inside ingest: its fixed part alone is 10–30 bare walks, and most
-  of that is importing the ORM that every catalog command imports.
+  25 µs each on SQLite) and the dictionary test. So at 10,000–20,000 files the 2× goal was
+  out of reach of any change inside the ORM ingest: its fixed part alone was 10–30 bare walks,
+  most of it importing the ORM (what changed that: the no-op notes above).
 - **On PostgreSQL the per-folder look-up was the no-op.** pyinstrument, in process, 3,000 files
   in 1,000 folders: 2.63 s of a 3.12 s no-op was the query for each folder's catalogued files
   and the end of its transaction (two round trips a folder, load 13). A re-run now reads 64
@@ -550,7 +555,7 @@ it cheaper is the largest step for the first-ingest figure); the command's own p
 more CPU a file than all its workers together (about 0.9 ms a file before the index:
 describing, writing batches, pebble's threads); several small files per worker task would
 cut pebble's cost per file, but a crash would then have to be retried file by file to name the
-file that caused it; and for the no-op, a catalog command that did not import the ORM.
+file that caused it.
 """
 
 
