@@ -16,11 +16,10 @@ counts, and the files passed over) and returns its report.
 
 Anything else returns None before anything is written, and the caller runs the full ingest: a
 new, changed or newly missing file, a file `archive verify` found changed, a root new to the
-catalog,
-an ingest of the same folders still marked running (the full ingest takes the writer lock and
-marks a dead one interrupted), a search index behind the catalog, options that change items
-(--scientist, --type, --manifest, --retry-problems, --include-forgotten), a dry run, a catalog
-on a database server or at another schema revision. A change found early costs that part of
+catalog, an ingest of the same folders still marked running (the full ingest takes the writer
+lock and marks a dead one interrupted), a search index behind the catalog, options that change
+items (--scientist, --type, --manifest, --retry-problems, --include-forgotten), a dry run, a
+catalog on a database server or at another schema revision. A change found early costs that part of
 the walk twice; one found late, the walk twice: small beside reading the changed files.
 
 Files already marked missing and still gone are listed in the report as the full ingest lists
@@ -126,14 +125,14 @@ def _difference(con: sqlite3.Connection, settings: Settings, roots: list[str],
         return "a folder new to the catalog"
     if _running(con, roots):
         return "an ingest of these folders is marked running"
-    reads = CatalogReader(settings, lambda sql, params: con.execute(sql, params).fetchall(),
-                          sqlite=True)
-    stale = freshness_of(reads)
+    stale = freshness_of(CatalogReader.on(settings, con))
     if stale.stale:
         return f"the search index is behind ({stale.reason})"
     guard = _guard(con, list(root_ids.values()), options)
     for root in roots:
         root_id, under_root, in_chunk = root_ids[root], 0, 0
+        # Folder by folder, not in held groups: each folder's tuples go as soon as they are
+        # in the set (holding 64 folders' files measured 5-10% slower).
         folders: list[str] = []
         walked: set[tuple[str, int, int]] = set()
         for folder in walk(root, guard.exclude, guard.screen_csv):
@@ -146,14 +145,12 @@ def _difference(con: sqlite3.Connection, settings: Settings, roots: list[str],
             if len(folders) == FOLDERS_PER_QUERY:
                 if not _as_catalogued(con, root_id, folders, walked):
                     return f"a file new, changed or gone in {_span(folders)}"
-                _unchanged(report, in_chunk)
-                progress.update(report, folder.rel)
+                _unchanged(report, in_chunk, progress, folder.rel)
                 under_root += in_chunk
                 folders, walked, in_chunk = [], set(), 0
         if folders and not _as_catalogued(con, root_id, folders, walked):
             return f"a file new, changed or gone in {_span(folders)}"
-        _unchanged(report, in_chunk)
-        progress.update(report, "")
+        _unchanged(report, in_chunk, progress, root)
         under_root += in_chunk
         # Every catalogued file under the root was found, but those already missing: none is
         # in a folder the walk did not see (gone, or unreadable now). Counted on the index;
@@ -171,6 +168,12 @@ def _difference(con: sqlite3.Connection, settings: Settings, roots: list[str],
     return None
 
 
+def _unchanged(report: IngestReport, files: int, progress: Progress, where: str) -> None:
+    report.seen += files
+    report.unchanged = report.done = report.seen
+    progress.update(report, where)
+
+
 def _span(folders: list[str]) -> str:
     """The folders a look-up compared, for the debug log.
 
@@ -183,11 +186,6 @@ def _span(folders: list[str]) -> str:
 def _catalogued_key(f: WalkedFile) -> tuple[str, int, int]:
     """(catalog path, size, mtime_ns) of a file whose name is not valid text."""
     return catalog_path(f.rel)[0], f.size, f.mtime_ns
-
-
-def _unchanged(report: IngestReport, files: int) -> None:
-    report.seen += files
-    report.unchanged = report.done = report.seen
 
 
 def _still_missing(con: sqlite3.Connection, root: str, root_id: int) -> list[str] | None:
