@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from archive.han import HAN, HAN_CHARS
+from archive.han import HAN, HAN_CHARS, HAN_RUN
 from search.porter import stem
 
 _HAN = HAN
@@ -243,6 +243,38 @@ def query_terms(value: str) -> list[str]:
     and words with no trailing unigram, English words stemmed as they were indexed."""
     return [stem_word(t) if t.isascii() else t
             for t, _, _ in cjk_terms(value, trailing_unigram=False)]
+
+
+def query_words(value: str) -> list[str]:
+    """The terms a query's `words` clause looks up, as both engines compile it: its jieba
+    words (word_terms), English ones stemmed as they were indexed, each once, in order."""
+    return list(dict.fromkeys(stem_word(w) if w.isascii() else w
+                              for w in word_terms(value, query=True)))
+
+
+def words_imply_terms(value: str) -> bool:
+    """Whether an item whose `words` field holds every one of the query's words (query_words)
+    holds every one of its query_terms in its content: then the words clause can never match
+    an item the content clause does not. An indexed word is a non-Han run of the text, stemmed
+    as content's terms are, or jieba's cut of a Han run (search.documents indexes the same
+    text in both fields), whose bigrams are that run's; so a query term is implied when it is
+    one of the words, or a Han bigram inside one. Not when a bigram lies across two words
+    (jieba cutting 人造卫星 as 人造 + 卫星 would leave 造卫 out) or the query has a lone Han
+    character (indexed only as the last of a run).
+
+        words_imply_terms("导弹") -> True        words_imply_terms("rockets") -> True
+        words_imply_terms("导弹 弹") -> False
+    """
+    words = query_words(value)
+    if not words:
+        return False
+    for term in query_terms(value):
+        if term in words:
+            continue
+        if len(term) == 2 and HAN_RUN.fullmatch(term) and any(term in w for w in words):
+            continue
+        return False
+    return True
 
 
 if __name__ == "__main__":  # after an OpenCC upgrade changed the table: write it again

@@ -67,11 +67,16 @@ def _document(item: Any, files: Sequence[Any], texts: dict[int, str],
     # Machine-read pages beside the archivist's texts, never instead of them: both are found.
     bodies += [p.text for p in pages]
     content = "\n".join([described, *bodies])[:MAX_CONTENT_CHARS]
+    # Every title and jieba-word term is a content term: the title is content's first line
+    # and the words are cut from its first lines, each cut where content is. So an engine may
+    # ask for the three fields in one union and match what content alone matches (#14).
+    described = described[:MAX_CONTENT_CHARS]
     main = next((f for f in files if f.role == "master"), files[0] if files else None)
     start: dt.date | None = item.date_start
     end: dt.date | None = item.date_end
     doc: dict[str, Any] = {
-        "accession": item.accession, "item_id": item.id, "title": item.title,
+        "accession": item.accession, "item_id": item.id,
+        "title": item.title[:MAX_CONTENT_CHARS],
         "title_stored": item.title, "scientist": scientist[0],
         "scientist_name": scientist[1],
         "type": item.type, "date": item.date or "", "access": item.access,

@@ -13,6 +13,7 @@ small integer code fields, filter-only queries in date order from the `date_sort
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,14 @@ from typing import Any
 import tantivy
 
 from archive.errors import IndexBusy, IndexDamaged, QueryError
-from search.analysis import index_terms, query_terms, stem_word, word_terms
+from search.analysis import (
+    index_terms,
+    query_terms,
+    query_words,
+    stem_word,
+    word_terms,
+    words_imply_terms,
+)
 from search.compile import restrict
 from search.engines import Found
 from search.engines.links import private_folder
@@ -45,6 +54,7 @@ INTEGERS = ("item_id", "year_start", "year_end", "date_sort", "duration", "acces
 CODES = ("type_code", "scientist_code", "decade_code")
 STORED = ("scientist_name", "date", "path", "title_stored")
 MULTI = ("scientist", "format", "years")  # space-separated lists in a document
+FACETS = {code: {"terms": {"field": code, "size": 65_000}} for code in CODES}
 
 
 # The text fields' terms are ours (search.analysis), given as one string of terms separated by
@@ -321,8 +331,7 @@ class Compiler:
         return self.all_of([self.term(field, t) for t in terms])
 
     def words(self, value: str) -> tantivy.Query | None:
-        terms = list(dict.fromkeys(stem_word(w) if w.isascii() else w
-                                   for w in word_terms(value, query=True)))
+        terms = query_words(value)
         return self.all_of([self.term("words", t) for t in terms]) if terms else None
 
     def free_text(self, value: str, phrase: bool, field: str) -> tantivy.Query:
@@ -371,18 +380,44 @@ class Compiler:
         return q
 
     def ranked_text(self, value: str, phrase: bool) -> tantivy.Query:
-        """Content decides what matches; title and jieba words only add to the score."""
+        """Content decides what matches; title and jieba words only add to the score.
+
+        Asked as one union of the three clauses wherever the union matches exactly what
+        content does: a title's terms are its content's first terms (search.documents), so
+        the title clause never matches beyond content, and the words clause does not when
+        the query's words imply its terms (`words_imply_terms`). Tantivy scores a union
+        block by block; a required clause with optional ones document by document, which
+        was 40% of a common word's time at 500,000 items (docs/PERFORMANCE.md). Where the
+        words do not imply the terms, content is required and the rest optional."""
         required = self.free_text(value, phrase, "content")
-        boosts = [q for q in (self.text("title", value, phrase),
-                              None if phrase else self.words(value)) if q is not None]
+        title = self.text("title", value, phrase)  # the same terms: None only with required
+        words = None if phrase else self.words(value)
+        boosts = [Query.boost_query(b, weight) for b, weight in ((title, 3.0), (words, 1.0))
+                  if b is not None]
         if not boosts:
             return required
+        if words is None or words_imply_terms(value):
+            return Query.boolean_query([(Occur.Should, q) for q in (required, *boosts)])
         return Query.boolean_query([(Occur.Must, required),
-                                    *[(Occur.Should, Query.boost_query(b, 3.0 if i == 0 else 1.0))
-                                      for i, b in enumerate(boosts)]])
+                                    *[(Occur.Should, b) for b in boosts]])
 
 
 # -- searching --------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _beside() -> ThreadPoolExecutor | None:
+    """Threads for a query's facets, counted beside its search on another core: Tantivy's
+    calls let go of Python's lock, and each walks every match alone (the bindings search a
+    query on one thread), so on two cores a query with facets takes the longer of the two,
+    not their sum (docs/PERFORMANCE.md). None on one core, where they would only take turns."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
+    return ThreadPoolExecutor(cores, thread_name_prefix="facets") if cores > 1 else None
+
+
+# A forked child (a rebuild's workers) has none of its parent's threads: a pool of its own.
+os.register_at_fork(after_in_child=_beside.cache_clear)
+
 
 class TantivySearch:
     """One opened index: a searcher reloaded when the index changes."""
@@ -418,20 +453,24 @@ class TantivySearch:
 
     def _run(self, query: tantivy.Query, ranked: bool, limit: int, offset: int,
              facets: bool) -> Found:
+        searcher = self.searcher  # the same one for the page and its facets
+        pool = _beside() if facets else None
+        aggregation: Future[dict[str, Any]] | None = \
+            pool.submit(searcher.aggregate, query, FACETS) if pool is not None else None
         if ranked:
-            result = self.searcher.search(query, limit, count=True, offset=offset)
+            result = searcher.search(query, limit, count=True, offset=offset)
         else:
-            result = self.searcher.search(query, limit, count=True, offset=offset,
-                                          order_by_field="date_sort", order=tantivy.Order.Asc)
+            result = searcher.search(query, limit, count=True, offset=offset,
+                                     order_by_field="date_sort", order=tantivy.Order.Asc)
         page = []
         for score, address in result.hits:
-            stored = self.searcher.doc(address).to_dict()
+            stored = searcher.doc(address).to_dict()
             fields = {k: v[0] for k, v in stored.items() if v}
             page.append((float(score) if ranked else None, fields))
         counts = None
         if facets:
-            spec = {code: {"terms": {"field": code, "size": 65_000}} for code in CODES}
-            answer = self.searcher.aggregate(query, spec)
+            answer = aggregation.result() if aggregation is not None else \
+                searcher.aggregate(query, FACETS)
             counts = {code: Counter({int(b["key"]): int(b["doc_count"])
                                      for b in answer[code]["buckets"]}) for code in CODES}
         total: Any = result.count  # type: ignore[attr-defined]  # count=True gives it

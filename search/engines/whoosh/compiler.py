@@ -7,7 +7,7 @@ from collections.abc import Callable
 from whoosh import query as wq
 
 from archive.errors import QueryError
-from search.analysis import query_terms, stem_word, word_terms
+from search.analysis import query_terms, query_words
 
 
 class Compiler:
@@ -61,8 +61,7 @@ class Compiler:
 
     def words(self, value: str) -> wq.Query | None:
         """jieba's words of the value, all required: a second way in beside the bigrams."""
-        terms = list(dict.fromkeys(stem_word(w) if w.isascii() else w
-                                   for w in word_terms(value, query=True)))
+        terms = query_words(value)
         if not terms:
             return None
         return wq.Term("words", terms[0]) if len(terms) == 1 else \
