@@ -146,6 +146,41 @@ def test_the_reader_answers_what_the_orm_answers(gold: Catalog):
             assert not freshness_of(reads).stale
 
 
+def test_a_catalogs_reader_serves_threads_at_once(gold: Catalog):
+    """#14: the site searches from several threads through one reader of its catalog: each
+    query takes a connection of the pool (on SQLite its own sqlite3 connection), so threads
+    reading at once get what one thread gets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with gold.session() as s:
+        ids = sorted(s.scalars(select(Item.id)))
+        pages = texts_by_item(s, ids)
+    expected = (orm_texts(gold, ids), orm_missing(gold, ids), pages, orm_mark(gold))
+    reads = CatalogReader.of(gold)
+
+    def read(_: int) -> tuple[Any, ...]:
+        return reads.texts(ids), reads.missing(ids), reads.pages(ids), reads.mark()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(read, range(64)))
+    assert answers == [expected] * 64
+
+
+@pytest.mark.sqlite_only("a server's catalog is read through Core, which raises its errors")
+def test_a_catalogs_reader_fails_as_the_writers_expect(gold: Catalog):
+    """An SQLite catalog the reader cannot read raises SQLAlchemy's error, as Core did: a writer
+    catches a busy or broken catalog among INDEX_FAILURES and leaves the index for
+    `archive reindex` instead of failing the command that changed the catalog."""
+    from sqlalchemy.exc import OperationalError
+
+    from search.state import INDEX_FAILURES
+    with gold.engine.begin() as con:
+        con.exec_driver_sql("ALTER TABLE changes RENAME TO changes_moved")
+    with pytest.raises(INDEX_FAILURES) as failed:
+        freshness(gold)
+    assert isinstance(failed.value, OperationalError) and "changes" in str(failed.value)
+
+
 def test_freshness_is_the_same_through_either_reader(gold: Catalog):
     """A change behind the index's back: every reader says the index is behind, as the ORM."""
     with gold.session() as s:
