@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 PUBLIC_ACCESS = "open"
 ACCESS_LEVELS = ("open", "restricted", "closed")
 ROLES = ("researcher", "staff", "admin")
+HIDDEN = frozenset(ACCESS_LEVELS) - {PUBLIC_ACCESS}  # the levels the public does not see
 
 # What each role sees by the item's access level alone (grants come on top, per item).
 _LEVELS_BY_ROLE: dict[str, frozenset[str]] = {

@@ -211,6 +211,8 @@ SEARCH_FIELDS: tuple[Field, ...] = (
     Field("decade_code", "code", "the decade facet as a small number"),
     Field("collection", "text", "collection or series"),
     Field("access", "id", "open, restricted or closed"),
+    Field("hidden", "id", "yes for a restricted or closed item: what the public may not see, "
+                          "as one term (an exclusion of one term costs least)"),
     Field("access_until", "int", "yyyymmdd of the sealing date: the item opens by itself that "
                                  "day, so the public mask is computed at query time"),
     Field("format", "keyword", "file formats of the item"),

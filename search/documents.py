@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.access import HIDDEN
 from archive.models import Change, File, FileText, Item, Scientist
 from archive.names import name_keys, name_parts
 from archive.page_text import PageText, texts_of_files
@@ -80,6 +81,7 @@ def _document(item: Any, files: Sequence[Any], texts: dict[int, str],
         "title_stored": item.title, "scientist": scientist[0],
         "scientist_name": scientist[1],
         "type": item.type, "date": item.date or "", "access": item.access,
+        "hidden": "yes" if item.access in HIDDEN else "",
         "collection": item.collection or "", "content": content, "words": described,
         "format": " ".join(sorted({f.format for f in files if f.format})),
         "path": main.path if main else "",

@@ -40,7 +40,7 @@ def __getattr__(name: str) -> Any:
         return failures
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-SCHEMA_VERSION = 9  # bump when the schema or analysis changes: indexes are then rebuilt
+SCHEMA_VERSION = 10  # bump when the schema or analysis changes: indexes are then rebuilt
 # (7: the Whoosh analyzers moved to search/engines/whoosh/, where old schemas cannot find them)
 # (8: machine-read pages are indexed with their item)
 # (9: Tantivy's text fields take our terms through its whitespace tokenizer, not raw tokens)

@@ -48,7 +48,7 @@ PREPARES = True  # prepare() is our analysis: a rebuild runs it in worker proces
 WRITER_HEAP = 128_000_000  # bytes Tantivy buffers before writing a segment
 UNDATED = 99_999_999  # date_sort of an undated item: after every dated one
 
-RAW = ("accession", "type", "access", "scientist", "format", "years")
+RAW = ("accession", "type", "access", "hidden", "scientist", "format", "years")
 POSITIONAL = ("title", "content", "collection", "words")
 INTEGERS = ("item_id", "year_start", "year_end", "date_sort", "duration", "access_until")
 CODES = ("type_code", "scientist_code", "decade_code")
