@@ -31,21 +31,24 @@ AWKWARD = [  # (title, description, text)
     ("导弹" * 30, "长标题" * 40, "导弹"),  # cut at the (patched) indexing limit
 ]
 
+GENERATED = 300
+
 
 @pytest.fixture(scope="module")
 def union_catalog(tmp_path_factory):
     folder = tmp_path_factory.mktemp("union")
     catalog = Catalog.open(catalog_settings(folder / "catalog.db", search_engine="tantivy"))
-    generate(catalog, 300, seed=11)
+    generate(catalog, GENERATED, seed=11)
     with catalog.session() as s:
         root = s.query(Root).first()
         for n, (title, description, text) in enumerate(AWKWARD):
-            item = Item(accession=f"AWK-{n:03d}", root_id=root.id, key=f"awkward/{n}",
-                        title=title, description=description, type="document",
-                        access="open")
+            # ids after the generated ones: they are given, so a server's sequence is behind
+            item = Item(id=GENERATED + 1 + n, accession=f"AWK-{n:03d}", root_id=root.id,
+                        key=f"awkward/{n}", title=title, description=description,
+                        type="document", access="open")
             s.add(item)
             s.flush()
-            f = File(item_id=item.id, root_id=root.id, path=f"awkward/{n}.txt",
+            f = File(id=item.id, item_id=item.id, root_id=root.id, path=f"awkward/{n}.txt",
                      folder="awkward", size=1, mtime_ns=0, role="master")
             s.add(f)
             s.flush()
