@@ -179,6 +179,19 @@ def index_terms(text: str) -> list[str]:
     return terms
 
 
+def ascii_index_terms(text: str) -> set[str]:
+    """The ASCII terms of index_terms(text), its English words stemmed, without pairing the Han
+    characters: all a query of English words can find in a text (a Han term or another
+    script's word is never ASCII). A test holds it to index_terms.
+
+        ascii_index_terms("Rockets 火箭 Tsien's") -> {"rocket", "tsien'"}
+    """
+    folded = fold(text)
+    if len(folded) != len(text):
+        return {t for t in index_terms(text) if t.isascii()}
+    return {stem_word(word) for _, word in _RUN.findall(folded) if word and word.isascii()}
+
+
 def word_terms(value: str, query: bool = False) -> Iterator[str]:
     """jieba's search-mode words of Han runs (two characters or more) and the other words, in
     order, folded (unstemmed): the `words` field of either engine. Like index_terms, one regex

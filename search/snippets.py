@@ -16,7 +16,14 @@ import re
 from typing import Any
 
 from archive.han import HAN_RUN
-from search.analysis import _folded_chars, cjk_terms, fold, index_terms, stem_word
+from search.analysis import (
+    _folded_chars,
+    ascii_index_terms,
+    cjk_terms,
+    fold,
+    index_terms,
+    stem_word,
+)
 from search.query import And, Node, Or, Text
 
 SNIPPET_CHARS = 160
@@ -106,16 +113,22 @@ def best_cue(cues: list[list[Any]], node: Node | None) -> float | None:
     # folding keeps its length (index_terms): a cue holding none of such wanted terms scores
     # nothing, and is passed over without cutting it into terms (half of best_cue's time for
     # a Chinese query, #14).
+    # A query of English words alone needs only a cue's English words (ascii_index_terms).
+    english = all(t.isascii() for t in wanted)
     pieces = not any(t.isascii() for t in wanted)
     best, best_score = None, 0
     for start, _end, text in cues:
-        if pieces:
-            folded = fold(text)
-            if len(folded) == len(text) and not any(t in folded for t in wanted):
-                continue
-        # index_terms is cjk_terms with ASCII words stemmed, the same terms (a test holds the
-        # two equal), in C where it can: every cue of every audio hit is read at each query.
-        score = len(wanted.intersection(index_terms(text)))
+        if english:
+            score = len(wanted.intersection(ascii_index_terms(text)))
+        else:
+            if pieces:
+                folded = fold(text)
+                if len(folded) == len(text) and not any(t in folded for t in wanted):
+                    continue
+            # index_terms is cjk_terms with ASCII words stemmed, the same terms (a test holds
+            # the two equal), in C where it can: every cue of every audio hit is read at each
+            # query.
+            score = len(wanted.intersection(index_terms(text)))
         if score > best_score:
             best, best_score = float(start), score
     return best

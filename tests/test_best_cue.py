@@ -1,15 +1,17 @@
 """A transcript hit's moment (search/snippets.py best_cue, #14): passing over cues that cannot
-hold a query's Han terms without cutting them into terms gives the moment the plain reading
-of every cue gives, on generated transcripts and on awkward cues (traditional characters,
-full-width forms, ligatures and marks that change a text's length when folded)."""
+hold a query's Han terms without cutting them into terms, and reading only the English words
+of cues for a query of English words, gives the moment the plain reading of every cue gives,
+on generated transcripts and on awkward cues (traditional characters, full-width forms,
+ligatures and marks that change a text's length when folded)."""
 from __future__ import annotations
 
 from typing import Any
 
 from benchmarks.generators.records import _records
-from search.analysis import cjk_terms, index_terms, stem_word
+from search.analysis import ascii_index_terms, cjk_terms, index_terms, stem_word
 from search.query import Node, parse_query
 from search.snippets import best_cue, match_patterns
+from tests.test_search_rebuild import AWKWARD
 
 
 def plain_best_cue(cues: list[list[Any]], node: Node | None) -> float | None:
@@ -59,3 +61,14 @@ def test_best_cue_is_the_plain_reading_of_every_cue():
     assert at == {"导弹": 1.0, "导弹研究": 1.0, "qian": 0.0}
     assert best_cue(AWKWARD_CUES[1], parse_query("导弹")) == 0.0  # in a cue folding lengthens
     assert best_cue(AWKWARD_CUES[2], parse_query("人造卫星")) == 0.0
+
+
+def test_ascii_index_terms_are_the_english_terms_of_index_terms():
+    texts = AWKWARD + [text for cues in generated_cues() + AWKWARD_CUES for _, _, text in cues]
+    english = 0
+    for text in texts + ["history theory histories", "Müller's Rockets 火箭", "ﬁne Flows"]:
+        terms = ascii_index_terms(text)
+        assert terms == {t for t in index_terms(text) if t.isascii()}, text
+        english += bool(terms)
+    assert english > 100
+    assert ascii_index_terms("ﬁne Flows 火箭") == {"fine", "flow"}  # folding lengthens it
