@@ -13,6 +13,7 @@ one-character query findable by prefix. jieba's words go to a separate field, as
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import re
@@ -223,12 +224,32 @@ def word_terms(value: str, query: bool = False) -> Iterator[str]:
             yield from (_query_words(han) if query else _search_words(han))
 
 
+_few_documents = False  # set within few_documents()
+
+
+@contextlib.contextmanager
+def few_documents() -> Iterator[None]:
+    """Within it, documents' words are cut as a query's are (`_query_words`): over the table of
+    jieba's dictionary unless this process has loaded the dictionary. For a catch-up of a few
+    items in a process that has not (`archive edit`, a follower): loading it is 0.5 s, cutting
+    over the table 0.5 ms more for a 200-character text than over the loaded dictionary
+    (docs/PERFORMANCE.md). The same words either way."""
+    global _few_documents
+    before, _few_documents = _few_documents, True
+    try:
+        yield
+    finally:
+        _few_documents = before
+
+
 @functools.lru_cache(maxsize=20_000)
 def _search_words(run: str) -> tuple[str, ...]:
     """jieba's search-mode words of two characters or more in a Han run. Kept per run: a
     collection's, a place's or a tag's name recurs in item after item, and jieba's Python
     segmenter is the largest part of analysing a document. jieba (0.3 s to import, 1 s to load
     its dictionary) only for Han text."""
+    if _few_documents:
+        return _query_words(run)
     return tuple(w for w in _jieba().cut_for_search(run) if len(w) >= 2)
 
 

@@ -4,6 +4,7 @@ Chinese text of the fixtures and the demo generator, and 1,500 random pieces of 
 scripts; a real CLI search of a name no longer loads the dictionary."""
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -160,6 +161,17 @@ def test_a_cli_search_of_a_name_reads_the_table_not_the_dictionary(tmp_path: Pat
         assert ("qian_1956" in later) == (query != "火箭发动机")
     took = re.compile(r"\(\d+ ms\)")
     assert took.sub("", search("钱学森")) == took.sub("", first)
+
+    # An edit's catch-up of its one item cuts the item's words over the table too (#14).
+    found = subprocess.run([str(ARCHIVE), "--catalog", catalog, "search", "钱学森", "--json"],
+                           capture_output=True, text=True, timeout=120, check=True)
+    accession = json.loads(found.stdout)["hits"][0]["accession"]
+    edited = subprocess.run([str(ARCHIVE), "--catalog", catalog, "edit", accession,
+                             "--title", "钱学森关于空气动力学研究的信"],
+                            capture_output=True, text=True, timeout=120)
+    assert edited.returncode == 0, edited.stderr[-2000:]
+    assert list(temporary.glob("jieba*.cache")) == [], "the edit loaded the dictionary"
+    assert "qian_1956" in search("空气动力学")
 
 
 class _Slow(Mapping[str, int]):
