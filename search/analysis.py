@@ -32,7 +32,7 @@ _HAN = HAN
 # OpenCC's traditional-to-simplified table, character by character, one "繁 简" pair a line:
 # made once by t2s_from_opencc() (`python -m search.analysis`) and shipped, because building it
 # from OpenCC took 0.1-0.4 s of every search that folded a Chinese text.
-# tests/test_analysis.py holds the file equal to what OpenCC gives.
+# tests/test_startup.py holds the file equal to what OpenCC gives.
 T2S_FILE = Path(__file__).with_name("t2s.txt")
 
 
@@ -81,7 +81,7 @@ class _TraditionalCheck:
     process has checked COMPILE_AFTER characters so (about four times what compiling the
     regex costs), then by the regex. A long-lived search service or an index build switches
     within seconds; a single CLI search (some 30,000 characters) never pays the compilation.
-    The answer is the same either way (tests/test_analysis.py)."""
+    The answer is the same either way (tests/test_fold.py)."""
 
     COMPILE_AFTER = 500_000
 
