@@ -102,11 +102,16 @@ def make_snippet(text: str, patterns: list[str], width: int = SNIPPET_CHARS) -> 
     return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
 
 
+def cue_terms(node: Node | None) -> set[str]:
+    """The index terms of the query's highlighted words: what a transcript cue is scored by."""
+    return {stem_word(t) if t.isascii() else t
+            for t in (term for p in match_patterns(node)
+                      for term, _, _ in cjk_terms(p, trailing_unigram=False))}
+
+
 def best_cue(cues: list[list[Any]], node: Node | None) -> float | None:
     """Start (s) of the cue holding most of the query's terms: where the words are said."""
-    wanted = {stem_word(t) if t.isascii() else t
-              for t in (term for p in match_patterns(node)
-                        for term, _, _ in cjk_terms(p, trailing_unigram=False))}
+    wanted = cue_terms(node)
     if not wanted:
         return None
     # A text's terms other than ASCII words (stemmed) are pieces of its folded text when

@@ -8,17 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.generators.records import _records
-from search.analysis import ascii_index_terms, cjk_terms, index_terms, stem_word
+from search.analysis import ascii_index_terms, index_terms
 from search.query import Node, parse_query
-from search.snippets import best_cue, match_patterns
+from search.snippets import best_cue, cue_terms
 from tests.test_search_rebuild import AWKWARD
 
 
 def plain_best_cue(cues: list[list[Any]], node: Node | None) -> float | None:
     """Every cue cut into its terms: best_cue as it was."""
-    wanted = {stem_word(t) if t.isascii() else t
-              for t in (term for p in match_patterns(node)
-                        for term, _, _ in cjk_terms(p, trailing_unigram=False))}
+    wanted = cue_terms(node)
     if not wanted:
         return None
     best, best_score = None, 0
