@@ -387,8 +387,8 @@ class Compiler:
         the title clause never matches beyond content, and the words clause does not when
         the query's words imply its terms (`words_imply_terms`). Tantivy scores a union
         block by block; a required clause with optional ones document by document, which
-        was 40% of a common word's time at 500,000 items (docs/PERFORMANCE.md). Where the
-        words do not imply the terms, content is required and the rest optional."""
+        cost nearly a third of a common word's time at 500,000 items (docs/PERFORMANCE.md).
+        Where the words do not imply the terms, content is required and the rest optional."""
         required = self.free_text(value, phrase, "content")
         title = self.text("title", value, phrase)  # the same terms: None only with required
         words = None if phrase else self.words(value)
