@@ -25,8 +25,8 @@ from search.query import And, Field, Node, Not, Or, Range, Text, free_word_run
 MAX_YEAR_TERMS = 200  # a bounded date range up to this many years is a set of year terms
 
 # Restricted or closed: one term of the index (search.documents), not the two levels' union,
-# which Tantivy seeks at every match of a query (a third of a common word's time at 500,000
-# items, docs/PERFORMANCE.md).
+# which Tantivy seeks at every match of a query (a tenth more of Tantivy's time for a common
+# word at 500,000 items, docs/PERFORMANCE.md).
 HIDDEN_LEVELS: Node = Field("hidden", "yes")
 
 
